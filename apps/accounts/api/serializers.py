@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from apps.accounts.models import Team, User
+
+
+class TeamSerializer(serializers.ModelSerializer[Team]):
+    class Meta:
+        model = Team
+        fields = ("slug", "name", "function")
+
+
+class MeSerializer(serializers.ModelSerializer[User]):
+    teams = TeamSerializer(many=True, read_only=True)
+    display_name = serializers.CharField(read_only=True)
+    is_administrator = serializers.BooleanField(source="is_superuser", read_only=True)
+    roles = serializers.SerializerMethodField()
+    auth_method = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ("id", "username", "display_name", "email", "is_administrator", "teams", "roles", "auth_method")
+
+    def get_roles(self, user: User) -> list[str]:
+        """Team functions now; project roles join them with the projects feature."""
+        return sorted({team.function for team in user.teams.all()})
+
+    def get_auth_method(self, user: User) -> str:
+        from apps.core.context import current
+
+        return current().auth_method

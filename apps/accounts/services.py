@@ -1,0 +1,319 @@
+"""Governed changes to people, teams, sessions and API tokens. Each one writes its audit event."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate, login, logout
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from apps.accounts.models import ApiToken, Team, User
+from apps.audit.services import audit_record, changes_between
+from apps.core.middleware import client_ip
+
+TOKEN_PREFIX = "sgt_"  # noqa: S105 - a public marker that makes leaked tokens easy to scan for
+SESSION_AUTH_AT = "_signet_auth_at"
+SESSION_SEEN_AT = "_signet_seen_at"
+SIGN_IN_REFUSED = (
+    "Your username or password is not right, or sign-in is paused after repeated failures. Try again later."
+)
+
+
+class SignInRefused(Exception):
+    """Wrong credentials, an unknown or inactive user, or a lock: one answer for all of them."""
+
+
+def is_administrator(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def _require_administrator(actor: User | None) -> None:
+    # actor None is the system itself (a management command run by an operator on the host).
+    if actor is not None and not is_administrator(actor):
+        raise PermissionDenied("Only administrators manage people and teams.")
+
+
+# --- sign-in throttling ----------------------------------------------------------------------
+
+
+def _failure_keys(username: str, ip: str) -> list[tuple[str, int]]:
+    limit = settings.SIGNET_LOGIN_MAX_FAILURES
+    user_key = hashlib.sha256(username.strip().lower().encode()).hexdigest()
+    # Per IP the limit is higher: many people may sit behind one office address.
+    return [(f"signin:user:{user_key}", limit), (f"signin:ip:{ip}", limit * 4)]
+
+
+def sign_in_locked(*, username: str, ip: str) -> bool:
+    """Return whether sign-in for this username or from this address is paused."""
+    return any((cache.get(key) or 0) >= limit for key, limit in _failure_keys(username, ip))
+
+
+def _note_failure(username: str, ip: str) -> None:
+    timeout = settings.SIGNET_LOGIN_LOCKOUT_MINUTES * 60
+    for key, _limit in _failure_keys(username, ip):
+        cache.add(key, 0, timeout)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout)
+
+
+def user_sign_in(*, request: HttpRequest, username: str, password: str) -> User:
+    """Check the credentials, start a new session and return the user.
+
+    Side effects: session key rotated, ``accounts.sign_in.succeeded`` or ``accounts.sign_in.failed``
+    audit event, failure counters in the cache. Raises SignInRefused (always with the same message).
+    """
+    ip = client_ip(request)
+    if sign_in_locked(username=username, ip=ip):
+        with transaction.atomic():
+            audit_record(
+                actor=None, action="accounts.sign_in.failed", data={"username": username[:150], "reason": "locked"}
+            )
+        raise SignInRefused(SIGN_IN_REFUSED)
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        _note_failure(username, ip)
+        with transaction.atomic():
+            audit_record(
+                actor=None, action="accounts.sign_in.failed", data={"username": username[:150], "reason": "invalid"}
+            )
+        raise SignInRefused(SIGN_IN_REFUSED)
+    assert isinstance(user, User)
+    with transaction.atomic():
+        login(request, user)  # cycles the session key
+        now = timezone.now().timestamp()
+        request.session[SESSION_AUTH_AT] = now
+        request.session[SESSION_SEEN_AT] = now
+        audit_record(actor=user, action="accounts.sign_in.succeeded", target=user)
+    cache.delete(_failure_keys(username, ip)[0][0])
+    return user
+
+
+def user_sign_out(*, request: HttpRequest, reason: str = "signed_out") -> None:
+    """End the session. Side effects: ``accounts.sign_out`` audit event (with the reason)."""
+    user = request.user if request.user.is_authenticated else None
+    with transaction.atomic():
+        if user is not None:
+            audit_record(actor=user, action="accounts.sign_out", target=user, data={"reason": reason})
+        logout(request)
+
+
+# --- API tokens --------------------------------------------------------------------------------
+
+
+def token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def api_token_create(*, actor: User | None, user: User, name: str, days: int | None = None) -> tuple[ApiToken, str]:
+    """Create a token for ``user`` and return it with its secret, which is never stored.
+
+    Only the user (or the system, for ``createtoken``) creates a user's token. Side effects:
+    ``accounts.api_token.created`` audit event. Raises PermissionDenied, ValidationError.
+    """
+    if actor is not None and actor.pk != user.pk:
+        raise PermissionDenied("You can only create tokens for yourself.")
+    name = (name or "").strip()
+    errors: dict[str, str] = {}
+    if not name or len(name) > 100:
+        errors["name"] = "Give the token a name of 1 to 100 characters, such as “CI pipeline”."
+    days = settings.SIGNET_API_TOKEN_DEFAULT_DAYS if days is None else days
+    if not 1 <= days <= settings.SIGNET_API_TOKEN_MAX_DAYS:
+        errors["days"] = f"A token lives between 1 and {settings.SIGNET_API_TOKEN_MAX_DAYS} days."
+    if not user.is_active:
+        errors["user"] = "This account is deactivated."
+    if errors:
+        raise ValidationError(errors)
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            name=name,
+            prefix=raw[:12],
+            digest=token_digest(raw),
+            expires_at=timezone.now() + timedelta(days=days),
+        )
+        audit_record(
+            actor=actor,
+            action="accounts.api_token.created",
+            target=token,
+            data={"user": user.username, "name": name, "prefix": token.prefix, "expires_at": token.expires_at},
+        )
+    return token, raw
+
+
+def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
+    """Revoke a token now. Side effects: ``accounts.api_token.revoked``. Raises PermissionDenied."""
+    if actor.pk != token.user_id and not is_administrator(actor):
+        raise PermissionDenied("You can only revoke your own tokens.")
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().get(pk=token.pk)
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            audit_record(
+                actor=actor,
+                action="accounts.api_token.revoked",
+                target=token,
+                data={"user": token.user.username, "prefix": token.prefix},
+            )
+    return token
+
+
+def api_token_authenticate(raw: str) -> ApiToken | None:
+    """Return the usable token matching ``raw`` (and note its use), or None."""
+    if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
+        return None
+    token = ApiToken.objects.usable().select_related("user").filter(digest=token_digest(raw)).first()
+    if token is None:
+        return None
+    now = timezone.now()
+    # Note the use at most once a minute: a write on every request would serialise a busy pipeline.
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+# --- people and teams ------------------------------------------------------------------------
+
+_USER_FIELDS = ("username", "email", "first_name", "last_name", "is_active", "is_staff", "is_superuser")
+
+
+def _user_snapshot(user: User) -> dict[str, Any]:
+    snapshot: dict[str, Any] = {field: getattr(user, field) for field in _USER_FIELDS}
+    snapshot["teams"] = sorted(user.teams.values_list("slug", flat=True)) if user.pk else []
+    return snapshot
+
+
+def _refuse_self_grant(actor: User | None, user: User, before: dict[str, Any], after: dict[str, Any]) -> None:
+    if actor is None or actor.pk != user.pk:
+        return
+    gained_teams = set(after["teams"]) - set(before["teams"])
+    gained_flags = [flag for flag in ("is_staff", "is_superuser") if after[flag] and not before[flag]]
+    if gained_teams or gained_flags:
+        raise PermissionDenied("Nobody grants a role to themselves: ask another administrator.")
+
+
+def user_create(
+    *,
+    actor: User | None,
+    username: str,
+    password: str | None = None,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    is_superuser: bool = False,
+    teams: Iterable[Team] = (),
+) -> User:
+    """Create a person. Side effects: ``accounts.user.created``. Raises PermissionDenied, ValidationError."""
+    _require_administrator(actor)
+    user = User(
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        is_superuser=is_superuser,
+        is_staff=is_superuser,
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    with transaction.atomic():
+        user.save()
+        user.teams.set(list(teams))
+        audit_record(
+            actor=actor, action="accounts.user.created", target=user, changes=changes_between({}, _user_snapshot(user))
+        )
+    return user
+
+
+def user_update(*, actor: User | None, user: User, teams: Iterable[Team] | None = None, **fields: Any) -> User:
+    """Change a person's fields and teams. Nobody grants themselves a team or an administrative flag.
+
+    Side effects: ``accounts.user.updated`` with before/after. Raises PermissionDenied, ValidationError.
+    """
+    _require_administrator(actor)
+    unknown = set(fields) - set(_USER_FIELDS)
+    if unknown:
+        raise ValueError(f"user_update cannot change {sorted(unknown)}")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        before = _user_snapshot(user)
+        for field, value in fields.items():
+            setattr(user, field, value)
+        if "is_superuser" in fields:
+            user.is_staff = bool(fields["is_superuser"]) or user.is_staff
+        after = dict(_user_snapshot(user), **{field: getattr(user, field) for field in _USER_FIELDS})
+        if teams is not None:
+            after["teams"] = sorted(team.slug for team in teams)
+        _refuse_self_grant(actor, user, before, after)
+        user.full_clean(exclude=["password"])
+        user.save()
+        if teams is not None:
+            user.teams.set(list(teams))
+        changes = changes_between(before, after)
+        if changes:
+            audit_record(actor=actor, action="accounts.user.updated", target=user, changes=changes)
+    return user
+
+
+def user_set_password(*, actor: User | None, user: User, password: str) -> User:
+    """Set a new password. Side effects: ``accounts.user.password_changed`` (never the password)."""
+    if actor is not None and actor.pk != user.pk:
+        _require_administrator(actor)
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        audit_record(actor=actor, action="accounts.user.password_changed", target=user)
+    return user
+
+
+_TEAM_FIELDS = ("name", "slug", "function", "description")
+
+
+def team_create(*, actor: User | None, name: str, slug: str, function: str, description: str = "") -> Team:
+    """Create a team. Side effects: ``accounts.team.created``. Raises PermissionDenied, ValidationError."""
+    _require_administrator(actor)
+    team = Team(name=name, slug=slug, function=function, description=description)
+    team.full_clean()
+    with transaction.atomic():
+        team.save()
+        audit_record(
+            actor=actor,
+            action="accounts.team.created",
+            target=team,
+            changes=changes_between({}, {field: getattr(team, field) for field in _TEAM_FIELDS}),
+        )
+    return team
+
+
+def team_update(*, actor: User | None, team: Team, **fields: Any) -> Team:
+    """Change a team. Side effects: ``accounts.team.updated`` with before/after."""
+    _require_administrator(actor)
+    unknown = set(fields) - set(_TEAM_FIELDS)
+    if unknown:
+        raise ValueError(f"team_update cannot change {sorted(unknown)}")
+    with transaction.atomic():
+        team = Team.objects.select_for_update().get(pk=team.pk)
+        before = {field: getattr(team, field) for field in _TEAM_FIELDS}
+        for field, value in fields.items():
+            setattr(team, field, value)
+        team.full_clean()
+        team.save()
+        changes = changes_between(before, {field: getattr(team, field) for field in _TEAM_FIELDS})
+        if changes:
+            audit_record(actor=actor, action="accounts.team.updated", target=team, changes=changes)
+    return team

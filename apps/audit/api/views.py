@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, generics
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.audit import selectors, services
+from apps.audit.api.serializers import AuditEventSerializer
+from apps.audit.export import export_response
+from apps.audit.forms import AuditFilterForm
+from apps.audit.models import AuditEvent
+from apps.audit.permissions import CanReadAuditTrail
+from apps.core.pagination import CursorPagination
+
+
+class AuditEventPagination(CursorPagination):
+    ordering = "-seq"
+
+
+_FILTERS = [
+    OpenApiParameter("since", OpenApiTypes.DATETIME, description="events at or after this time (UTC)"),
+    OpenApiParameter("until", OpenApiTypes.DATETIME, description="events at or before this time (UTC)"),
+    OpenApiParameter("actor", str, description="username of the actor"),
+    OpenApiParameter("action", str, description="exact action, or a prefix ending in a dot"),
+    OpenApiParameter("target_type", str, description="app_label.model of the target"),
+    OpenApiParameter("target_id", str),
+    OpenApiParameter("project", str, description="project slug"),
+    OpenApiParameter("request_id", str),
+    OpenApiParameter("format", str, enum=["json", "csv", "jsonl"], description="csv or jsonl stream an export"),
+]
+
+
+class AuditEventListView(generics.ListAPIView[AuditEvent]):
+    """The audit trail, newest first; ``?format=csv`` or ``jsonl`` streams an export of all matches."""
+
+    permission_classes = [CanReadAuditTrail]
+    serializer_class = AuditEventSerializer
+    pagination_class = AuditEventPagination
+
+    def _filters(self) -> AuditFilterForm:
+        form = AuditFilterForm(self.request.query_params)
+        if not form.is_valid():
+            raise exceptions.ValidationError(form.errors.get_json_data())
+        return form
+
+    def get_queryset(self) -> QuerySet[AuditEvent]:
+        return selectors.audit_events_filtered(user=self.request.user, filters=self._filters().cleaned_data)
+
+    @extend_schema(parameters=_FILTERS)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        export_format = request.query_params.get("format", "json")
+        if export_format == "json":
+            return super().get(request, *args, **kwargs)
+        if export_format not in services.EXPORT_FORMATS:
+            raise exceptions.ValidationError({"format": ["Use json, csv or jsonl."]})
+        form = self._filters()
+        lines = services.audit_trail_export(
+            actor=request.user,
+            filters=form.cleaned_data,
+            active_filters=form.active_filters(),
+            export_format=export_format,
+        )
+        stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+        return export_response(lines, export_format=export_format, stem=f"signet-audit-{stamp}")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)

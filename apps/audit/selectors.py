@@ -1,0 +1,80 @@
+"""Reads of the audit trail, restricted to what the user may see."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.db.models import QuerySet
+
+from apps.audit.models import AuditEvent
+from apps.audit.permissions import can_read_audit_trail
+
+CHAIN_COLUMNS = (
+    "seq",
+    "occurred_at",
+    "actor_id",
+    "actor_name",
+    "actor_roles",
+    "auth_method",
+    "request_id",
+    "ip",
+    "project_pk",
+    "project_slug",
+    "target_type",
+    "target_id",
+    "target_repr",
+    "action",
+    "changes",
+    "data",
+    "prev_hash",
+    "hash",
+)
+
+
+def audit_events_visible_to(user: Any) -> QuerySet[AuditEvent]:
+    """Return the events ``user`` may read: all of them for auditors and administrators."""
+    if can_read_audit_trail(user):
+        return AuditEvent.objects.all()
+    return AuditEvent.objects.none()
+
+
+def audit_events_by_actor(*, actor: Any, limit: int = 10) -> list[AuditEvent]:
+    """Return the actor's own latest events, newest first (everyone may see what they did)."""
+    return list(AuditEvent.objects.filter(actor=actor).order_by("-seq")[:limit])
+
+
+def audit_events_filtered(*, user: Any, filters: dict[str, Any]) -> QuerySet[AuditEvent]:
+    """Apply the cleaned filters of ``AuditFilterForm`` to what ``user`` may see."""
+    events = audit_events_visible_to(user)
+    if filters.get("since"):
+        events = events.filter(occurred_at__gte=filters["since"])
+    if filters.get("until"):
+        events = events.filter(occurred_at__lte=filters["until"])
+    if filters.get("actor"):
+        events = events.filter(actor_name=filters["actor"])
+    action = filters.get("action")
+    if action:
+        events = events.filter(action__startswith=action) if action.endswith(".") else events.filter(action=action)
+    for field in ("target_type", "target_id", "request_id"):
+        if filters.get(field):
+            events = events.filter(**{field: filters[field]})
+    if filters.get("project"):
+        events = events.filter(project_slug=filters["project"])
+    return events
+
+
+def audit_chain(*, using: str = "default", chunk_size: int = 2000) -> Iterator[dict[str, Any]]:
+    """Stream the whole chain in ``seq`` order as plain mappings, a chunk at a time."""
+    return AuditEvent.objects.using(using).order_by("seq").values(*CHAIN_COLUMNS).iterator(chunk_size=chunk_size)
+
+
+def audit_head(*, using: str = "default") -> dict[str, Any] | None:
+    """Return ``{"seq", "hash"}`` of the newest event, or None for an empty trail."""
+    head = AuditEvent.objects.using(using).order_by("-seq").values("seq", "hash").first()
+    return dict(head) if head else None
+
+
+def audit_last_verification() -> AuditEvent | None:
+    """Return the latest recorded verification of the chain, passed or failed."""
+    return AuditEvent.objects.filter(action__in=("audit.chain.verified", "audit.chain.broken")).order_by("-seq").first()

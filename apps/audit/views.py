@@ -1,0 +1,95 @@
+"""The auditor's pages: filter the trail, export it, verify the chain."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.audit import selectors, services
+from apps.audit.export import export_response
+from apps.audit.forms import AuditFilterForm
+from apps.audit.permissions import can_read_audit_trail, can_verify_audit_trail
+from apps.audit.tasks import audit_verify_chain
+
+PAGE_SIZE = 50
+
+
+def _require_reader(request: HttpRequest) -> None:
+    if not can_read_audit_trail(request.user):
+        raise PermissionDenied("Only the audit team and administrators can read the audit trail.")
+
+
+@login_required
+@require_GET
+def audit_event_list(request: HttpRequest) -> HttpResponse:
+    """Show the trail, newest first, with filters and export links."""
+    _require_reader(request)
+    form = AuditFilterForm(request.GET or None)
+    events = selectors.audit_events_visible_to(request.user).none()
+    if form.is_bound and form.is_valid():
+        events = selectors.audit_events_filtered(user=request.user, filters=form.cleaned_data)
+    elif not form.is_bound:
+        events = selectors.audit_events_visible_to(request.user)
+    page = Paginator(events.order_by("-seq"), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "head": selectors.audit_head(),
+        "last_verification": selectors.audit_last_verification(),
+        "can_verify": can_verify_audit_trail(request.user),
+    }
+    template = "audit/partials/_event_table.html" if request.htmx else "audit/auditevent_list.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def audit_event_export(request: HttpRequest, export_format: str) -> HttpResponse:
+    """Stream the filtered trail as CSV or JSON Lines."""
+    _require_reader(request)
+    form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        return render(request, "audit/auditevent_list.html", {"form": form, "page": None}, status=400)
+    lines = services.audit_trail_export(
+        actor=request.user, filters=form.cleaned_data, active_filters=form.active_filters(), export_format=export_format
+    )
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    return export_response(lines, export_format=export_format, stem=f"signet-audit-{stamp}")
+
+
+@login_required
+@require_POST
+def audit_verify_start(request: HttpRequest) -> HttpResponse:
+    """Queue a verification of the whole chain; the outcome appears on the page when it is done."""
+    if not can_verify_audit_trail(request.user):
+        raise PermissionDenied("Only the audit team and administrators can verify the audit trail.")
+    user_id = request.user.pk
+    transaction.on_commit(lambda: audit_verify_chain.delay(user_id))
+    messages.info(request, "Verification started. The result appears below in a moment.")
+    return redirect("audit:auditevent_list")
+
+
+@login_required
+@require_GET
+def audit_verification_status(request: HttpRequest) -> HttpResponse:
+    """HTMX fragment: the latest verification and the current head."""
+    _require_reader(request)
+    return render(
+        request,
+        "audit/partials/_verification.html",
+        {
+            "head": selectors.audit_head(),
+            "last_verification": selectors.audit_last_verification(),
+            "can_verify": can_verify_audit_trail(request.user),
+        },
+    )

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "apps.core"
+    label = "core"
+    verbose_name = "Signet core"
+
+    def ready(self) -> None:
+        from portal.celery import ensure_broker_folders
+
+        ensure_broker_folders()

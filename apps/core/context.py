@@ -1,0 +1,50 @@
+"""Who is acting and through which channel, for the audit trail.
+
+The request middleware binds a request id, the client IP and the authentication method for the
+duration of one request; the API token authentication, Celery workers and management commands
+change the method. The audit service reads it so no caller has to pass it along.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar, Token
+from dataclasses import dataclass, replace
+
+from apps.core.choices import AuthMethod
+
+
+@dataclass(frozen=True)
+class ActorContext:
+    request_id: str = ""
+    ip: str = ""
+    auth_method: str = AuthMethod.SYSTEM
+    user_id: int | None = None
+
+
+# ActorContext is a frozen dataclass: sharing the default instance is safe.
+_current: ContextVar[ActorContext] = ContextVar("signet_actor_context", default=ActorContext())  # noqa: B039
+
+
+def current() -> ActorContext:
+    """Return the context of the code running now."""
+    return _current.get()
+
+
+def bind(*, request_id: str, ip: str, auth_method: str) -> Token[ActorContext]:
+    """Bind a new context; pass the returned token to ``reset`` when the request ends."""
+    return _current.set(ActorContext(request_id=request_id, ip=ip, auth_method=auth_method))
+
+
+def reset(token: Token[ActorContext]) -> None:
+    """Restore the context that was current before ``bind``."""
+    _current.reset(token)
+
+
+def set_auth_method(method: str) -> None:
+    """Record how the current actor authenticated (session, token, task, system)."""
+    _current.set(replace(_current.get(), auth_method=method))
+
+
+def set_user(user_id: int | None) -> None:
+    """Record who is signed in, for code that has no request at hand (admin forms)."""
+    _current.set(replace(_current.get(), user_id=user_id))

@@ -1,0 +1,17 @@
+"""Permission classes and predicates shared by the API and the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+
+class DenyAll(BasePermission):
+    """The API default: a view that does not name its permission serves nobody."""
+
+    message = "This endpoint does not declare who may use it."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return False

@@ -1,0 +1,93 @@
+"""Home page, health probes and error pages."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from apps.audit import selectors as audit_selectors
+from apps.core.api.exceptions import error_response
+from portal.celery import app as celery_app
+
+logger = logging.getLogger(__name__)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Show the signed-in person what concerns them (the inbox grows with later features)."""
+    recent = audit_selectors.audit_events_by_actor(actor=request.user, limit=10)
+    return render(request, "core/home.html", {"recent_events": recent})
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Answer 200 while the process can serve requests."""
+    return JsonResponse({"status": "ok"})
+
+
+def _database_ready() -> str | None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready", and is reported
+        logger.warning("readyz: database unreachable: %s", exc)
+        return "the database cannot be reached"
+    return None
+
+
+def _broker_ready() -> str | None:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=3)
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready", and is reported
+        logger.warning("readyz: broker unreachable: %s", exc)
+        return "the task broker cannot be reached"
+    return None
+
+
+@require_GET
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Answer 200 when the database and the broker answer, 503 naming what does not."""
+    problems = {
+        name: reason for name, reason in (("database", _database_ready()), ("broker", _broker_ready())) if reason
+    }
+    if problems:
+        return JsonResponse({"status": "unavailable", "reasons": problems}, status=503)
+    return JsonResponse({"status": "ready"})
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return error_response(400, "bad_request", "The request could not be understood.")
+    return render(request, "400.html", status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    message = str(exception) if exception and str(exception) else "You are not allowed to do this."
+    if _is_api(request):
+        return error_response(403, "permission_denied", message)
+    return render(request, "403.html", {"message": message}, status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return error_response(404, "not_found", "Not found.")
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return error_response(500, "server_error", "Something went wrong on our side; it has been logged.")
+    return render(request, "500.html", status=500)

@@ -1,0 +1,28 @@
+"""Top-level URL map: pages, the API under /api/v1/, health probes and the admin."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from apps.core import views as core_views
+
+admin.site.site_header = "Signet administration"
+# One sign-in page for everything, so every sign-in is throttled and audited the same way.
+admin.site.login = RedirectView.as_view(pattern_name="accounts:sign_in", query_string=True)  # type: ignore[assignment]
+
+urlpatterns = [
+    path("", include("apps.core.urls")),
+    path("accounts/", include("apps.accounts.urls")),
+    path("audit/", include("apps.audit.urls")),
+    path("api/v1/", include("portal.api_urls")),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "apps.core.views.bad_request"
+handler403 = "apps.core.views.permission_denied"
+handler404 = "apps.core.views.page_not_found"
+handler500 = "apps.core.views.server_error"

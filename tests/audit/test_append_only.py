@@ -1,0 +1,63 @@
+"""The database itself refuses to change or remove audit events, on PostgreSQL and on SQLite."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, connections, transaction
+
+from apps.audit.models import AuditEvent
+from apps.audit.services import audit_record
+
+DATABASES = ["default", "sqlite"]
+
+
+def _attempts(alias: str) -> dict[str, object]:
+    def instance_save() -> None:
+        event = AuditEvent.objects.using(alias).get(seq=1)
+        event.action = "test.event.rewritten"
+        event.save(using=alias)
+
+    def instance_delete() -> None:
+        AuditEvent.objects.using(alias).get(seq=1).delete()
+
+    def queryset_update() -> None:
+        AuditEvent.objects.using(alias).filter(seq=1).update(actor_name="mallory")
+
+    def queryset_delete() -> None:
+        AuditEvent.objects.using(alias).all().delete()
+
+    def raw_update() -> None:
+        with connections[alias].cursor() as cursor:
+            cursor.execute("UPDATE audit_auditevent SET hash = 'x' WHERE seq = 1")
+
+    def raw_delete() -> None:
+        with connections[alias].cursor() as cursor:
+            cursor.execute("DELETE FROM audit_auditevent")
+
+    return {
+        f.__name__: f
+        for f in (instance_save, instance_delete, queryset_update, queryset_delete, raw_update, raw_delete)
+    }
+
+
+@pytest.mark.django_db(databases=DATABASES)
+@pytest.mark.parametrize("alias", DATABASES)
+@pytest.mark.parametrize(
+    "attempt", ["instance_save", "instance_delete", "queryset_update", "queryset_delete", "raw_update", "raw_delete"]
+)
+def test_database_refuses_update_and_delete_of_audit_events(alias: str, attempt: str) -> None:
+    with transaction.atomic(using=alias):
+        audit_record(actor=None, action="test.event.recorded", data={"n": 1}, using=alias)
+    before = list(AuditEvent.objects.using(alias).values_list("seq", "action", "actor_name", "hash"))
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(using=alias):
+        _attempts(alias)[attempt]()  # type: ignore[operator]
+    after = list(AuditEvent.objects.using(alias).values_list("seq", "action", "actor_name", "hash"))
+    assert after == before
+
+
+@pytest.mark.django_db(databases=DATABASES)
+@pytest.mark.parametrize("alias", DATABASES)
+def test_appending_still_works_on_both_databases(alias: str) -> None:
+    for i in range(3):
+        audit_record(actor=None, action="test.event.recorded", data={"i": i}, using=alias)
+    assert list(AuditEvent.objects.using(alias).order_by("seq").values_list("seq", flat=True)) == [1, 2, 3]

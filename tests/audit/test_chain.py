@@ -1,0 +1,190 @@
+"""The chain detects every kind of tampering and names the first bad event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from apps.audit import selectors
+from apps.audit.chain import GENESIS_HASH, Checkpoint, canonical_json, compute_hash, verify
+from apps.audit.models import AuditEvent
+from apps.audit.services import audit_record
+
+pytestmark = pytest.mark.django_db
+
+
+def _make_chain(n: int) -> str:
+    for i in range(n):
+        audit_record(actor=None, action="test.event.recorded", data={"i": i, "text": f"event {i}"})
+    head = selectors.audit_head()
+    assert head is not None
+    return f"{head['seq']}:{head['hash']}"
+
+
+def _run_verify(*args: str) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("audit_verify", *args, stdout=out)
+    return out.getvalue()
+
+
+def _sql(statement: str, params: list[Any] | None = None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params or [])
+
+
+def _row(seq: int) -> dict[str, object]:
+    return next(r for r in selectors.audit_chain() if r["seq"] == seq)
+
+
+def _rehash(seq: int, prev_hash: str) -> str:
+    row = _row(seq)
+    new_hash = compute_hash(prev_hash, row)
+    _sql("UPDATE audit_auditevent SET prev_hash = %s, hash = %s WHERE seq = %s", [prev_hash, new_hash, seq])
+    return new_hash
+
+
+def _edit(n: int, k: int) -> int:
+    _sql("""UPDATE audit_auditevent SET data = '{"i": -1}'::jsonb WHERE seq = %s""", [k])
+    return k
+
+
+def _edit_relinked(n: int, k: int) -> int:
+    _sql("""UPDATE audit_auditevent SET actor_name = 'mallory' WHERE seq = %s""", [k])
+    _rehash(k, str(_row(k)["prev_hash"]))
+    return k + 1 if k < n else n  # the last one is caught by the checkpoint
+
+
+def _delete(n: int, k: int) -> int:
+    _sql("DELETE FROM audit_auditevent WHERE seq = %s", [k])
+    return k
+
+
+def _insert(n: int, k: int) -> int:
+    _sql("UPDATE audit_auditevent SET seq = seq + 1000000 WHERE seq >= %s", [k])
+    _sql("UPDATE audit_auditevent SET seq = seq - 999999 WHERE seq > 1000000")
+    prev = GENESIS_HASH if k == 1 else str(_row(k - 1)["hash"])
+    _sql(
+        "INSERT INTO audit_auditevent (seq, occurred_at, actor_id, actor_name, actor_roles, auth_method,"
+        " request_id, ip, project_pk, project_slug, target_type, target_id, target_repr, action, changes, data,"
+        " prev_hash, hash)"
+        " VALUES (%s, now(), NULL, '', '[]', 'system', '', '', NULL, '', '', '', '', 'test.event.forged', '{}',"
+        " '{\"forged\": true}', %s, %s)",
+        [k, prev, "f" * 64],
+    )
+    _rehash(k, prev)  # the forged row is self-consistent and links to its predecessor ...
+    # ... but the original that follows it does not link to it; at the checkpoint's seq the hash differs.
+    return k + 1 if k < n else n
+
+
+def _swap(n: int, k: int) -> int:
+    j = n if k != n else 1
+    i, j = min(k, j), max(k, j)
+    if i == j:
+        return _edit(n, k)
+    _sql("UPDATE audit_auditevent SET seq = 999999 WHERE seq = %s", [i])
+    _sql("UPDATE audit_auditevent SET seq = %s WHERE seq = %s", [i, j])
+    _sql("UPDATE audit_auditevent SET seq = %s WHERE seq = 999999", [j])
+    return i
+
+
+def _recompute_from(n: int, k: int) -> int:
+    _sql("""UPDATE audit_auditevent SET data = '{"rewritten": true}'::jsonb WHERE seq = %s""", [k])
+    prev = GENESIS_HASH if k == 1 else str(_row(k - 1)["hash"])
+    for seq in range(k, n + 1):
+        prev = _rehash(seq, prev)
+    # A wholly recomputed tail verifies on its own: only the checkpoint can tell.
+    assert verify(selectors.audit_chain()).ok
+    return n
+
+
+TAMPERS = {
+    "edit": _edit,
+    "edit_relinked": _edit_relinked,
+    "delete": _delete,
+    "insert": _insert,
+    "swap": _swap,
+    "recompute_from": _recompute_from,
+}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n=st.integers(min_value=2, max_value=9), name=st.sampled_from(sorted(TAMPERS)), data=st.data())
+def test_every_tampering_is_detected_at_the_first_bad_seq(n: int, name: str, data: st.DataObject) -> None:
+    with transaction.atomic():
+        assert AuditEvent.objects.count() == 0
+        checkpoint = _make_chain(n)
+        assert "intact" in _run_verify("--checkpoint", checkpoint)
+        k = data.draw(st.integers(min_value=1, max_value=n), label="k")
+        _sql("SET LOCAL session_replication_role = replica")  # lifts the append-only triggers
+        expected = TAMPERS[name](n, k)
+        with pytest.raises(CommandError) as caught:
+            _run_verify("--checkpoint", checkpoint)
+        assert caught.value.returncode == 1
+        assert f"broken at seq {expected}:" in str(caught.value)
+        transaction.set_rollback(True)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    payloads=st.lists(
+        st.dictionaries(
+            st.text(min_size=1, max_size=8),
+            st.one_of(st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=20), st.none()),
+            max_size=4,
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_clean_chains_always_verify(payloads: list[dict[str, object]]) -> None:
+    with transaction.atomic():
+        for payload in payloads:
+            audit_record(actor=None, action="test.payload.recorded", data=payload, target_repr="x\x00y")
+        head = selectors.audit_head()
+        assert head is not None
+        result = verify(selectors.audit_chain(), Checkpoint(head["seq"], head["hash"]))
+        assert result.ok, result.reason
+        assert result.checked == len(payloads)
+        transaction.set_rollback(True)
+
+
+def test_hash_is_sha256_of_previous_hash_and_canonical_json() -> None:
+    import hashlib
+
+    audit_record(actor=None, action="test.first.recorded", data={"b": 1, "a": "é"})
+    row = _row(1)
+    body = canonical_json(row)
+    assert b" " not in body.replace(b"test first", b"")
+    assert body.index(b'"action"') < body.index(b'"data"')  # sorted keys
+    assert "é".encode() in body  # UTF-8, not \\u escapes
+    assert row["prev_hash"] == "0" * 64
+    assert row["hash"] == hashlib.sha256(bytes(32) + body).hexdigest()
+
+
+def test_verify_names_a_checkpoint_beyond_the_chain_as_cut_short() -> None:
+    checkpoint = _make_chain(3)
+    _seq, digest = checkpoint.split(":")
+    with pytest.raises(CommandError, match="cut short") as caught:
+        _run_verify("--checkpoint", f"5:{digest}")
+    assert caught.value.returncode == 1
+    assert "broken at seq 4" in str(caught.value)
+
+
+@pytest.mark.parametrize("bad", ["abc", "0:" + "a" * 64, "3:xyz", "3:" + "a" * 63, ":"])
+def test_a_malformed_checkpoint_is_a_usage_error(bad: str) -> None:
+    with pytest.raises(CommandError) as caught:
+        _run_verify("--checkpoint", bad)
+    assert caught.value.returncode == 2
+
+
+def test_an_empty_trail_verifies_and_has_no_checkpoint() -> None:
+    assert "the trail is empty" in _run_verify()
+    with pytest.raises(CommandError, match="empty"):
+        call_command("audit_checkpoint")

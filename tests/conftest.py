@@ -1,0 +1,62 @@
+"""Personas shared by every test: auditor, developer, validator, administrator, outsider."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from apps.accounts.choices import TeamFunction
+from apps.accounts.models import User
+from apps.accounts.services import api_token_create
+from tests.factories import PASSWORD, make_user
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> None:
+    cache.clear()  # sign-in throttling lives in the cache
+
+
+@pytest.fixture
+def auditor(db: None) -> User:
+    return make_user("aude", TeamFunction.AUDIT)
+
+
+@pytest.fixture
+def developer(db: None) -> User:
+    return make_user("dev", TeamFunction.DATA_SCIENCE)
+
+
+@pytest.fixture
+def validator(db: None) -> User:
+    return make_user("val", TeamFunction.RISK_VALIDATION)
+
+
+@pytest.fixture
+def administrator(db: None) -> User:
+    return make_user("root", superuser=True)
+
+
+@pytest.fixture
+def outsider(db: None) -> User:
+    return make_user("oscar")
+
+
+def signed_in(user: User) -> Client:
+    client = Client()
+    response = client.post("/accounts/sign-in/", {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302, response.content
+    return client
+
+
+@pytest.fixture
+def token_for():
+    def make(user: User, days: int = 30) -> str:
+        _token, raw = api_token_create(actor=None, user=user, name="test", days=days)
+        return raw
+
+    return make
+
+
+def bearer(raw: str) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}

@@ -1,0 +1,38 @@
+"""Settings for the test suite: PostgreSQL and Redis, as in production, plus a SQLite alias.
+
+The SQLite alias exists so the append-only triggers are tested on the embedded default too.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "tests-only-" + "k3y" * 20)
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/signet")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+os.environ.setdefault("CACHE_URL", os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/1")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("SESSION_COOKIE_SECURE", "false")
+os.environ.setdefault("CSRF_COOKIE_SECURE", "false")
+os.environ.setdefault("SIGNET_VAR_DIR", os.path.join(tempfile.gettempdir(), "signet-test-var"))
+
+from django.core.exceptions import ImproperlyConfigured
+
+from portal.settings import *  # noqa: F403
+from portal.settings import DATABASES, VAR_DIR, _database
+
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("The test suite runs on PostgreSQL: set DATABASE_URL=postgres://...")
+
+DATABASES["sqlite"] = _database(f"sqlite:///{VAR_DIR}/unused.sqlite3")
+DATABASES["sqlite"]["TEST"] = {"NAME": str(VAR_DIR / "test-sqlite.sqlite3")}
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; production keeps PBKDF2
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# One queue per test run, so a worker started by a test never takes another run's messages.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("SIGNET_TEST_QUEUE") or f"signet-test-{os.getpid()}"
