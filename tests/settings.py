@@ -29,6 +29,8 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 DATABASES["sqlite"] = _database(f"sqlite:///{VAR_DIR}/unused.sqlite3")
 DATABASES["sqlite"]["TEST"] = {"NAME": str(VAR_DIR / "test-sqlite.sqlite3")}
 
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - WhiteNoise warns about a missing folder
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; production keeps PBKDF2
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

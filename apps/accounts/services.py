@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from apps.accounts.models import ApiToken, Team, User
 from apps.audit.services import audit_record, changes_between
+from apps.core.choices import AuthMethod
+from apps.core.context import set_auth_method
 from apps.core.middleware import client_ip
 
 TOKEN_PREFIX = "sgt_"  # noqa: S105 - a public marker that makes leaked tokens easy to scan for
@@ -89,6 +91,7 @@ def user_sign_in(*, request: HttpRequest, username: str, password: str) -> User:
             )
         raise SignInRefused(SIGN_IN_REFUSED)
     assert isinstance(user, User)
+    set_auth_method(AuthMethod.SESSION)
     with transaction.atomic():
         login(request, user)  # cycles the session key
         now = timezone.now().timestamp()

@@ -31,25 +31,26 @@ def _require_reader(request: HttpRequest) -> None:
 def audit_event_list(request: HttpRequest) -> HttpResponse:
     """Show the trail, newest first, with filters and export links."""
     _require_reader(request)
-    form = AuditFilterForm(request.GET or None)
-    events = selectors.audit_events_visible_to(request.user).none()
-    if form.is_bound and form.is_valid():
-        events = selectors.audit_events_filtered(user=request.user, filters=form.cleaned_data)
-    elif not form.is_bound:
-        events = selectors.audit_events_visible_to(request.user)
+    filters = request.GET.copy()
+    filters.pop("page", None)
+    form = AuditFilterForm(filters or None)
+    status = 200
+    if form.is_bound and not form.is_valid():
+        events = selectors.audit_events_visible_to(request.user).none()
+        status = 400
+    else:
+        events = selectors.audit_events_filtered(user=request.user, filters=form.cleaned_data if form.is_bound else {})
     page = Paginator(events.order_by("-seq"), PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "form": form,
         "page": page,
-        "query": query.urlencode(),
+        "query": filters.urlencode(),
         "head": selectors.audit_head(),
         "last_verification": selectors.audit_last_verification(),
         "can_verify": can_verify_audit_trail(request.user),
     }
     template = "audit/partials/_event_table.html" if request.htmx else "audit/auditevent_list.html"  # type: ignore[attr-defined]
-    return render(request, template, context)
+    return render(request, template, context, status=status)
 
 
 @login_required
