@@ -28,11 +28,7 @@ run: install
 	@echo "  Sign in as business, developer, validator, itops, compliance, auditor, admin or outsider"
 	@echo "  (password: signet-demo). Ctrl-C stops the web server, the worker and beat."
 	@echo ""
-	@trap 'kill 0' INT TERM EXIT; \
-	  $(VENV)/bin/celery -A portal worker --beat --loglevel=WARNING --concurrency=2 \
-	    --schedule=var/celerybeat-schedule & \
-	  $(PY) manage.py runserver $(HOST):$(PORT) --noreload & \
-	  wait
+	@HOST=$(HOST) PORT=$(PORT) $(PY) -m portal.devrun
 
 ## test: lint, type-check and run the whole suite against PostgreSQL and Redis
 test: export DJANGO_SETTINGS_MODULE := tests.settings
