@@ -74,8 +74,13 @@ def test_the_launcher_serves_runs_tasks_and_stops_everything_on_ctrl_c(tmp_path:
         children = psutil.Process(launcher.pid).children(recursive=True)
         assert len(children) >= 2
 
-        _manage(env, "shell", "-v0", "-c", "from apps.audit.tasks import audit_verify_chain; audit_verify_chain.delay()")
-        count = "from apps.audit.models import AuditEvent as E; print(E.objects.filter(action='audit.chain.verified').count())"
+        _manage(
+            env, "shell", "-v0", "-c", "from apps.audit.tasks import audit_verify_chain; audit_verify_chain.delay()"
+        )
+        count = (
+            "from apps.audit.models import AuditEvent as E; "
+            "print(E.objects.filter(action='audit.chain.verified').count())"
+        )
         deadline = time.monotonic() + 60
         while _manage(env, "shell", "-v0", "-c", count).strip() != "1":
             assert time.monotonic() < deadline, (tmp_path / "run.log").read_text()
@@ -83,7 +88,7 @@ def test_the_launcher_serves_runs_tasks_and_stops_everything_on_ctrl_c(tmp_path:
 
         launcher.send_signal(signal.SIGINT)
         assert launcher.wait(timeout=40) == 0
-        gone, alive = psutil.wait_procs(children, timeout=20)
+        _gone, alive = psutil.wait_procs(children, timeout=20)
         assert alive == [], f"still running after Ctrl-C: {alive}"
     finally:
         if launcher.poll() is None:
