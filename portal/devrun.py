@@ -19,8 +19,7 @@ STOP_GRACE_SECONDS = 15
 def _commands(host: str, port: str) -> list[list[str]]:
     python = sys.executable
     return [
-        [python, "-m", "celery", "-A", "portal", "worker", "--beat", "--loglevel=WARNING", "--concurrency=2",
-         "--schedule=var/celerybeat-schedule"],
+        [python, "-m", "celery", "-A", "portal", "worker", "--beat", "--loglevel=WARNING", "--concurrency=2"],
         [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
     ]  # fmt: skip
 

@@ -81,5 +81,6 @@ def env_url(
     scheme = value.split("://", 1)[0].lower() if "://" in value else ""
     if scheme not in schemes:
         allowed = ", ".join(f"{s}://" for s in schemes)
-        raise ImproperlyConfiguredEnv(f"{name} must start with one of {allowed}; got {value.split('://', 1)[0]!r}")
+        # Never echo the value: a malformed URL may still hold a password.
+        raise ImproperlyConfiguredEnv(f"{name} must start with one of {allowed}")
     return value

@@ -47,6 +47,8 @@ if not DEBUG and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    # First, so its audited changepassword command replaces django.contrib.auth's.
+    "apps.accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -58,7 +60,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "apps.core",
-    "apps.accounts",
     "apps.audit",
 ]
 
@@ -102,8 +103,8 @@ DATABASE_URL = env_url("DATABASE_URL", None, schemes=("postgres", "postgresql", 
 
 def _database(url: str | None) -> dict[str, Any]:
     if url is None or url.startswith("sqlite"):
-        path = url.split("://", 1)[1].lstrip("/") if url else ""
-        name = ("/" + path) if path else str(VAR_DIR / "signet.sqlite3")
+        # sqlite:///relative.db, sqlite:////absolute/path.db, sqlite://:memory: as dj-database-url reads them
+        name = dj_database_url.parse(url)["NAME"] if url else str(VAR_DIR / "signet.sqlite3")
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": name,

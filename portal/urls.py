@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from apps.accounts import views as accounts_views
 from apps.core import views as core_views
 
 admin.site.site_header = "Signet administration"
+# Signet does not govern with Django's groups and model permissions (docs/decisions/0002).
+admin.site.unregister(Group)
 # One sign-in page for everything, so every sign-in is throttled and audited the same way.
 admin.site.login = RedirectView.as_view(pattern_name="accounts:sign_in", query_string=True)  # type: ignore[assignment]
+admin.site.logout = accounts_views.sign_out  # type: ignore[assignment]
+admin.site.password_change = RedirectView.as_view(url="/accounts/settings/#password")  # type: ignore[assignment]
 
 urlpatterns = [
     path("", include("apps.core.urls")),

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
 from django.test import Client
 
 from apps.accounts.choices import TeamFunction
 from apps.accounts.models import User
 from apps.accounts.services import api_token_create
 from tests.factories import PASSWORD, make_user
+
+
+@receiver(connection_created)
+def _let_the_test_runner_empty_tables(sender: object, connection: BaseDatabaseWrapper, **kwargs: object) -> None:
+    # Django empties the test database with TRUNCATE between transactional tests; the audit table
+    # refuses TRUNCATE unless this session setting is on (migration audit.0003).
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET signet.allow_truncate = 'on'")
 
 
 @pytest.fixture(autouse=True)

@@ -26,7 +26,7 @@ from portal.settings import DATABASES, VAR_DIR, _database
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("The test suite runs on PostgreSQL: set DATABASE_URL=postgres://...")
 
-DATABASES["sqlite"] = _database(f"sqlite:///{VAR_DIR}/unused.sqlite3")
+DATABASES["sqlite"] = _database(f"sqlite:///{VAR_DIR / 'unused.sqlite3'}")
 DATABASES["sqlite"]["TEST"] = {"NAME": str(VAR_DIR / "test-sqlite.sqlite3")}
 
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - WhiteNoise warns about a missing folder

@@ -7,15 +7,12 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
-from django.contrib.auth.models import Group
 from django.forms import ModelForm
 from django.http import HttpRequest
 
 from apps.accounts import services
 from apps.accounts.models import ApiToken, Team, User
 from apps.core.context import current
-
-admin.site.unregister(Group)
 
 
 def _actor(request: HttpRequest) -> User:
@@ -30,7 +27,8 @@ class AuditedPasswordChangeForm(AdminPasswordChangeForm):
     def save(self, commit: bool = True) -> Any:
         actor_id = current().user_id
         actor = User.objects.filter(pk=actor_id).first() if actor_id else None
-        return services.user_set_password(actor=actor, user=self.user, password=self.cleaned_data["password1"])
+        password = self.cleaned_data["password1"] if self.cleaned_data.get("set_usable_password", True) else None
+        return services.user_set_password(actor=actor, user=self.user, password=password)
 
 
 @admin.register(User)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.utils import timezone
 
@@ -23,10 +26,28 @@ class Team(models.Model):
         return self.name
 
 
+class UserManager(DjangoUserManager["User"]):
+    """``createsuperuser`` and ``create_user`` go through the audited service like everything else."""
+
+    def create_user(self, username: str, email: str | None = None, password: str | None = None, **extra: Any) -> User:
+        from apps.accounts.services import user_create
+
+        return user_create(actor=None, username=username, email=email or "", password=password, **extra)
+
+    def create_superuser(
+        self, username: str, email: str | None = None, password: str | None = None, **extra: Any
+    ) -> User:
+        extra.pop("is_staff", None)
+        extra["is_superuser"] = True
+        return self.create_user(username, email, password, **extra)
+
+
 class User(AbstractUser):
     """A person. Users with audit history are deactivated, never deleted."""
 
     teams = models.ManyToManyField(Team, related_name="members", blank=True)
+
+    objects = UserManager()  # type: ignore[misc]
 
     class Meta:
         ordering = ["username"]

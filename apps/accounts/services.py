@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from apps.accounts.models import ApiToken, Team, User
+from apps.accounts.permissions import is_administrator
 from apps.audit.services import audit_record, changes_between
 from apps.core.choices import AuthMethod
 from apps.core.context import set_auth_method
@@ -32,10 +33,6 @@ SIGN_IN_REFUSED = (
 
 class SignInRefused(Exception):
     """Wrong credentials, an unknown or inactive user, or a lock: one answer for all of them."""
-
-
-def is_administrator(user: Any) -> bool:
-    return bool(user is not None and user.is_authenticated and user.is_active and user.is_superuser)
 
 
 def _require_administrator(actor: User | None) -> None:
@@ -59,8 +56,20 @@ def sign_in_locked(*, username: str, ip: str) -> bool:
     return any((cache.get(key) or 0) >= limit for key, limit in _failure_keys(username, ip))
 
 
+def _lockout_seconds() -> int:
+    return int(settings.SIGNET_LOGIN_LOCKOUT_MINUTES) * 60
+
+
+def _record_failure(username: str, reason: str) -> None:
+    # The typed name is kept only when it is an account's: people paste passwords into that field.
+    known = User.objects.filter(username=username).exists()
+    typed = username if known else "unknown:" + hashlib.sha256(username.encode()).hexdigest()[:12]
+    with transaction.atomic():
+        audit_record(actor=None, action="accounts.sign_in.failed", data={"username": typed, "reason": reason})
+
+
 def _note_failure(username: str, ip: str) -> None:
-    timeout = settings.SIGNET_LOGIN_LOCKOUT_MINUTES * 60
+    timeout = _lockout_seconds()
     for key, _limit in _failure_keys(username, ip):
         cache.add(key, 0, timeout)
         try:
@@ -77,18 +86,14 @@ def user_sign_in(*, request: HttpRequest, username: str, password: str) -> User:
     """
     ip = client_ip(request)
     if sign_in_locked(username=username, ip=ip):
-        with transaction.atomic():
-            audit_record(
-                actor=None, action="accounts.sign_in.failed", data={"username": username[:150], "reason": "locked"}
-            )
+        # One "locked" event per lock window: a locked-out script must not flood the trail.
+        if cache.add(f"signin:locked-noted:{_failure_keys(username, ip)[0][0]}:{ip}", 1, _lockout_seconds()):
+            _record_failure(username, "locked")
         raise SignInRefused(SIGN_IN_REFUSED)
     user = authenticate(request, username=username, password=password)
     if user is None:
         _note_failure(username, ip)
-        with transaction.atomic():
-            audit_record(
-                actor=None, action="accounts.sign_in.failed", data={"username": username[:150], "reason": "invalid"}
-            )
+        _record_failure(username, "invalid")
         raise SignInRefused(SIGN_IN_REFUSED)
     assert isinstance(user, User)
     set_auth_method(AuthMethod.SESSION)
@@ -203,8 +208,7 @@ def _refuse_self_grant(actor: User | None, user: User, before: dict[str, Any], a
     if actor is None or actor.pk != user.pk:
         return
     gained_teams = set(after["teams"]) - set(before["teams"])
-    gained_flags = [flag for flag in ("is_staff", "is_superuser") if after[flag] and not before[flag]]
-    if gained_teams or gained_flags:
+    if gained_teams or (after["is_superuser"] and not before["is_superuser"]):
         raise PermissionDenied("Nobody grants a role to themselves: ask another administrator.")
 
 
@@ -257,8 +261,7 @@ def user_update(*, actor: User | None, user: User, teams: Iterable[Team] | None 
         before = _user_snapshot(user)
         for field, value in fields.items():
             setattr(user, field, value)
-        if "is_superuser" in fields:
-            user.is_staff = bool(fields["is_superuser"]) or user.is_staff
+        user.is_staff = user.is_superuser  # the admin site needs is_staff; it means nothing else here
         after = dict(_user_snapshot(user), **{field: getattr(user, field) for field in _USER_FIELDS})
         if teams is not None:
             after["teams"] = sorted(team.slug for team in teams)
@@ -273,14 +276,22 @@ def user_update(*, actor: User | None, user: User, teams: Iterable[Team] | None 
     return user
 
 
-def user_set_password(*, actor: User | None, user: User, password: str) -> User:
-    """Set a new password. Side effects: ``accounts.user.password_changed`` (never the password)."""
+def user_set_password(*, actor: User | None, user: User, password: str | None) -> User:
+    """Set a new password, or none at all (``password=None``: the person cannot sign in with one).
+
+    People change their own; administrators anyone's. Side effects: ``accounts.user.password_changed``
+    or ``accounts.user.password_disabled`` (never the password). Raises PermissionDenied.
+    """
     if actor is not None and actor.pk != user.pk:
         _require_administrator(actor)
     with transaction.atomic():
-        user.set_password(password)
+        if password is None:
+            user.set_unusable_password()
+        else:
+            user.set_password(password)
         user.save(update_fields=["password"])
-        audit_record(actor=actor, action="accounts.user.password_changed", target=user)
+        action = "accounts.user.password_changed" if password is not None else "accounts.user.password_disabled"
+        audit_record(actor=actor, action=action, target=user)
     return user
 
 

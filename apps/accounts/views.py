@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
@@ -17,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts import selectors, services
 from apps.accounts.forms import ApiTokenCreateForm, SignInForm
+from apps.accounts.models import User
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -57,39 +60,59 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:sign_in")
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def settings_page(request: HttpRequest) -> HttpResponse:
-    """Show the person's details and API tokens; create a token (its secret is shown only now)."""
-    form = ApiTokenCreateForm(request.POST or None)
-    context: dict[str, Any] = {"form": form}
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                token, raw = services.api_token_create(
-                    actor=request.user,  # type: ignore[arg-type]
-                    user=request.user,  # type: ignore[arg-type]
-                    name=form.cleaned_data["name"],
-                    days=form.cleaned_data["days"],
-                )
-                context.update(new_token=token, new_token_secret=raw, form=ApiTokenCreateForm())
-            except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-                status = 400
-        else:
-            status = 400
-    context["tokens"] = selectors.api_tokens_of(user=request.user)  # type: ignore[arg-type]
+def _render_settings(request: HttpRequest, status: int = 200, **context: Any) -> HttpResponse:
+    context.setdefault("form", ApiTokenCreateForm())
+    context.setdefault("password_form", PasswordChangeForm(request.user))
+    context["tokens"] = selectors.api_tokens_of(user=_me(request))
     response = render(request, "accounts/user_settings.html", context, status=status)
     response["Cache-Control"] = "no-store"
     return response
 
 
+def _me(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)  # behind login_required
+    return request.user
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_page(request: HttpRequest) -> HttpResponse:
+    """Show the person's details and API tokens; create a token (its secret is shown only now)."""
+    if request.method == "GET":
+        return _render_settings(request)
+    form = ApiTokenCreateForm(request.POST)
+    if form.is_valid():
+        try:
+            token, raw = services.api_token_create(
+                actor=_me(request), user=_me(request), name=form.cleaned_data["name"], days=form.cleaned_data["days"]
+            )
+            return _render_settings(request, new_token=token, new_token_secret=raw)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+    return _render_settings(request, status=400, form=form)
+
+
+@sensitive_post_parameters("old_password", "new_password1", "new_password2")
+@login_required
+@require_POST
+def password_change(request: HttpRequest) -> HttpResponse:
+    """Change one's own password; the session stays signed in."""
+    form = PasswordChangeForm(_me(request), request.POST)
+    if not form.is_valid():
+        return _render_settings(request, status=400, password_form=form)
+    user = services.user_set_password(
+        actor=_me(request), user=_me(request), password=form.cleaned_data["new_password1"]
+    )
+    update_session_auth_hash(request, user)
+    messages.success(request, "Your password is changed.")
+    return redirect("accounts:settings")
+
+
 @login_required
 @require_POST
 def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
-    token = selectors.api_token_get(user=request.user, token_id=token_id)  # type: ignore[arg-type]
-    services.api_token_revoke(actor=request.user, token=token)  # type: ignore[arg-type]
+    token = selectors.api_token_get(user=_me(request), token_id=token_id)
+    services.api_token_revoke(actor=_me(request), token=token)
     messages.success(request, f"Token “{token.name}” is revoked.")
     return redirect("accounts:settings")

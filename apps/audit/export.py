@@ -15,7 +15,7 @@ from apps.audit.models import AuditEvent
 from apps.audit.selectors import CHAIN_COLUMNS
 
 EXPORT_COLUMNS = CHAIN_COLUMNS
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def neutralise(cell: str) -> str:
@@ -56,7 +56,8 @@ def jsonl_lines(events: QuerySet[AuditEvent]) -> Iterator[str]:
     """Yield one JSON document a line, with the same fields and canonical times as the chain."""
     for row in _rows(events):
         row["occurred_at"] = format_time(row["occurred_at"])
-        yield json.dumps(row, sort_keys=True, ensure_ascii=False, cls=DjangoJSONEncoder) + "\n"
+        # ASCII only: U+2028 and friends would split a record for readers that break lines on them.
+        yield json.dumps(row, sort_keys=True, ensure_ascii=True, cls=DjangoJSONEncoder) + "\n"
 
 
 def export_response(lines: Iterator[str], *, export_format: str, stem: str) -> Any:
@@ -67,4 +68,5 @@ def export_response(lines: Iterator[str], *, export_format: str, stem: str) -> A
     response = StreamingHttpResponse(lines, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{stem}.{export_format}"'
     response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
     return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django import forms
@@ -19,6 +20,21 @@ class AuditFilterForm(forms.Form):
     target_id = forms.CharField(required=False, max_length=64, label="Object id")
     project = forms.CharField(required=False, max_length=100, label="Project (slug)")
     request_id = forms.CharField(required=False, max_length=64, label="Request id")
+
+    def _clean_moment(self, name: str) -> datetime | None:
+        value = self.cleaned_data.get(name)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("Enter a date between the years 1 and 9999.") from None
+
+    def clean_since(self) -> datetime | None:
+        return self._clean_moment("since")
+
+    def clean_until(self) -> datetime | None:
+        return self._clean_moment("until")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -8,10 +8,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from apps.accounts.choices import TeamFunction
-
-
-def is_administrator(user: Any) -> bool:
-    return bool(user.is_authenticated and user.is_active and (user.is_superuser or user.is_staff))
+from apps.accounts.permissions import is_administrator
 
 
 def can_read_audit_trail(user: Any) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from typing import Any, Protocol
 
 from django.core.exceptions import PermissionDenied
@@ -12,7 +13,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, models, transaction
 from django.utils import timezone
 
-from apps.audit.chain import GENESIS_HASH, Checkpoint, VerifyResult, compute_hash, verify
+from apps.audit.chain import GENESIS_HASH, Checkpoint, VerifyResult, compute_hash, format_time, verify
 from apps.audit.models import AuditEvent
 from apps.core import context
 
@@ -32,9 +33,18 @@ def _clean_text(value: str, limit: int | None = None) -> str:
     return value[:limit] if limit is not None else value
 
 
+class _Encoder(DjangoJSONEncoder):
+    """Django's encoder, but times keep their microseconds, in the chain's own format."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, datetime):
+            return format_time(o) if o.tzinfo else o.isoformat()
+        return super().default(o)
+
+
 def _clean_json(value: Any) -> Any:
     """Return ``value`` as plain JSON types, exactly as it will read back from the database."""
-    plain = json.loads(json.dumps(value, cls=DjangoJSONEncoder, allow_nan=False))
+    plain = json.loads(json.dumps(value, cls=_Encoder, allow_nan=False))
 
     def walk(node: Any) -> Any:
         if isinstance(node, str):
@@ -102,7 +112,7 @@ def audit_record(
     ctx = context.current()
     fields: dict[str, Any] = {
         "occurred_at": timezone.now(),
-        "actor_id": actor.pk if actor is not None else None,
+        "actor_id": int(actor.pk) if actor is not None else None,
         "actor_name": _clean_text(
             actor_name if actor_name is not None else (actor.get_username() if actor else ""), 150
         ),
@@ -110,7 +120,7 @@ def audit_record(
         "auth_method": ctx.auth_method,
         "request_id": _clean_text(ctx.request_id, 64),
         "ip": _clean_text(ctx.ip, 45),
-        "project_pk": project.pk if project is not None else None,
+        "project_pk": int(project.pk) if project is not None else None,
         "project_slug": _clean_text(project.slug, 100) if project is not None else "",
         "target_type": target._meta.label_lower if target is not None else "",
         "target_id": _clean_text(str(target.pk), 64) if target is not None else "",
@@ -147,8 +157,15 @@ def audit_trail_export(
         raise PermissionDenied("Only the audit team and administrators can export the audit trail.")
     if export_format not in EXPORT_FORMATS:
         raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}")
-    events = selectors.audit_events_filtered(user=actor, filters=filters)
-    audit_record(actor=actor, action="audit.trail.exported", data={"format": export_format, "filters": active_filters})
+    head = selectors.audit_head()
+    up_to = head["seq"] if head else 0
+    # The file holds exactly the events up to the head seen now, so it can be tied to a checkpoint.
+    events = selectors.audit_events_filtered(user=actor, filters=filters).filter(seq__lte=up_to)
+    audit_record(
+        actor=actor,
+        action="audit.trail.exported",
+        data={"format": export_format, "filters": active_filters, "up_to_seq": up_to},
+    )
     return export.csv_lines(events) if export_format == "csv" else export.jsonl_lines(events)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import uuid
 from collections.abc import Callable
@@ -15,14 +16,25 @@ from apps.core.choices import AuthMethod
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 
 
+def _valid_ip(text: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        return None
+
+
 def client_ip(request: HttpRequest) -> str:
-    """Return the client address; X-Forwarded-For only counts behind a trusted proxy."""
+    """Return the client address.
+
+    Behind a trusted proxy (TRUST_X_FORWARDED_FOR) it is the last X-Forwarded-For entry: the one our
+    proxy appended. Entries before it come from the client and could say anything.
+    """
     if settings.SIGNET_TRUST_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        first = forwarded.split(",")[0].strip()
-        if first:
-            return first[:45]
-    return str(request.META.get("REMOTE_ADDR", ""))[:45]
+        entries = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        forwarded = _valid_ip(entries[-1]) if entries else None
+        if forwarded:
+            return forwarded
+    return _valid_ip(str(request.META.get("REMOTE_ADDR", ""))) or ""
 
 
 class RequestContextMiddleware:

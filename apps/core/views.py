@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -91,4 +92,5 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
         return error_response(500, "server_error", "Something went wrong on our side; it has been logged.")
-    return render(request, "500.html", status=500)
+    # Rendered without the request: the context processors may need the database that just failed.
+    return HttpResponse(loader.get_template("500.html").render(), status=500)

@@ -55,6 +55,17 @@ def test_database_refuses_update_and_delete_of_audit_events(alias: str, attempt:
     assert after == before
 
 
+@pytest.mark.django_db
+def test_postgresql_refuses_truncate_of_the_audit_table() -> None:
+    audit_record(actor=None, action="test.event.recorded")
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # settle the deferred checks TRUNCATE waits for
+        cursor.execute("SET LOCAL signet.allow_truncate = 'off'")  # as on any real database
+        with pytest.raises(DatabaseError, match="TRUNCATE refused"), transaction.atomic():
+            cursor.execute("TRUNCATE audit_auditevent")
+    assert AuditEvent.objects.count() == 1
+
+
 @pytest.mark.django_db(databases=DATABASES)
 @pytest.mark.parametrize("alias", DATABASES)
 def test_appending_still_works_on_both_databases(alias: str) -> None:

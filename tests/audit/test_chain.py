@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -131,33 +135,70 @@ def test_every_tampering_is_detected_at_the_first_bad_seq(n: int, name: str, dat
         transaction.set_rollback(True)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(["\x00", "\ud800", "\u2028"]), max_size=12),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3),
+    max_leaves=8,
+)
+EXTRA_VALUES = st.sampled_from(
+    [Decimal("1.10"), datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC), uuid.UUID(int=7), date(2026, 5, 6)]
+)
+
+
+@pytest.mark.django_db(databases=["default", "sqlite"])
+@pytest.mark.parametrize("alias", ["default", "sqlite"])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     payloads=st.lists(
-        st.dictionaries(
-            st.text(min_size=1, max_size=8),
-            st.one_of(st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=20), st.none()),
-            max_size=4,
-        ),
-        min_size=1,
-        max_size=6,
+        st.dictionaries(st.text(max_size=8), JSON_VALUES | EXTRA_VALUES, max_size=4), min_size=1, max_size=5
     )
 )
-def test_clean_chains_always_verify(payloads: list[dict[str, object]]) -> None:
-    with transaction.atomic():
+def test_clean_chains_always_verify_after_a_round_trip(alias: str, payloads: list[dict[str, Any]]) -> None:
+    with transaction.atomic(using=alias):
         for payload in payloads:
-            audit_record(actor=None, action="test.payload.recorded", data=payload, target_repr="x\x00y")
-        head = selectors.audit_head()
+            audit_record(actor=None, action="test.payload.recorded", data=payload, changes={"v": payload}, using=alias)
+        head = selectors.audit_head(using=alias)
         assert head is not None
-        result = verify(selectors.audit_chain(), Checkpoint(head["seq"], head["hash"]))
+        result = verify(selectors.audit_chain(using=alias), Checkpoint(head["seq"], head["hash"]))
         assert result.ok, result.reason
-        assert result.checked == len(payloads)
+        assert result.checked == head["seq"]
         transaction.set_rollback(True)
 
 
-def test_hash_is_sha256_of_previous_hash_and_canonical_json() -> None:
-    import hashlib
+def test_canonical_json_and_hash_match_the_published_definition() -> None:
+    event = {
+        "seq": 1,
+        "occurred_at": datetime(2026, 11, 26, 9, 5, 3, 120, tzinfo=UTC),
+        "actor_id": None,
+        "actor_name": "",
+        "actor_roles": [],
+        "auth_method": "system",
+        "request_id": "",
+        "ip": "",
+        "project_pk": None,
+        "project_slug": "",
+        "target_type": "",
+        "target_id": "",
+        "target_repr": "Zoë",
+        "action": "test.first.recorded",
+        "changes": {},
+        "data": {"b": 1, "a": [2.5, None]},
+    }
+    expected = (
+        '{"action":"test.first.recorded","actor_id":null,"actor_name":"","actor_roles":[],"auth_method":"system",'
+        '"changes":{},"data":{"a":[2.5,null],"b":1},"ip":"","occurred_at":"2026-11-26T09:05:03.000120Z",'
+        '"project_pk":null,"project_slug":"","request_id":"","seq":1,"target_id":"","target_repr":"Zoë",'
+        '"target_type":""}'
+    ).encode()
+    assert canonical_json(event) == expected
+    assert compute_hash("0" * 64, event) == hashlib.sha256(bytes(32) + expected).hexdigest()
 
+
+def test_stored_events_hash_as_sha256_of_previous_hash_and_canonical_json() -> None:
     audit_record(actor=None, action="test.first.recorded", data={"b": 1, "a": "é"})
     row = _row(1)
     body = canonical_json(row)
@@ -188,3 +229,15 @@ def test_an_empty_trail_verifies_and_has_no_checkpoint() -> None:
     assert "the trail is empty" in _run_verify()
     with pytest.raises(CommandError, match="empty"):
         call_command("audit_checkpoint")
+
+
+def test_verify_cannot_check_an_unknown_database_and_says_so_with_exit_2() -> None:
+    with pytest.raises(CommandError, match="no database named") as caught:
+        _run_verify("--database", "nope")
+    assert caught.value.returncode == 2
+
+
+def test_times_in_event_data_keep_their_microseconds() -> None:
+    moment = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
+    audit_record(actor=None, action="test.time.recorded", data={"when": moment})
+    assert AuditEvent.objects.get().data == {"when": "2026-03-04T05:06:07.890123Z"}

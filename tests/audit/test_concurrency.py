@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from apps.audit import selectors
 from apps.audit.chain import verify
@@ -25,8 +26,16 @@ def test_eight_threads_writing_250_events_each_leave_one_unbroken_chain() -> Non
     def writer(index: int) -> None:
         try:
             start.wait()
-            for i in range(EVENTS_EACH):
-                audit_record(actor=None, action="test.concurrent.recorded", data={"thread": index, "i": i})
+            if index % 2:
+                for i in range(EVENTS_EACH):
+                    audit_record(actor=None, action="test.concurrent.recorded", data={"thread": index, "i": i})
+            else:
+                # Half the writers hold the chain lock across a longer transaction of 10 events.
+                for batch in range(0, EVENTS_EACH, 10):
+                    with transaction.atomic():
+                        for i in range(batch, min(batch + 10, EVENTS_EACH)):
+                            audit_record(actor=None, action="test.concurrent.recorded", data={"thread": index, "i": i})
+                        time.sleep(0.001)
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             errors.append(exc)
         finally:
@@ -46,3 +55,8 @@ def test_eight_threads_writing_250_events_each_leave_one_unbroken_chain() -> Non
     assert result.ok, result.reason
     per_thread = {n: AuditEvent.objects.filter(data__thread=n).count() for n in range(THREADS)}
     assert per_thread == dict.fromkeys(range(THREADS), EVENTS_EACH)
+    for n in range(0, THREADS, 2):  # a batch's events are contiguous: nobody slipped in while it held the lock
+        seqs_of = list(AuditEvent.objects.filter(data__thread=n).order_by("seq").values_list("seq", flat=True))
+        for start_at in range(0, EVENTS_EACH, 10):
+            batch = seqs_of[start_at : start_at + 10]
+            assert batch == list(range(batch[0], batch[0] + len(batch)))

@@ -12,6 +12,7 @@ from django.test import Client
 from apps.accounts.models import User
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
+from apps.core import context
 from tests.conftest import bearer, signed_in
 
 pytestmark = pytest.mark.django_db
@@ -60,18 +61,32 @@ def test_bad_filters_are_a_400_with_a_message(auditor: User, query: str, message
     assert signed_in(auditor).get(f"/audit/export.csv?{query}").status_code == 400
 
 
-def test_csv_export_neutralises_formulas_and_is_audited(auditor: User, developer: User) -> None:
-    audit_record(actor=developer, action="test.thing.changed", target_repr='=HYPERLINK("http://x")', data={"a": "@b"})
-    audit_record(actor=developer, action="test.thing.changed", target_repr="+1", data={})
-    audit_record(actor=developer, action="test.thing.changed", target_repr="-2", data={})
+HOSTILE = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tcmd", "\rcmd", "\uff1d1+1"]
+
+
+def test_csv_export_neutralises_formulas_in_every_text_column_and_is_audited(auditor: User) -> None:
+    for i, text in enumerate(HOSTILE):
+        token = context.bind(request_id=f"-req-{i:04d}", ip="", auth_method="system")
+        try:
+            audit_record(actor=None, actor_name=text, action="test.thing.changed", target_repr=text)
+        finally:
+            context.reset(token)
     response = signed_in(auditor).get("/audit/export.csv?action=test.thing.changed")
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith('attachment; filename="signet-audit-')
-    rows = list(csv.DictReader(io.StringIO(_body(response))))
-    assert [r["target_repr"] for r in rows] == ['\'=HYPERLINK("http://x")', "'+1", "'-2"]
-    assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r.values())
+    assert response["Cache-Control"] == "no-store"
+    rows = list(csv.DictReader(io.StringIO(_body(response), newline="")))
+    assert [r["target_repr"] for r in rows] == ["'" + text for text in HOSTILE]
+    assert [r["actor_name"] for r in rows] == ["'" + text for text in HOSTILE]
+    assert all(r["request_id"].startswith("'-req-") for r in rows)
+    dangerous = ("=", "+", "-", "@", "\t", "\r", "\uff1d")
+    assert all(not cell.startswith(dangerous) for r in rows for cell in r.values())
     exported = AuditEvent.objects.filter(action="audit.trail.exported").latest("seq")
-    assert exported.data == {"format": "csv", "filters": {"action": "test.thing.changed"}}
+    assert exported.data == {
+        "format": "csv",
+        "filters": {"action": "test.thing.changed"},
+        "up_to_seq": exported.seq - 1,
+    }
 
 
 def test_jsonl_export_holds_every_matching_event_with_its_hashes(auditor: User) -> None:
@@ -120,3 +135,21 @@ def test_the_page_shows_the_head_to_keep_as_a_checkpoint(auditor: User) -> None:
     client = signed_in(auditor)
     head = AuditEvent.objects.latest("seq")
     assert f"{head.seq}:{head.hash}" in client.get("/audit/verification/").content.decode()
+
+
+@pytest.mark.parametrize("query", ["since=0001-01-01T00:00:00%2B01:00", "until=9999-12-31T23:59:59-01:00"])
+def test_dates_at_the_edge_of_the_calendar_are_a_400_not_a_500(auditor: User, token_for, query: str) -> None:
+    client = signed_in(auditor)
+    assert client.get(f"/audit/?{query}").status_code == 400
+    assert client.get(f"/audit/export.csv?{query}").status_code == 400
+    response = Client().get(f"/api/v1/audit-events/?{query}", headers=bearer(token_for(auditor)))
+    assert response.status_code == 400
+    details = response.json()["error"]["details"]
+    assert details == {query.split("=")[0]: ["Enter a date between the years 1 and 9999."]}
+
+
+def test_jsonl_keeps_one_event_per_line_whatever_the_text(auditor: User) -> None:
+    audit_record(actor=None, action="test.text.recorded", target_repr="a\u2028b\u2029c\u0085d\ne")
+    lines = _body(signed_in(auditor).get("/audit/export.jsonl?action=test.text.recorded")).splitlines()
+    assert len(lines) == 1
+    assert json.loads(lines[0])["target_repr"] == "a\u2028b\u2029c\u0085d\ne"

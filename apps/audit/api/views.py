@@ -46,7 +46,7 @@ class AuditEventListView(generics.ListAPIView[AuditEvent]):
     def _filters(self) -> AuditFilterForm:
         form = AuditFilterForm(self.request.query_params)
         if not form.is_valid():
-            raise exceptions.ValidationError(form.errors.get_json_data())
+            raise exceptions.ValidationError({field: [str(e) for e in errors] for field, errors in form.errors.items()})
         return form
 
     def get_queryset(self) -> QuerySet[AuditEvent]:
