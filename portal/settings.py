@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "apps.core",
     "apps.audit",
+    "apps.projects",
+    "apps.registry",
 ]
 
 MIDDLEWARE = [
@@ -256,7 +258,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "ProjectStatusEnum": "apps.projects.choices.ProjectStatus",
+        "VersionStatusEnum": "apps.registry.choices.VersionStatus",
+        "RiskTierEnum": "apps.projects.choices.RiskTier",
+        "ProjectRoleEnum": "apps.projects.choices.ProjectRole",
+    },
 }
 
 # --- e-mail, logging ------------------------------------------------------------------------
@@ -270,3 +277,26 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- registry ------------------------------------------------------------------------------------
+# Model card sections each risk tier requires (an unqualified project is held to "high").
+SIGNET_CARD_REQUIRED_SECTIONS = {
+    "high": [
+        "intended_use",
+        "out_of_scope_use",
+        "training_data",
+        "evaluation",
+        "limitations",
+        "ethical_considerations",
+        "monitoring_plan",
+        "human_oversight",
+    ],
+    "medium": ["intended_use", "training_data", "evaluation", "limitations", "monitoring_plan"],
+    "low": ["intended_use", "evaluation", "limitations"],
+}
+SIGNET_MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 512 * 1024 * 1024, minimum=1024)
+FILE_UPLOAD_HANDLERS = [
+    "apps.registry.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+FILE_UPLOAD_PERMISSIONS = 0o640

@@ -22,6 +22,8 @@ urlpatterns = [
     path("", include("apps.core.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("audit/", include("apps.audit.urls")),
+    path("projects/", include("apps.projects.urls")),
+    path("registry/", include("apps.registry.urls")),
     path("api/v1/", include("portal.api_urls")),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -194,3 +194,12 @@ def audit_chain_verify(*, actor: Any, checkpoint: Checkpoint | None = None) -> V
         },
     )
     return result
+
+
+def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    """Return the governed fields of ``instance`` as plain values, for before/after records."""
+    values: dict[str, Any] = {}
+    for name in fields:
+        value = getattr(instance, name)
+        values[name] = value.pk if isinstance(value, models.Model) else value
+    return _clean_json(values)

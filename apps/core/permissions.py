@@ -15,3 +15,11 @@ class DenyAll(BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return False
+
+
+def require(allowed: bool, message: str) -> None:
+    """Raise PermissionDenied with a message a person can read unless ``allowed``."""
+    from django.core.exceptions import PermissionDenied
+
+    if not allowed:
+        raise PermissionDenied(message)

@@ -1,0 +1,33 @@
+"""Small template helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def split_pairs(text: str) -> list[tuple[str, str]]:
+    """Turn "a:Label A,b:Label B" into [("a", "Label A"), ("b", "Label B")] for small option lists."""
+    return [(item.partition(":")[0], item.partition(":")[2]) for item in text.split(",")]
+
+
+@register.filter
+def get_item(mapping: dict[Any, Any], key: object) -> object:
+    return mapping.get(key)
+
+
+@register.filter
+def sparkline(values: list[float], size: str = "120x28") -> str:
+    """Return SVG polyline points for a small trend line (drawn inline: no chart library, no CDN)."""
+    width, height = (int(n) for n in size.split("x"))
+    numbers = [float(v) for v in values]
+    if len(numbers) < 2:
+        return ""
+    low, high = min(numbers), max(numbers)
+    span = (high - low) or 1.0
+    step = width / (len(numbers) - 1)
+    return " ".join(f"{i * step:.1f},{height - 2 - (v - low) / span * (height - 4):.1f}" for i, v in enumerate(numbers))

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from apps.projects import permissions as can
+from apps.projects.choices import ProjectRole, ProjectStatus
+from apps.projects.models import Kpi, Membership, Project, RiskQualification
+
+
+class KpiSerializer(serializers.ModelSerializer[Kpi]):
+    current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Kpi
+        fields = ("id", "name", "target", "unit", "direction", "current")
+
+    def get_current(self, kpi: Kpi) -> str | None:
+        latest = kpi.latest_measurement
+        return str(latest.value) if latest else None
+
+
+class ProjectSerializer(serializers.ModelSerializer[Project]):
+    kpis = KpiSerializer(many=True, read_only=True)
+    my_roles = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Project
+        fields = (
+            "slug",
+            "name",
+            "business_objective",
+            "intended_users",
+            "out_of_scope",
+            "status",
+            "risk_tier",
+            "risk_rationale",
+            "kpis",
+            "my_roles",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+    def get_my_roles(self, project: Project) -> list[str]:
+        return sorted(can.roles_in(self.context["request"].user, project))
+
+
+class ProjectCreateSerializer(serializers.Serializer[dict[str, Any]]):
+    name = serializers.CharField(max_length=120)
+    slug = serializers.SlugField(max_length=100, required=False, allow_blank=True)
+    business_objective = serializers.CharField(max_length=5000)
+    intended_users = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    out_of_scope = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class ProjectUpdateSerializer(serializers.Serializer[dict[str, Any]]):
+    name = serializers.CharField(max_length=120, required=False)
+    business_objective = serializers.CharField(max_length=5000, required=False)
+    intended_users = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    out_of_scope = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    status = serializers.ChoiceField(choices=ProjectStatus.choices, required=False)
+
+
+class MembershipSerializer(serializers.ModelSerializer[Membership]):
+    username = serializers.CharField(source="user.username", read_only=True)
+    added_by = serializers.CharField(source="added_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = Membership
+        fields = ("id", "username", "role", "added_by", "added_at")
+        read_only_fields = fields
+
+
+class MembershipWriteSerializer(serializers.Serializer[dict[str, Any]]):
+    username = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=ProjectRole.choices)
+
+
+class QualificationSerializer(serializers.ModelSerializer[RiskQualification]):
+    questionnaire_version = serializers.IntegerField(source="questionnaire.version", read_only=True)
+    answered_by = serializers.CharField(source="answered_by.username", read_only=True)
+
+    class Meta:
+        model = RiskQualification
+        fields = ("questionnaire_version", "answers", "score", "tier", "rationale", "answered_by", "answered_at")
+        read_only_fields = fields
+
+
+class QualificationWriteSerializer(serializers.Serializer[dict[str, Any]]):
+    answers = serializers.DictField(child=serializers.CharField(max_length=64, allow_blank=True))

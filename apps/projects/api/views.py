@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.models import User
+from apps.core.api.exceptions import error_body
+from apps.projects import selectors, services
+from apps.projects.api.serializers import (
+    MembershipSerializer,
+    MembershipWriteSerializer,
+    ProjectCreateSerializer,
+    ProjectSerializer,
+    ProjectUpdateSerializer,
+    QualificationSerializer,
+    QualificationWriteSerializer,
+)
+from apps.projects.models import KpiMeasurement, Membership, Project
+
+
+def _me(request: Request) -> User:
+    assert isinstance(request.user, User)  # IsAuthenticated
+    return request.user
+
+
+def _with_kpis(projects: QuerySet[Project]) -> QuerySet[Project]:
+    return projects.prefetch_related(
+        Prefetch("kpis__measurements", queryset=KpiMeasurement.objects.order_by("measured_at", "pk"))
+    )
+
+
+class ProjectListView(generics.ListCreateAPIView[Project]):
+    """Projects you can see (members; auditors and administrators see all). POST proposes one."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = ProjectSerializer
+
+    def get_queryset(self) -> QuerySet[Project]:
+        params = self.request.query_params
+        projects = selectors.project_list(
+            user=self.request.user,
+            status=params.get("status", ""),
+            tier=params.get("tier", ""),
+            q=params.get("q", "")[:100],
+        )
+        return _with_kpis(projects)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("status", str), OpenApiParameter("tier", str), OpenApiParameter("q", str)]
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=ProjectCreateSerializer, responses={201: ProjectSerializer})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = ProjectCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        project = services.project_create(actor=_me(request), **data.validated_data)
+        body = ProjectSerializer(
+            _with_kpis(Project.objects.filter(pk=project.pk)).get(), context={"request": request}
+        ).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ProjectDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def _project(self, request: Request, slug: str) -> Project:
+        return get_object_or_404(_with_kpis(selectors.projects_visible_to(request.user)), slug=slug)
+
+    @extend_schema(responses=ProjectSerializer)
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(ProjectSerializer(self._project(request, slug), context={"request": request}).data)
+
+    @extend_schema(request=ProjectUpdateSerializer, responses=ProjectSerializer)
+    def patch(self, request: Request, slug: str) -> Response:
+        project = self._project(request, slug)
+        data = ProjectUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        services.project_update(actor=_me(request), project=project, **data.validated_data)
+        return Response(ProjectSerializer(self._project(request, slug), context={"request": request}).data)
+
+
+class MembershipView(APIView):
+    """The project's team. POST gives a role, DELETE takes one (``username`` and ``role``)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=MembershipSerializer(many=True))
+    def get(self, request: Request, slug: str) -> Response:
+        project = selectors.project_get(user=request.user, slug=slug)
+        memberships = Membership.objects.filter(project=project).select_related("user", "added_by")
+        return Response(MembershipSerializer(memberships, many=True).data)
+
+    @extend_schema(request=MembershipWriteSerializer, responses={201: MembershipSerializer})
+    def post(self, request: Request, slug: str) -> Response:
+        project = selectors.project_get(user=request.user, slug=slug)
+        data = MembershipWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = User.objects.filter(username=data.validated_data["username"], is_active=True).first()
+        if user is None:
+            return Response(
+                error_body("invalid", "There is no active person with this username.", {"username": ["Unknown."]}),
+                status=400,
+            )
+        membership = services.membership_add(
+            actor=_me(request), project=project, user=user, role=data.validated_data["role"]
+        )
+        return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("username", str, required=True), OpenApiParameter("role", str, required=True)],
+        request=None,
+        responses={204: None},
+    )
+    def delete(self, request: Request, slug: str) -> Response:
+        project = selectors.project_get(user=request.user, slug=slug)
+        source = request.data if isinstance(request.data, dict) and request.data else request.query_params
+        data = MembershipWriteSerializer(data={"username": source.get("username"), "role": source.get("role")})
+        data.is_valid(raise_exception=True)
+        membership = get_object_or_404(
+            Membership.objects.filter(project=project).select_related("user", "project"),
+            user__username=data.validated_data["username"],
+            role=data.validated_data["role"],
+        )
+        services.membership_remove(actor=_me(request), membership=membership)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+QualificationResponse = inline_serializer(
+    "QualificationResponse",
+    fields={
+        "questionnaire": inline_serializer(
+            "QuestionnaireBody", fields={"version": serializers.IntegerField(), "questions": serializers.JSONField()}
+        ),
+        "current": QualificationSerializer(allow_null=True),
+    },
+)
+
+
+class QualificationView(APIView):
+    """The risk questionnaire in force and the project's current answers; PUT answers it."""
+
+    permission_classes = [IsAuthenticated]
+
+    def _body(self, project: Project) -> dict[str, Any]:
+        questionnaire = services.current_questionnaire()
+        latest = project.qualifications.select_related("questionnaire", "answered_by").first()
+        return {
+            "questionnaire": {"version": questionnaire.version, "questions": questionnaire.questions},
+            "current": QualificationSerializer(latest).data if latest else None,
+        }
+
+    @extend_schema(responses=QualificationResponse)
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(self._body(selectors.project_get(user=request.user, slug=slug)))
+
+    @extend_schema(request=QualificationWriteSerializer, responses=QualificationResponse)
+    def put(self, request: Request, slug: str) -> Response:
+        project = selectors.project_get(user=request.user, slug=slug)
+        data = QualificationWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.qualification_submit(actor=_me(request), project=project, answers=data.validated_data["answers"])
+        return Response(self._body(project))

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class ProjectStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    ACTIVE = "active", "Active"
+    IN_PRODUCTION = "in_production", "In production"
+    RETIRED = "retired", "Retired"
+
+
+class RiskTier(models.TextChoices):
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+class ProjectRole(models.TextChoices):
+    OWNER = "owner", "Owner"
+    BUSINESS_OWNER = "business_owner", "Business owner"
+    DEVELOPER = "developer", "Developer"
+    IT_OPS = "it_ops", "IT operations"
+    VALIDATOR = "validator", "Validator"
+    COMPLIANCE = "compliance", "Compliance"
+    VIEWER = "viewer", "Viewer"
+
+
+class KpiDirection(models.TextChoices):
+    HIGHER = "higher", "Higher is better"
+    LOWER = "lower", "Lower is better"
+
+
+class DataAccessStatus(models.TextChoices):
+    NEEDED = "needed", "Needed"
+    REQUESTED = "requested", "Requested"
+    GRANTED = "granted", "Granted"
+    REFUSED = "refused", "Refused"
+
+
+# Who may do what inside a project (one place; the predicates in permissions.py read these).
+EDIT_PROJECT_ROLES = frozenset({ProjectRole.OWNER, ProjectRole.BUSINESS_OWNER})
+MANAGE_MEMBER_ROLES = frozenset({ProjectRole.OWNER})
+QUALIFY_ROLES = frozenset({ProjectRole.OWNER, ProjectRole.BUSINESS_OWNER})
+BUILD_ROLES = frozenset({ProjectRole.OWNER, ProjectRole.DEVELOPER})

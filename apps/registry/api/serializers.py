@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from apps.registry.cards import card_completeness
+from apps.registry.choices import CARD_SECTION_NAMES, ModelTask, Sensitivity
+from apps.registry.forms import parse_metrics
+from apps.registry.models import Dataset, DatasetVersion, ModelCard, ModelVersion, RegisteredModel
+
+
+class VersionBriefSerializer(serializers.ModelSerializer[ModelVersion]):
+    class Meta:
+        model = ModelVersion
+        fields = ("id", "number", "status")
+        read_only_fields = fields
+
+
+class RegisteredModelSerializer(serializers.ModelSerializer[RegisteredModel]):
+    project = serializers.CharField(source="project.slug", read_only=True)
+    tags = serializers.SerializerMethodField()
+    latest_version = serializers.SerializerMethodField()
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+
+    class Meta:
+        model = RegisteredModel
+        fields = ("id", "name", "project", "task", "description", "tags", "latest_version", "created_by", "created_at")
+        read_only_fields = fields
+
+    def get_tags(self, model: RegisteredModel) -> list[str]:
+        return [tag.name for tag in model.tags.all()]
+
+    def get_latest_version(self, model: RegisteredModel) -> dict[str, Any] | None:
+        versions = list(model.versions.all())  # prefetched newest first
+        return VersionBriefSerializer(versions[0]).data if versions else None
+
+
+def tag_list_field(**kwargs: Any) -> serializers.ListField:
+    return serializers.ListField(child=serializers.SlugField(max_length=50), max_length=20, **kwargs)
+
+
+class RegisteredModelCreateSerializer(serializers.Serializer[dict[str, Any]]):
+    project = serializers.SlugField(help_text="slug of a project you develop in")
+    name = serializers.SlugField(max_length=100)
+    task = serializers.ChoiceField(choices=ModelTask.choices)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    tags = tag_list_field(required=False, default=list)
+
+
+class RegisteredModelUpdateSerializer(serializers.Serializer[dict[str, Any]]):
+    task = serializers.ChoiceField(choices=ModelTask.choices, required=False)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    tags = tag_list_field(required=False)
+
+
+class ModelVersionSerializer(serializers.ModelSerializer[ModelVersion]):
+    model = serializers.CharField(source="model.name", read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    card_revision = serializers.IntegerField(source="card.revision", read_only=True)
+    card_completeness = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ModelVersion
+        fields = (
+            "id",
+            "model",
+            "number",
+            "status",
+            "artifact_uri",
+            "artifact_sha256",
+            "framework",
+            "training_dataset",
+            "parent",
+            "source_run_id",
+            "metrics",
+            "description",
+            "card_revision",
+            "card_completeness",
+            "created_by",
+            "created_at",
+        )
+        read_only_fields = fields
+
+    def get_card_completeness(self, version: ModelVersion) -> dict[str, Any]:
+        done = card_completeness(version.card, version.model.project.risk_tier)
+        return {"tier": done.tier, "percent": done.percent, "required": done.required, "missing": done.missing}
+
+
+class MetricsField(serializers.JSONField):
+    def to_internal_value(self, data: Any) -> dict[str, float]:
+        from django import forms
+
+        try:
+            return parse_metrics(data if data is not None else {})
+        except forms.ValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+
+
+class ModelVersionWriteSerializer(serializers.Serializer[dict[str, Any]]):
+    artifact_uri = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    artifact_sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", required=False, allow_blank=True)
+    framework = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    training_dataset = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    # DRF moves declared fields off the class, so these names do not clash with Field.parent/.source.
+    parent = serializers.IntegerField(required=False, allow_null=True, min_value=1)  # type: ignore[assignment]
+    source_run_id = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    metrics = MetricsField(required=False)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+    def validate_artifact_sha256(self, value: str) -> str:
+        return value.lower()
+
+
+class ModelCardSerializer(serializers.ModelSerializer[ModelCard]):
+    sections = serializers.SerializerMethodField()
+    completeness = serializers.SerializerMethodField()
+    updated_by = serializers.CharField(source="updated_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = ModelCard
+        fields = ("revision", "sections", "completeness", "updated_by", "updated_at")
+        read_only_fields = fields
+
+    def get_sections(self, card: ModelCard) -> dict[str, str]:
+        return {name: getattr(card, name) for name in CARD_SECTION_NAMES}
+
+    def get_completeness(self, card: ModelCard) -> dict[str, Any]:
+        done = card_completeness(card, card.version.model.project.risk_tier)
+        return {"tier": done.tier, "percent": done.percent, "required": done.required, "missing": done.missing}
+
+
+class ModelCardWriteSerializer(serializers.Serializer[dict[str, Any]]):
+    sections = serializers.DictField(
+        child=serializers.CharField(max_length=20_000, allow_blank=True), allow_empty=False
+    )
+
+
+class DatasetSerializer(serializers.ModelSerializer[Dataset]):
+    project = serializers.CharField(source="project.slug", read_only=True)
+    owner = serializers.CharField(source="owner.username", read_only=True)
+
+    class Meta:
+        model = Dataset
+        fields = (
+            "id",
+            "project",
+            "name",
+            "description",
+            "owner",
+            "source",
+            "sensitivity",
+            "contains_personal_data",
+            "created_at",
+        )
+        read_only_fields = fields
+
+
+class DatasetCreateSerializer(serializers.Serializer[dict[str, Any]]):
+    project = serializers.SlugField()
+    name = serializers.CharField(max_length=120)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    source = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")  # type: ignore[assignment]
+    sensitivity = serializers.ChoiceField(choices=Sensitivity.choices, required=False, default=Sensitivity.INTERNAL)
+    contains_personal_data = serializers.BooleanField(required=False, default=False)
+
+
+class DatasetVersionSerializer(serializers.ModelSerializer[DatasetVersion]):
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+
+    class Meta:
+        model = DatasetVersion
+        fields = (
+            "id",
+            "number",
+            "format",
+            "uri",
+            "original_name",
+            "sha256",
+            "size",
+            "row_count",
+            "columns",
+            "created_by",
+            "created_at",
+        )
+        read_only_fields = fields
+
+
+class DatasetVersionLinkSerializer(serializers.Serializer[dict[str, Any]]):
+    uri = serializers.CharField(max_length=500)
+    sha256 = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")

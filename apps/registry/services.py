@@ -1,0 +1,326 @@
+"""Governed changes to the registry and the data catalogue. Each one writes its audit event."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.audit.services import audit_record, changes_between, snapshot
+from apps.core.permissions import require
+from apps.projects import permissions as can
+from apps.projects.models import Project
+from apps.registry import ingest
+from apps.registry.choices import CARD_SECTION_NAMES, FileFormat, VersionStatus
+from apps.registry.models import (
+    Dataset,
+    DatasetVersion,
+    ModelCard,
+    ModelCardRevision,
+    ModelVersion,
+    RegisteredModel,
+    Tag,
+)
+
+BUILD_DENIED = "Only the project's owners and developers register models, versions and data."
+ARTIFACT_FIELDS = ("artifact_uri", "artifact_sha256", "framework", "training_dataset", "parent", "source_run_id")
+VERSION_FIELDS = (*ARTIFACT_FIELDS, "metrics", "description")
+MODEL_FIELDS = ("name", "task", "description")
+DATASET_FIELDS = ("name", "description", "source", "sensitivity", "contains_personal_data")
+
+
+def _tags(names: list[str]) -> list[Tag]:
+    tags = []
+    for raw in names:
+        name = raw.strip().lower()
+        if not name:
+            continue
+        tag = Tag(name=name)
+        tag.full_clean(validate_unique=False)
+        tags.append(Tag.objects.get_or_create(name=name)[0])
+    return tags
+
+
+def model_create(
+    *, actor: User, project: Project, name: str, task: str, description: str = "", tags: list[str] | None = None
+) -> RegisteredModel:
+    """Register a model in a project. Side effects: ``registry.model.created``."""
+    require(can.can_build(actor, project), BUILD_DENIED)
+    model = RegisteredModel(
+        project=project, name=name.strip(), task=task, description=description.strip(), created_by=actor
+    )
+    model.full_clean()
+    with transaction.atomic():
+        model.save()
+        tag_objects = _tags(tags or [])
+        model.tags.set(tag_objects)
+        after = dict(snapshot(model, MODEL_FIELDS), tags=sorted(t.name for t in tag_objects))
+        audit_record(
+            actor=actor,
+            action="registry.model.created",
+            target=model,
+            project=project,
+            changes=changes_between({}, after),
+        )
+    return model
+
+
+def model_update(
+    *, actor: User, model: RegisteredModel, tags: list[str] | None = None, **fields: Any
+) -> RegisteredModel:
+    """Change a model's description, task or tags. Side effects: ``registry.model.updated``."""
+    require(can.can_build(actor, model.project), BUILD_DENIED)
+    unknown = set(fields) - {"task", "description"}
+    if unknown:
+        raise ValueError(f"model_update cannot change {sorted(unknown)}")
+    with transaction.atomic():
+        model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
+        before = dict(snapshot(model, MODEL_FIELDS), tags=sorted(model.tags.values_list("name", flat=True)))
+        for field, value in fields.items():
+            setattr(model, field, value)
+        model.full_clean()
+        model.save()
+        if tags is not None:
+            model.tags.set(_tags(tags))
+        after = dict(snapshot(model, MODEL_FIELDS), tags=sorted(model.tags.values_list("name", flat=True)))
+        changes = changes_between(before, after)
+        if changes:
+            audit_record(
+                actor=actor, action="registry.model.updated", target=model, project=model.project, changes=changes
+            )
+    return model
+
+
+def _check_links(actor: User, model: RegisteredModel, fields: dict[str, Any]) -> None:
+    dataset_version = fields.get("training_dataset")
+    if dataset_version is not None:
+        require(
+            can.can_view_project(actor, dataset_version.dataset.project),
+            "You cannot link a dataset of a project you are not part of.",
+        )
+    parent = fields.get("parent")
+    if parent is not None and parent.model_id != model.pk:
+        raise ValidationError({"parent": "The parent must be another version of the same model."})
+
+
+def version_create(*, actor: User, model: RegisteredModel, **fields: Any) -> ModelVersion:
+    """Register a new version (numbered 1, 2, 3 … per model) with an empty model card.
+
+    Side effects: ``registry.model_version.created``. Raises PermissionDenied, ValidationError.
+    """
+    require(can.can_build(actor, model.project), BUILD_DENIED)
+    unknown = set(fields) - set(VERSION_FIELDS)
+    if unknown:
+        raise ValueError(f"version_create cannot set {sorted(unknown)}")
+    _check_links(actor, model, fields)
+    with transaction.atomic():
+        RegisteredModel.objects.select_for_update().filter(pk=model.pk).first()  # serialise numbering
+        number = (model.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+        version = ModelVersion(model=model, number=number, created_by=actor, **fields)
+        version.full_clean()
+        version.save()
+        ModelCard.objects.create(version=version, updated_by=actor)
+        audit_record(
+            actor=actor,
+            action="registry.model_version.created",
+            target=version,
+            project=model.project,
+            changes=changes_between({}, snapshot(version, ("number", *VERSION_FIELDS))),
+        )
+    return version
+
+
+def version_update(*, actor: User, version: ModelVersion, **fields: Any) -> ModelVersion:
+    """Change a version. Its artifact fields are frozen once it leaves draft: change means a new version.
+
+    Side effects: ``registry.model_version.updated``. Raises PermissionDenied, ValidationError.
+    """
+    model = version.model
+    require(can.can_build(actor, model.project), BUILD_DENIED)
+    unknown = set(fields) - set(VERSION_FIELDS)
+    if unknown:
+        raise ValueError(f"version_update cannot change {sorted(unknown)}")
+    _check_links(actor, model, fields)
+    with transaction.atomic():
+        version = ModelVersion.objects.select_for_update().get(pk=version.pk)
+        before = snapshot(version, VERSION_FIELDS)
+        artifact_changes = [
+            f for f in ARTIFACT_FIELDS if f in fields and snapshot(version, (f,))[f] != _plain(fields[f])
+        ]
+        if artifact_changes and version.status != VersionStatus.DRAFT:
+            raise ValidationError(
+                dict.fromkeys(
+                    artifact_changes, "The artifact of a submitted version cannot change: register a new one."
+                )
+            )
+        for field, value in fields.items():
+            setattr(version, field, value)
+        version.full_clean()
+        version.save()
+        changes = changes_between(before, snapshot(version, VERSION_FIELDS))
+        if changes:
+            audit_record(
+                actor=actor,
+                action="registry.model_version.updated",
+                target=version,
+                project=model.project,
+                changes=changes,
+            )
+    return version
+
+
+def _plain(value: Any) -> Any:
+    return value.pk if hasattr(value, "pk") else value
+
+
+def card_update(*, actor: User, card: ModelCard, sections: dict[str, str]) -> ModelCard:
+    """Write sections of a model card; a new revision keeps who changed what.
+
+    Side effects: a ``ModelCardRevision`` and ``registry.model_card.updated`` with before/after of
+    the changed sections. Raises PermissionDenied, ValidationError.
+    """
+    project = card.version.model.project
+    require(can.can_build(actor, project), BUILD_DENIED)
+    unknown = set(sections) - set(CARD_SECTION_NAMES)
+    if unknown:
+        raise ValidationError({name[:64]: "This is not a section of the model card." for name in sorted(unknown)})
+    too_long = [name for name, text in sections.items() if not isinstance(text, str) or len(text) > 20_000]
+    if too_long:
+        raise ValidationError(dict.fromkeys(too_long, "Write text of at most 20,000 characters."))
+    with transaction.atomic():
+        card = ModelCard.objects.select_for_update().get(pk=card.pk)
+        before = snapshot(card, CARD_SECTION_NAMES)
+        for name, text in sections.items():
+            setattr(card, name, text.strip())
+        after = snapshot(card, CARD_SECTION_NAMES)
+        changes = changes_between(before, after)
+        if not changes:
+            return card
+        card.revision += 1
+        card.updated_by = actor
+        card.updated_at = timezone.now()
+        card.save()
+        ModelCardRevision.objects.create(
+            card=card, revision=card.revision, sections=after, changed=sorted(changes), author=actor
+        )
+        audit_record(
+            actor=actor,
+            action="registry.model_card.updated",
+            target=card.version,
+            project=project,
+            changes=changes,
+            data={"revision": card.revision},
+        )
+    return card
+
+
+def dataset_create(*, actor: User, project: Project, **fields: Any) -> Dataset:
+    """Add a dataset to the catalogue, owned by its creator. Side effects: ``registry.dataset.created``."""
+    require(can.can_build(actor, project), BUILD_DENIED)
+    unknown = set(fields) - set(DATASET_FIELDS)
+    if unknown:
+        raise ValueError(f"dataset_create cannot set {sorted(unknown)}")
+    dataset = Dataset(project=project, owner=actor, **fields)
+    dataset.full_clean()
+    with transaction.atomic():
+        dataset.save()
+        audit_record(
+            actor=actor,
+            action="registry.dataset.created",
+            target=dataset,
+            project=project,
+            changes=changes_between({}, snapshot(dataset, DATASET_FIELDS)),
+        )
+    return dataset
+
+
+def _next_dataset_number(dataset: Dataset) -> int:
+    Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
+    return (dataset.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+
+
+def dataset_version_upload(*, actor: User, dataset: Dataset, path: Path, original_name: str) -> DatasetVersion:
+    """Add a version from an uploaded file at ``path`` (a temporary file), after checking it.
+
+    The file is refused before any parsing if it is not what its name claims, then read for its
+    schema and row count, hashed, and moved under a generated name. Side effects: the stored file,
+    ``registry.dataset_version.created``. Raises PermissionDenied, ValidationError (nothing stored).
+    """
+    require(can.can_build(actor, dataset.project), BUILD_DENIED)
+    safe_name = Path(original_name.replace("\\", "/")).name[:200] or "upload"
+    try:
+        file_format = ingest.detect_format(safe_name)
+        facts = ingest.inspect_file(path, claimed_format=file_format)
+    except ingest.UnusableFile as exc:
+        raise ValidationError({"file": str(exc)}) from None
+    relative = f"datasets/{uuid.uuid4().hex}.{facts.format}"
+    target = Path(settings.MEDIA_ROOT) / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with transaction.atomic():
+            number = _next_dataset_number(dataset)
+            shutil.copyfile(path, target)
+            target.chmod(0o640)
+            version = DatasetVersion.objects.create(
+                dataset=dataset,
+                number=number,
+                format=facts.format,
+                file=relative,
+                original_name=safe_name,
+                sha256=facts.sha256,
+                size=facts.size,
+                row_count=facts.row_count,
+                columns=facts.columns,
+                created_by=actor,
+            )
+            audit_record(
+                actor=actor,
+                action="registry.dataset_version.created",
+                target=version,
+                project=dataset.project,
+                data={
+                    "dataset": dataset.name,
+                    "number": number,
+                    "format": facts.format,
+                    "sha256": facts.sha256,
+                    "rows": facts.row_count,
+                    "columns": len(facts.columns),
+                    "original_name": safe_name,
+                },
+            )
+    except BaseException:
+        target.unlink(missing_ok=True)  # nothing is kept of a version that was not recorded
+        raise
+    return version
+
+
+def dataset_version_link(*, actor: User, dataset: Dataset, uri: str, sha256: str = "") -> DatasetVersion:
+    """Add a version that lives elsewhere (a URI). Side effects: ``registry.dataset_version.created``."""
+    require(can.can_build(actor, dataset.project), BUILD_DENIED)
+    uri = uri.strip()
+    if not uri or len(uri) > 500 or "://" not in uri:
+        raise ValidationError({"uri": "Give the data's location as a URI, such as s3://bucket/path/data.parquet."})
+    sha256 = sha256.strip().lower()
+    if sha256 and (len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256)):
+        raise ValidationError({"sha256": "A SHA-256 is 64 hexadecimal characters."})
+    with transaction.atomic():
+        number = _next_dataset_number(dataset)
+        version = DatasetVersion.objects.create(
+            dataset=dataset, number=number, format=FileFormat.URI, uri=uri, sha256=sha256, created_by=actor
+        )
+        audit_record(
+            actor=actor,
+            action="registry.dataset_version.created",
+            target=version,
+            project=dataset.project,
+            data={"dataset": dataset.name, "number": number, "uri": uri, "sha256": sha256},
+        )
+    return version

@@ -1,0 +1,348 @@
+"""Registry pages: models, versions, model cards, the data catalogue and search."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apps.accounts.models import User
+from apps.audit.models import AuditEvent
+from apps.core.forms import add_service_errors
+from apps.core.permissions import require
+from apps.projects import permissions as can
+from apps.projects.choices import ProjectStatus, RiskTier
+from apps.projects.selectors import project_get
+from apps.registry import selectors, services
+from apps.registry.cards import card_completeness, required_sections
+from apps.registry.choices import CARD_SECTIONS, FileFormat, VersionStatus
+from apps.registry.forms import (
+    DatasetForm,
+    DatasetLinkForm,
+    DatasetUploadForm,
+    ModelCardForm,
+    ModelVersionForm,
+    RegisteredModelEditForm,
+    RegisteredModelForm,
+)
+from apps.registry.models import ModelVersion
+from apps.registry.uploads import too_large_message, upload_too_large
+
+
+def _me(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)  # behind login_required
+    return request.user
+
+
+def _status(request: HttpRequest) -> int:
+    return 400 if request.method == "POST" else 200
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def model_create(request: HttpRequest, slug: str) -> HttpResponse:
+    project = project_get(user=request.user, slug=slug)
+    require(can.can_build(request.user, project), services.BUILD_DENIED)
+    form = RegisteredModelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            model = services.model_create(actor=_me(request), project=project, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Model {model.name} registered. Next: register its first version.")
+            return redirect("registry:model_detail", model_id=model.pk)
+    return render(
+        request, "registry/registeredmodel_form.html", {"form": form, "project": project}, status=_status(request)
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
+    model = get_object_or_404(
+        selectors.models_with_latest_version(selectors.models_visible_to(request.user)), pk=model_id
+    )
+    initial = {
+        "task": model.task,
+        "description": model.description,
+        "tags": ", ".join(t.name for t in model.tags.all()),
+    }
+    form = RegisteredModelEditForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        require(can.can_build(request.user, model.project), services.BUILD_DENIED)
+        if form.is_valid():
+            try:
+                services.model_update(actor=_me(request), model=model, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, "Model saved.")
+                return redirect("registry:model_detail", model_id=model.pk)
+    context = {
+        "model": model,
+        "project": model.project,
+        "versions": model.versions.all(),
+        "form": form,
+        "can_build": can.can_build(request.user, model.project),
+        "timeline": AuditEvent.objects.filter(target_type="registry.registeredmodel", target_id=str(model.pk)).order_by(
+            "-seq"
+        )[:20],
+    }
+    return render(request, "registry/registeredmodel_detail.html", context, status=_status(request))
+
+
+def _version_form(request: HttpRequest, model: Any, data: Any = None, initial: Any = None) -> ModelVersionForm:
+    return ModelVersionForm(
+        data,
+        initial=initial,
+        datasets=selectors.dataset_versions_visible_to(request.user),
+        parents=model.versions.all(),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def version_create(request: HttpRequest, model_id: int) -> HttpResponse:
+    model = get_object_or_404(selectors.models_visible_to(request.user).select_related("project"), pk=model_id)
+    require(can.can_build(request.user, model.project), services.BUILD_DENIED)
+    form = _version_form(request, model, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = services.version_create(actor=_me(request), model=model, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Version {version.number} registered. Next: fill its model card.")
+            return redirect("registry:card_edit", version_id=version.pk)
+    return render(
+        request,
+        "registry/modelversion_form.html",
+        {"form": form, "model": model, "project": model.project},
+        status=_status(request),
+    )
+
+
+def _version_get(request: HttpRequest, version_id: int) -> ModelVersion:
+    return get_object_or_404(
+        selectors.versions_visible_to(request.user).select_related(
+            "model__project", "card", "created_by", "parent", "training_dataset__dataset"
+        ),
+        pk=version_id,
+    )
+
+
+@login_required
+@require_GET
+def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
+    version = _version_get(request, version_id)
+    project = version.model.project
+    card = version.card
+    sections = [(name, title, getattr(card, name)) for name, title, _help in CARD_SECTIONS]
+    context = {
+        "version": version,
+        "model": version.model,
+        "project": project,
+        "card": card,
+        "sections": sections,
+        "completeness": card_completeness(card, project.risk_tier),
+        "revisions": card.revisions.select_related("author")[:20],
+        "can_build": can.can_build(request.user, project),
+        "is_draft": version.status == VersionStatus.DRAFT,
+        "timeline": AuditEvent.objects.filter(target_type="registry.modelversion", target_id=str(version.pk)).order_by(
+            "-seq"
+        )[:30],
+    }
+    return render(request, "registry/modelversion_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def version_edit(request: HttpRequest, version_id: int) -> HttpResponse:
+    version = _version_get(request, version_id)
+    require(can.can_build(request.user, version.model.project), services.BUILD_DENIED)
+    fields = (
+        "artifact_uri",
+        "artifact_sha256",
+        "framework",
+        "training_dataset",
+        "parent",
+        "source_run_id",
+        "description",
+    )
+    initial: dict[str, Any] = {f: getattr(version, f) for f in fields}
+    initial["metrics"] = json.dumps(version.metrics) if version.metrics else ""
+    form = _version_form(request, version.model, request.POST or None, initial=initial)
+    form.fields["parent"].queryset = version.model.versions.exclude(pk=version.pk)  # type: ignore[attr-defined]
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.version_update(actor=_me(request), version=version, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Version saved.")
+            return redirect("registry:version_detail", version_id=version.pk)
+    context = {"form": form, "model": version.model, "project": version.model.project, "version": version}
+    return render(request, "registry/modelversion_form.html", context, status=_status(request))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def card_edit(request: HttpRequest, version_id: int) -> HttpResponse:
+    version = _version_get(request, version_id)
+    project = version.model.project
+    require(can.can_build(request.user, project), services.BUILD_DENIED)
+    card = version.card
+    required = required_sections(project.risk_tier)
+    initial = {name: getattr(card, name) for name, _t, _h in CARD_SECTIONS}
+    form = ModelCardForm(request.POST or None, initial=initial, required=required)
+    if request.method == "POST" and form.is_valid():
+        try:
+            card = services.card_update(actor=_me(request), card=card, sections=form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            done = card_completeness(card, project.risk_tier)
+            messages.success(request, f"Model card saved (revision {card.revision}, {done.percent}% complete).")
+            return redirect("registry:version_detail", version_id=version.pk)
+    context = {
+        "form": form,
+        "version": version,
+        "project": project,
+        "completeness": card_completeness(card, project.risk_tier),
+    }
+    return render(request, "registry/modelcard_form.html", context, status=_status(request))
+
+
+@login_required
+@require_GET
+def dataset_list(request: HttpRequest) -> HttpResponse:
+    datasets = selectors.datasets_visible_to(request.user).select_related("project", "owner").order_by("name")
+    q = request.GET.get("q", "").strip()[:100]
+    if q:
+        datasets = datasets.filter(name__icontains=q)
+    return render(request, "registry/dataset_list.html", {"datasets": datasets, "q": q})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dataset_create(request: HttpRequest, slug: str) -> HttpResponse:
+    project = project_get(user=request.user, slug=slug)
+    require(can.can_build(request.user, project), services.BUILD_DENIED)
+    form = DatasetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            dataset = services.dataset_create(actor=_me(request), project=project, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Dataset {dataset.name} added. Next: upload its first version.")
+            return redirect("registry:dataset_detail", dataset_id=dataset.pk)
+    return render(request, "registry/dataset_form.html", {"form": form, "project": project}, status=_status(request))
+
+
+def _dataset_page(request: HttpRequest, dataset: Any, status: int = 200, **forms: Any) -> HttpResponse:
+    context = {
+        "dataset": dataset,
+        "project": dataset.project,
+        "versions": dataset.versions.select_related("created_by").prefetch_related("trained_versions__model"),
+        "can_build": can.can_build(request.user, dataset.project),
+        "upload_form": forms.get("upload_form") or DatasetUploadForm(),
+        "link_form": forms.get("link_form") or DatasetLinkForm(),
+    }
+    return render(request, "registry/dataset_detail.html", context, status=status)
+
+
+def _dataset_get(request: HttpRequest, dataset_id: int) -> Any:
+    return get_object_or_404(
+        selectors.datasets_visible_to(request.user).select_related("project", "owner"), pk=dataset_id
+    )
+
+
+@login_required
+@require_GET
+def dataset_detail(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    return _dataset_page(request, _dataset_get(request, dataset_id))
+
+
+@login_required
+@require_POST
+def dataset_version_upload(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    dataset = _dataset_get(request, dataset_id)
+    require(can.can_build(request.user, dataset.project), services.BUILD_DENIED)
+    form = DatasetUploadForm(request.POST, request.FILES)
+    if upload_too_large(request):
+        form = DatasetUploadForm()
+        form.add_error("file", too_large_message())
+        return _dataset_page(request, dataset, status=413, upload_form=form)
+    if form.is_valid():
+        uploaded = form.cleaned_data["file"]
+        try:
+            version = services.dataset_version_upload(
+                actor=_me(request),
+                dataset=dataset,
+                path=Path(uploaded.temporary_file_path()),
+                original_name=uploaded.name,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request, f"Version {version.number} stored: {version.row_count} rows, {len(version.columns)} columns."
+            )
+            return redirect("registry:dataset_detail", dataset_id=dataset.pk)
+    return _dataset_page(request, dataset, status=400, upload_form=form)
+
+
+@login_required
+@require_POST
+def dataset_version_link(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    dataset = _dataset_get(request, dataset_id)
+    require(can.can_build(request.user, dataset.project), services.BUILD_DENIED)
+    form = DatasetLinkForm(request.POST)
+    if form.is_valid():
+        try:
+            services.dataset_version_link(actor=_me(request), dataset=dataset, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return redirect("registry:dataset_detail", dataset_id=dataset.pk)
+    return _dataset_page(request, dataset, status=400, link_form=form)
+
+
+@login_required
+@require_GET
+def dataset_version_download(request: HttpRequest, version_id: int) -> FileResponse:
+    """Serve a stored file only as a download, and only to those who may see its project."""
+    version = get_object_or_404(
+        selectors.dataset_versions_visible_to(request.user).select_related("dataset"), pk=version_id
+    )
+    if version.format == FileFormat.URI or not version.file:
+        raise Http404("This version is stored elsewhere.")
+    filename = f"{version.dataset.name}-v{version.number}.{version.format}".replace(" ", "-")
+    response = FileResponse(
+        version.file.open("rb"), as_attachment=True, filename=filename, content_type="application/octet-stream"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_GET
+def catalogue(request: HttpRequest) -> HttpResponse:
+    """Search projects, models and datasets people may see, to find and reuse what exists."""
+    params = {key: request.GET.get(key, "").strip()[:100] for key in ("q", "kind", "tier", "status")}
+    if params["kind"] not in ("", "projects", "models", "datasets"):
+        params["kind"] = ""
+    results = selectors.catalogue_search(
+        user=request.user, query=params["q"], kind=params["kind"], tier=params["tier"], status=params["status"]
+    )
+    context = {"params": params, "results": results, "tiers": RiskTier.choices, "statuses": ProjectStatus.choices}
+    return render(request, "registry/catalogue.html", context)
