@@ -72,3 +72,55 @@ def token_for():
 
 def bearer(raw: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {raw}"}
+
+
+class Org:
+    """One project with a person in each project role, plus an auditor, an administrator and an outsider."""
+
+    def __init__(self) -> None:
+        from apps.registry import services as registry
+        from tests.factories import make_project
+
+        self.owner = make_user("olivia", TeamFunction.BUSINESS)
+        self.business_owner = make_user("bob", TeamFunction.BUSINESS)
+        self.developer = make_user("devon", TeamFunction.DATA_SCIENCE)
+        self.validator = make_user("vera", TeamFunction.RISK_VALIDATION)
+        self.it_ops = make_user("ike", TeamFunction.IT_OPS)
+        self.compliance = make_user("cora", TeamFunction.COMPLIANCE)
+        self.auditor = make_user("audrey", TeamFunction.AUDIT)
+        self.administrator = make_user("adam", superuser=True)
+        self.outsider = make_user("otto", TeamFunction.DATA_SCIENCE)  # in a team, but not in this project
+        self.project = make_project(
+            self.owner,
+            business_owner=self.business_owner,
+            developer=self.developer,
+            validator=self.validator,
+            it_ops=self.it_ops,
+            compliance=self.compliance,
+        )
+        self.model = registry.model_create(
+            actor=self.developer, project=self.project, name="pd-model", task="binary_classification", tags=["credit"]
+        )
+        self.version = registry.version_create(actor=self.developer, model=self.model, framework="sklearn")
+        self.dataset = registry.dataset_create(actor=self.developer, project=self.project, name="Applications")
+
+    def persona(self, name: str) -> User:
+        return getattr(self, name)
+
+
+PERSONAS = [
+    "owner",
+    "business_owner",
+    "developer",
+    "validator",
+    "it_ops",
+    "compliance",
+    "auditor",
+    "administrator",
+    "outsider",
+]
+
+
+@pytest.fixture
+def org(db: None) -> Org:
+    return Org()

@@ -229,6 +229,8 @@ def dataset_create(*, actor: User, project: Project, **fields: Any) -> Dataset:
     if unknown:
         raise ValueError(f"dataset_create cannot set {sorted(unknown)}")
     dataset = Dataset(project=project, owner=actor, **fields)
+    if Dataset.objects.filter(project=project, name=dataset.name).exists():
+        raise ValidationError({"name": "This project already has a dataset with this name."})
     dataset.full_clean()
     with transaction.atomic():
         dataset.save()
@@ -255,9 +257,11 @@ def dataset_version_upload(*, actor: User, dataset: Dataset, path: Path, origina
     ``registry.dataset_version.created``. Raises PermissionDenied, ValidationError (nothing stored).
     """
     require(can.can_build(actor, dataset.project), BUILD_DENIED)
-    safe_name = Path(original_name.replace("\\", "/")).name[:200] or "upload"
+    base_name = Path(original_name.replace("\\", "/")).name or "upload"
+    suffix = Path(base_name).suffix[:16]
+    safe_name = base_name if len(base_name) <= 200 else base_name[: 200 - len(suffix)] + suffix
     try:
-        file_format = ingest.detect_format(safe_name)
+        file_format = ingest.detect_format(base_name)
         facts = ingest.inspect_file(path, claimed_format=file_format)
     except ingest.UnusableFile as exc:
         raise ValidationError({"file": str(exc)}) from None

@@ -280,6 +280,7 @@ def dataset_version_upload(request: HttpRequest, dataset_id: int) -> HttpRespons
     form = DatasetUploadForm(request.POST, request.FILES)
     if upload_too_large(request):
         form = DatasetUploadForm()
+        form.cleaned_data = {}  # an unbound form takes errors only once it has (empty) cleaned data
         form.add_error("file", too_large_message())
         return _dataset_page(request, dataset, status=413, upload_form=form)
     if form.is_valid():

@@ -25,7 +25,8 @@ def error_response(status_code: int, code: str, message: str, details: Any = Non
 def _from_django(exc: Exception) -> Exception:
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
-            return exceptions.ValidationError(detail=exc.message_dict)
+            details = {("non_field_errors" if k == "__all__" else k): v for k, v in exc.message_dict.items()}
+            return exceptions.ValidationError(detail=details)
         return exceptions.ValidationError(detail={"non_field_errors": exc.messages})
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied(detail=str(exc) or None)

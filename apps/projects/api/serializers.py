@@ -44,6 +44,9 @@ class ProjectSerializer(serializers.ModelSerializer[Project]):
         read_only_fields = fields
 
     def get_my_roles(self, project: Project) -> list[str]:
+        mine = getattr(project, "my_memberships", None)  # prefetched for lists: one query per page
+        if mine is not None:
+            return sorted({m.role for m in mine})
         return sorted(can.roles_in(self.context["request"].user, project))
 
 

@@ -31,9 +31,10 @@ def _me(request: Request) -> User:
     return request.user
 
 
-def _with_kpis(projects: QuerySet[Project]) -> QuerySet[Project]:
+def _with_kpis(projects: QuerySet[Project], user: Any) -> QuerySet[Project]:
     return projects.prefetch_related(
-        Prefetch("kpis__measurements", queryset=KpiMeasurement.objects.order_by("measured_at", "pk"))
+        Prefetch("kpis__measurements", queryset=KpiMeasurement.objects.order_by("measured_at", "pk")),
+        Prefetch("memberships", queryset=Membership.objects.filter(user=user), to_attr="my_memberships"),
     )
 
 
@@ -51,7 +52,7 @@ class ProjectListView(generics.ListCreateAPIView[Project]):
             tier=params.get("tier", ""),
             q=params.get("q", "")[:100],
         )
-        return _with_kpis(projects)
+        return _with_kpis(projects, self.request.user)
 
     @extend_schema(
         parameters=[OpenApiParameter("status", str), OpenApiParameter("tier", str), OpenApiParameter("q", str)]
@@ -65,7 +66,7 @@ class ProjectListView(generics.ListCreateAPIView[Project]):
         data.is_valid(raise_exception=True)
         project = services.project_create(actor=_me(request), **data.validated_data)
         body = ProjectSerializer(
-            _with_kpis(Project.objects.filter(pk=project.pk)).get(), context={"request": request}
+            _with_kpis(Project.objects.filter(pk=project.pk), request.user).get(), context={"request": request}
         ).data
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -74,7 +75,7 @@ class ProjectDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
     def _project(self, request: Request, slug: str) -> Project:
-        return get_object_or_404(_with_kpis(selectors.projects_visible_to(request.user)), slug=slug)
+        return get_object_or_404(_with_kpis(selectors.projects_visible_to(request.user), request.user), slug=slug)
 
     @extend_schema(responses=ProjectSerializer)
     def get(self, request: Request, slug: str) -> Response:

@@ -1,0 +1,96 @@
+"""List pages and list endpoints run a number of queries that does not grow with the page size."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from apps.projects import services as projects
+from apps.registry import services as registry
+from tests.conftest import bearer
+from tests.factories import TeamFunction, make_project, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _grow(owner, developer, count: int, start: int) -> None:
+    for i in range(start, start + count):
+        project = make_project(owner, name=f"Project {i}", developer=developer)
+        kpi = projects.kpi_create(actor=owner, project=project, name="Uptake", target=Decimal("10"))
+        projects.kpi_record_value(actor=owner, kpi=kpi, value=Decimal(i))
+        model = registry.model_create(
+            actor=developer, project=project, name=f"model-{i}", task="regression", tags=["a", f"t{i}"]
+        )
+        for _ in range(2):
+            registry.version_create(actor=developer, model=model)
+        registry.dataset_create(actor=developer, project=project, name=f"Data {i}")
+
+
+def _queries(client: Client, url: str, show: bool = False) -> int:
+    client.get(url)  # warm up: the first request of a session stores its timestamps
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    if show:
+        for query in captured:
+            print(query["sql"][:200])
+    return len(captured)
+
+
+PAGES = ["/projects/", "/registry/datasets/", "/registry/catalogue/?q=", "/registry/catalogue/?q=model"]
+ENDPOINTS = ["/api/v1/projects/", "/api/v1/models/", "/api/v1/datasets/", "/api/v1/audit-events/"]
+
+
+@pytest.mark.parametrize("url", PAGES + ENDPOINTS)
+def test_list_queries_do_not_grow_with_the_number_of_rows(url: str, token_for) -> None:
+    owner = make_user("olivia", TeamFunction.BUSINESS)
+    developer = make_user("devon", TeamFunction.DATA_SCIENCE)
+    auditor = make_user("audrey", TeamFunction.AUDIT)  # sees everything, so every row is on the page
+    client = Client(headers=bearer(token_for(auditor)))
+    client.force_login(auditor)
+    _grow(owner, developer, 3, 0)
+    small = _queries(client, url)
+    _grow(owner, developer, 6, 3)
+    large = _queries(client, url)
+    assert large == small, f"{url}: {small} queries for 3 projects, {large} for 9"
+
+
+@pytest.mark.parametrize("page_size", [2, 8])
+def test_a_models_versions_endpoint_is_constant_in_the_page_size(page_size: int, token_for) -> None:
+    owner = make_user("olivia", TeamFunction.BUSINESS)
+    developer = make_user("devon", TeamFunction.DATA_SCIENCE)
+    project = make_project(owner, developer=developer)
+    model = registry.model_create(actor=developer, project=project, name="m", task="regression")
+    for _ in range(10):
+        registry.version_create(actor=developer, model=model)
+    client = Client(headers=bearer(token_for(developer)))
+    counts = {
+        size: _queries(client, f"/api/v1/models/{model.pk}/versions/?page_size={size}") for size in (page_size, 10)
+    }
+    assert counts[page_size] == counts[10]
+
+
+def test_the_project_page_is_constant_in_the_number_of_models_and_kpis(token_for) -> None:
+    owner = make_user("olivia", TeamFunction.BUSINESS)
+    developer = make_user("devon", TeamFunction.DATA_SCIENCE)
+    project = make_project(owner, developer=developer)
+    client = Client()
+    client.force_login(owner)
+
+    def add(n: int, start: int) -> None:
+        for i in range(start, start + n):
+            model = registry.model_create(actor=developer, project=project, name=f"m{i}", task="regression")
+            registry.version_create(actor=developer, model=model)
+            kpi = projects.kpi_create(actor=owner, project=project, name=f"KPI {i}", target=Decimal("1"))
+            projects.kpi_record_value(actor=owner, kpi=kpi, value=Decimal("2"))
+            projects.data_need_create(actor=developer, project=project, description=f"Need {i}")
+            projects.comment_add(actor=developer, project=project, body=f"Comment {i}")
+
+    add(2, 0)
+    small = _queries(client, f"/projects/{project.slug}/")
+    add(5, 2)
+    assert _queries(client, f"/projects/{project.slug}/") == small
