@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from apps.projects.models import Project
+from apps.projects.choices import ProjectRole
+from apps.projects.models import Membership, Project
 from apps.registry.models import Dataset, DatasetVersion, ModelVersion, RegisteredModel
 
 
@@ -33,50 +35,100 @@ def models_with_latest_version(queryset: QuerySet[RegisteredModel]) -> QuerySet[
     )
 
 
-def catalogue_search(
-    *, user: Any, query: str, kind: str = "", tier: str = "", status: str = ""
-) -> dict[str, list[Any]]:
-    """Find projects, models and datasets the user may see, by words in names, descriptions and tags."""
-    words = query.split()
-    results: dict[str, list[Any]] = {"projects": [], "models": [], "datasets": []}
-    if kind in ("", "projects"):
-        projects = Project.objects.visible_to(user).prefetch_related("models")
-        for word in words:
-            projects = projects.filter(
-                Q(name__icontains=word) | Q(business_objective__icontains=word) | Q(slug__icontains=word)
-            )
-        if tier:
-            projects = projects.filter(risk_tier=tier)
-        if status:
-            projects = projects.filter(status=status)
-        results["projects"] = list(projects.order_by("name")[:50])
-    if kind in ("", "models"):
-        models = models_with_latest_version(models_visible_to(user))
-        for word in words:
-            models = models.filter(
-                Q(name__icontains=word) | Q(description__icontains=word) | Q(tags__name__iexact=word)
-            ).distinct()
-        if tier:
-            models = models.filter(project__risk_tier=tier)
-        results["models"] = list(models.order_by("name")[:50])
-    if kind in ("", "datasets"):
-        datasets = (
-            datasets_visible_to(user)
-            .select_related("project", "owner")
-            .prefetch_related(
-                Prefetch(
-                    "versions",
-                    queryset=DatasetVersion.objects.prefetch_related(
-                        Prefetch("trained_versions", queryset=ModelVersion.objects.select_related("model"))
-                    ),
-                )
+MODEL_SORTS = {"name": "name", "-created": "-created_at", "project": "project__name"}
+DATASET_SORTS = {"name": "name", "-created": "-created_at", "project": "project__name"}
+
+
+def model_list(
+    *, user: Any, project: str = "", task: str = "", tag: str = "", q: str = "", sort: str = "name"
+) -> QuerySet[RegisteredModel]:
+    models = models_with_latest_version(models_visible_to(user))
+    if project:
+        models = models.filter(project__slug=project)
+    if task:
+        models = models.filter(task=task)
+    if tag:
+        models = models.filter(tags__name=tag.lower())
+    if q:
+        models = models.filter(Q(name__icontains=q) | Q(description__icontains=q))
+    return models.order_by(MODEL_SORTS.get(sort, "name"), "pk")
+
+
+def dataset_list(*, user: Any, project: str = "", q: str = "", sort: str = "name") -> QuerySet[Dataset]:
+    datasets = datasets_visible_to(user).select_related("project", "owner")
+    if project:
+        datasets = datasets.filter(project__slug=project)
+    if q:
+        datasets = datasets.filter(Q(name__icontains=q) | Q(description__icontains=q))
+    return datasets.order_by(DATASET_SORTS.get(sort, "name"), "pk")
+
+
+def _search_projects(user: Any, words: list[str], tier: str, status: str, owner: str) -> list[Project]:
+    projects = Project.objects.visible_to(user).prefetch_related("models")
+    for word in words:
+        projects = projects.filter(
+            Q(name__icontains=word) | Q(business_objective__icontains=word) | Q(slug__icontains=word)
+        )
+    if owner:
+        owned = Membership.objects.filter(user__username=owner, role=ProjectRole.OWNER).values("project")
+        projects = projects.filter(pk__in=owned)
+    return list(_narrow(projects, "", tier, status).order_by("name")[:50])
+
+
+def _search_models(user: Any, words: list[str], tier: str, status: str, owner: str) -> list[RegisteredModel]:
+    models = models_with_latest_version(models_visible_to(user))
+    for word in words:
+        models = models.filter(
+            Q(name__icontains=word) | Q(description__icontains=word) | Q(tags__name__iexact=word)
+        ).distinct()
+    if owner:
+        models = models.filter(created_by__username=owner)
+    return list(_narrow(models, "project__", tier, status).order_by("name")[:50])
+
+
+def _search_datasets(user: Any, words: list[str], tier: str, status: str, owner: str) -> list[Dataset]:
+    datasets = (
+        datasets_visible_to(user)
+        .select_related("project", "owner")
+        .prefetch_related(
+            Prefetch(
+                "versions",
+                queryset=DatasetVersion.objects.prefetch_related(
+                    Prefetch("trained_versions", queryset=ModelVersion.objects.select_related("model"))
+                ),
             )
         )
-        for word in words:
-            datasets = datasets.filter(
-                Q(name__icontains=word) | Q(description__icontains=word) | Q(source__icontains=word)
-            )
-        if tier:
-            datasets = datasets.filter(project__risk_tier=tier)
-        results["datasets"] = list(datasets.order_by("name")[:50])
-    return results
+    )
+    for word in words:
+        datasets = datasets.filter(Q(name__icontains=word) | Q(description__icontains=word) | Q(source__icontains=word))
+    if owner:
+        datasets = datasets.filter(owner__username=owner)
+    return list(_narrow(datasets, "project__", tier, status).order_by("name")[:50])
+
+
+def _narrow(queryset: QuerySet[Any], prefix: str, tier: str, status: str) -> QuerySet[Any]:
+    if tier:
+        queryset = queryset.filter(**{f"{prefix}risk_tier": tier})
+    if status:
+        queryset = queryset.filter(**{f"{prefix}status": status})
+    return queryset
+
+
+def catalogue_search(
+    *, user: Any, query: str, kind: str = "", tier: str = "", status: str = "", owner: str = ""
+) -> dict[str, list[Any]]:
+    """Find projects, models and datasets the user may see, by words in names, descriptions and tags.
+
+    ``tier`` and ``status`` are the project's; ``owner`` is a project's owner, a model's author or a
+    dataset's owner. Each kind returns at most 50 results.
+    """
+    words = query.split()
+    searches: dict[str, Callable[[Any, list[str], str, str, str], list[Any]]] = {
+        "projects": _search_projects,
+        "models": _search_models,
+        "datasets": _search_datasets,
+    }
+    return {
+        name: search(user, words, tier, status, owner) if kind in ("", name) else []
+        for name, search in searches.items()
+    }

@@ -244,6 +244,29 @@ def dataset_create(*, actor: User, project: Project, **fields: Any) -> Dataset:
     return dataset
 
 
+def dataset_update(*, actor: User, dataset: Dataset, **fields: Any) -> Dataset:
+    """Change a dataset's description, source or sensitivity. Side effects: ``registry.dataset.updated``."""
+    require(can.can_build(actor, dataset.project), BUILD_DENIED)
+    unknown = set(fields) - set(DATASET_FIELDS)
+    if unknown:
+        raise ValueError(f"dataset_update cannot change {sorted(unknown)}")
+    with transaction.atomic():
+        dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
+        before = snapshot(dataset, DATASET_FIELDS)
+        for field, value in fields.items():
+            setattr(dataset, field, value)
+        if Dataset.objects.filter(project=dataset.project, name=dataset.name).exclude(pk=dataset.pk).exists():
+            raise ValidationError({"name": "This project already has a dataset with this name."})
+        dataset.full_clean()
+        dataset.save()
+        changes = changes_between(before, snapshot(dataset, DATASET_FIELDS))
+        if changes:
+            audit_record(
+                actor=actor, action="registry.dataset.updated", target=dataset, project=dataset.project, changes=changes
+            )
+    return dataset
+
+
 def _next_dataset_number(dataset: Dataset) -> int:
     Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
     return (dataset.versions.aggregate(n=Max("number"))["n"] or 0) + 1

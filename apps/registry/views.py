@@ -22,7 +22,7 @@ from apps.projects.choices import ProjectStatus, RiskTier
 from apps.projects.selectors import project_get
 from apps.registry import selectors, services
 from apps.registry.cards import card_completeness, required_sections
-from apps.registry.choices import CARD_SECTIONS, FileFormat, VersionStatus
+from apps.registry.choices import CARD_SECTIONS, FileFormat, ModelTask, VersionStatus
 from apps.registry.forms import (
     DatasetForm,
     DatasetLinkForm,
@@ -221,14 +221,44 @@ def card_edit(request: HttpRequest, version_id: int) -> HttpResponse:
     return render(request, "registry/modelcard_form.html", context, status=_status(request))
 
 
+def _params(request: HttpRequest, *names: str) -> dict[str, str]:
+    return {name: request.GET.get(name, "").strip()[:100] for name in names}
+
+
+@login_required
+@require_GET
+def model_list(request: HttpRequest) -> HttpResponse:
+    params = _params(request, "project", "task", "tag", "q", "sort")
+    models = selectors.model_list(user=request.user, **params)
+    context = {"models": models, "params": params, "tasks": ModelTask.choices}
+    return render(request, "registry/registeredmodel_list.html", context)
+
+
 @login_required
 @require_GET
 def dataset_list(request: HttpRequest) -> HttpResponse:
-    datasets = selectors.datasets_visible_to(request.user).select_related("project", "owner").order_by("name")
-    q = request.GET.get("q", "").strip()[:100]
-    if q:
-        datasets = datasets.filter(name__icontains=q)
-    return render(request, "registry/dataset_list.html", {"datasets": datasets, "q": q})
+    params = _params(request, "project", "q", "sort")
+    datasets = selectors.dataset_list(user=request.user, **params)
+    return render(request, "registry/dataset_list.html", {"datasets": datasets, "params": params})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dataset_edit(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    dataset = _dataset_get(request, dataset_id)
+    require(can.can_build(request.user, dataset.project), services.BUILD_DENIED)
+    initial = {f: getattr(dataset, f) for f in services.DATASET_FIELDS}
+    form = DatasetForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.dataset_update(actor=_me(request), dataset=dataset, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Dataset saved.")
+            return redirect("registry:dataset_detail", dataset_id=dataset.pk)
+    context = {"form": form, "project": dataset.project, "dataset": dataset}
+    return render(request, "registry/dataset_form.html", context, status=_status(request))
 
 
 @login_required
@@ -339,11 +369,16 @@ def dataset_version_download(request: HttpRequest, version_id: int) -> FileRespo
 @require_GET
 def catalogue(request: HttpRequest) -> HttpResponse:
     """Search projects, models and datasets people may see, to find and reuse what exists."""
-    params = {key: request.GET.get(key, "").strip()[:100] for key in ("q", "kind", "tier", "status")}
+    params = _params(request, "q", "kind", "tier", "status", "owner")
     if params["kind"] not in ("", "projects", "models", "datasets"):
         params["kind"] = ""
     results = selectors.catalogue_search(
-        user=request.user, query=params["q"], kind=params["kind"], tier=params["tier"], status=params["status"]
+        user=request.user,
+        query=params["q"],
+        kind=params["kind"],
+        tier=params["tier"],
+        status=params["status"],
+        owner=params["owner"],
     )
     context = {"params": params, "results": results, "tiers": RiskTier.choices, "statuses": ProjectStatus.choices}
     return render(request, "registry/catalogue.html", context)

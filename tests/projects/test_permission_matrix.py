@@ -145,6 +145,15 @@ PAGE_OPS = [
         302,
         lambda o: {"name": "Second", "sensitivity": "internal"},
     ),
+    Op("edit dataset page", "get", lambda o: f"/registry/datasets/{o.dataset.pk}/edit/", BUILDERS),
+    Op(
+        "edit dataset",
+        "post",
+        lambda o: f"/registry/datasets/{o.dataset.pk}/edit/",
+        BUILDERS,
+        302,
+        lambda o: {"name": "Applications", "sensitivity": "restricted", "contains_personal_data": "on"},
+    ),
     Op("upload dataset", "post", lambda o: f"/registry/datasets/{o.dataset.pk}/upload/", BUILDERS, 302, _upload),
     Op("download dataset", "get", lambda o: f"/registry/dataset-versions/{_dataset_version(o)}/download/", VISIBLE),
 ]

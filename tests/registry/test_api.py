@@ -167,3 +167,40 @@ def test_a_full_round_trip_through_the_api(token_for) -> None:
     listed = d.get("/api/v1/models/?project=churn-radar").json()["results"]
     assert listed[0]["latest_version"] == {"id": version["id"], "number": 1, "status": "draft"}
     assert AuditEvent.objects.filter(auth_method="token", action="registry.model_card.updated").count() == 1
+
+
+def test_list_pages_filter_and_sort(two_projects: Org) -> None:
+    org = two_projects
+    registry.model_create(actor=org.developer, project=org.project, name="aaa-first", task="regression", tags=["ops"])
+    client = signed_in(org.developer)
+    page = client.get("/registry/models/?tag=ops").content.decode()
+    assert "aaa-first" in page
+    assert "pd-model" not in page
+    by_name = client.get("/registry/models/?sort=name").content.decode()
+    assert by_name.index("aaa-first") < by_name.index("pd-model")
+    newest = client.get("/registry/models/?sort=-created").content.decode()
+    assert newest.index("aaa-first") < newest.index("pd-model")
+    assert "their-model" not in client.get("/registry/models/").content.decode()
+    assert "Applications" in client.get("/registry/datasets/?project=credit-scoring").content.decode()
+    assert "Applications" not in client.get("/registry/datasets/?project=outsiders-own").content.decode()
+
+
+def test_the_catalogue_filters_by_owner(two_projects: Org) -> None:
+    client = signed_in(two_projects.auditor)
+    page = client.get("/registry/catalogue/?owner=otto").content.decode()
+    assert "their-model" in page
+    assert "Their data" in page
+    assert "pd-model" not in page
+    assert "Credit scoring" not in page
+
+
+def test_editing_a_dataset_is_audited_with_before_and_after(org: Org) -> None:
+    client = signed_in(org.developer)
+    response = client.post(
+        f"/registry/datasets/{org.dataset.pk}/edit/",
+        {"name": "Applications", "sensitivity": "restricted", "source": "Core"},
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="registry.dataset.updated")
+    assert event.changes["sensitivity"] == {"before": "internal", "after": "restricted"}
+    assert event.changes["source"] == {"before": "", "after": "Core"}

@@ -16,6 +16,13 @@ def split_pairs(text: str) -> list[tuple[str, str]]:
 
 
 @register.filter
+def action_label(action: str) -> str:
+    """Say an audit action in words: "registry.model_version.created" -> "model version created"."""
+    parts = action.split(".")
+    return " ".join(parts[1:] if len(parts) > 1 else parts).replace("_", " ")
+
+
+@register.filter
 def get_item(mapping: dict[Any, Any], key: object) -> object:
     return mapping.get(key)
 
