@@ -37,6 +37,25 @@ def client_ip(request: HttpRequest) -> str:
     return _valid_ip(str(request.META.get("REMOTE_ADDR", ""))) or ""
 
 
+class RejectNulMiddleware:
+    """Answer 400 to a query string holding a NUL character: PostgreSQL cannot compare text with one."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.META.get("QUERY_STRING", "") or any(
+            "\x00" in value for values in request.GET.lists() for value in values[1]
+        ):
+            from apps.core.api.exceptions import error_response
+
+            message = "The address holds a NUL character, which Signet does not accept."
+            if request.path.startswith("/api/"):
+                return error_response(400, "bad_request", message)
+            return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+
 class RequestContextMiddleware:
     """Give every request an id (kept from a well-formed ``X-Request-ID``) and echo it back."""
 

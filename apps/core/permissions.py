@@ -17,6 +17,24 @@ class DenyAll(BasePermission):
         return False
 
 
+def unique_or_invalid(field: str, message: str) -> Any:
+    """Context manager: a unique constraint that a racing request won becomes a ValidationError."""
+    from contextlib import contextmanager
+
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError, transaction
+
+    @contextmanager
+    def guard() -> Any:
+        try:
+            with transaction.atomic():
+                yield
+        except IntegrityError:
+            raise ValidationError({field: message}) from None
+
+    return guard()
+
+
 def require(allowed: bool, message: str) -> None:
     """Raise PermissionDenied with a message a person can read unless ``allowed``."""
     from django.core.exceptions import PermissionDenied

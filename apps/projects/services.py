@@ -10,9 +10,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from apps.accounts.choices import TeamFunction
 from apps.accounts.models import User
 from apps.audit.services import audit_record, changes_between, snapshot
-from apps.core.permissions import require
+from apps.core.permissions import require, unique_or_invalid
 from apps.projects import permissions as can
 from apps.projects.choices import ProjectRole
 from apps.projects.models import (
@@ -31,10 +32,13 @@ from apps.projects.risk import derive_tier, validate_answers
 PROJECT_FIELDS = ("name", "slug", "business_objective", "intended_users", "out_of_scope", "status")
 
 
+RESERVED_SLUGS = frozenset({"new"})  # words the project URLs use themselves (/projects/new/)
+
+
 def _unique_slug(name: str) -> str:
     base = slugify(name)[:90] or "project"
     slug, n = base, 2
-    while Project.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or Project.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
 
@@ -54,6 +58,8 @@ def project_create(
     Raises PermissionDenied (people in no team), ValidationError.
     """
     require(can.can_propose_project(actor), "Only members of a team can propose a project.")
+    if slug in RESERVED_SLUGS:
+        raise ValidationError({"slug": f"“{slug}” is a word Signet's addresses use; choose another."})
     project = Project(
         name=name.strip(),
         slug=slug or _unique_slug(name),
@@ -64,7 +70,8 @@ def project_create(
     )
     project.full_clean()
     with transaction.atomic():
-        project.save()
+        with unique_or_invalid("slug", "Another project already uses this address; try again."):
+            project.save()
         audit_record(
             actor=actor,
             action="projects.project.created",
@@ -98,7 +105,8 @@ def project_update(*, actor: User, project: Project, **fields: Any) -> Project:
         changes = changes_between(before, snapshot(project, PROJECT_FIELDS))
         if changes:
             project.updated_at = timezone.now()
-            project.save()
+            with unique_or_invalid("slug", "Another project already uses this address."):
+                project.save()
             audit_record(
                 actor=actor, action="projects.project.updated", target=project, project=project, changes=changes
             )
@@ -116,6 +124,8 @@ def membership_add(*, actor: User, project: Project, user: User, role: str) -> M
         raise ValidationError({"role": f"Choose one of: {', '.join(ProjectRole.values)}."})
     if not user.is_active:
         raise ValidationError({"user": "This person's account is deactivated."})
+    if role != ProjectRole.VIEWER and user.teams.filter(function=TeamFunction.AUDIT).exists():
+        raise ValidationError({"role": "Members of the audit team stay independent: they can only be viewers."})
     try:
         with transaction.atomic():
             membership = Membership.objects.create(project=project, user=user, role=role, added_by=actor)
@@ -136,7 +146,8 @@ def membership_remove(*, actor: User, membership: Membership) -> None:
     project = membership.project
     require(can.can_manage_members(actor, project), "Only the project's owners manage its team.")
     with transaction.atomic():
-        owners = Membership.objects.select_for_update().filter(project=project, role=ProjectRole.OWNER)
+        Project.objects.select_for_update().get(pk=project.pk)  # one team change at a time per project
+        owners = Membership.objects.filter(project=project, role=ProjectRole.OWNER)
         if membership.role == ProjectRole.OWNER and owners.count() <= 1:
             raise ValidationError({"role": "A project keeps at least one owner; add another owner first."})
         audit_record(
@@ -157,7 +168,8 @@ def kpi_create(
     kpi = Kpi(project=project, name=name.strip(), target=target, unit=unit.strip(), direction=direction)
     kpi.full_clean()
     with transaction.atomic():
-        kpi.save()
+        with unique_or_invalid("name", "This project already has a KPI with this name."):
+            kpi.save()
         audit_record(
             actor=actor,
             action="projects.kpi.created",
@@ -234,15 +246,18 @@ def current_questionnaire() -> Questionnaire:
     """Return the questionnaire in force (migrations create version 1; an emptied database gets it back)."""
     current = Questionnaire.objects.filter(is_current=True).first()
     if current is None:
-        current, _ = Questionnaire.objects.get_or_create(
-            version=1,
-            defaults={
-                "questions": V1_QUESTIONS,
-                "high_from": V1_HIGH_FROM,
-                "medium_from": V1_MEDIUM_FROM,
-                "is_current": True,
-            },
-        )
+        with transaction.atomic():
+            current, created = Questionnaire.objects.get_or_create(
+                version=1,
+                defaults={
+                    "questions": V1_QUESTIONS,
+                    "high_from": V1_HIGH_FROM,
+                    "medium_from": V1_MEDIUM_FROM,
+                    "is_current": True,
+                },
+            )
+            if created:
+                audit_record(actor=None, action="projects.questionnaire.created", target=current, data={"version": 1})
     return current
 
 
@@ -281,7 +296,13 @@ def qualification_submit(*, actor: User, project: Project, answers: Any) -> Risk
             action="projects.qualification.submitted",
             target=project,
             project=project,
-            data={"questionnaire_version": questionnaire.version, "answers": clean, "score": decision.score},
+            data={
+                "questionnaire_version": questionnaire.version,
+                "answers": clean,
+                "score": decision.score,
+                "tier": decision.tier,
+                "rationale": decision.rationale,
+            },
         )
         if project.risk_tier != decision.tier or project.risk_rationale != decision.rationale:
             before = {"risk_tier": project.risk_tier}

@@ -81,6 +81,8 @@ def parse_metrics(text: str | dict[str, Any] | None) -> dict[str, float]:
         value = json.loads(text) if isinstance(text, str) else text
     except json.JSONDecodeError as exc:
         raise forms.ValidationError(f"This is not valid JSON ({exc.msg} at position {exc.pos}).") from None
+    except ValueError:  # for example a number with thousands of digits
+        raise forms.ValidationError("This JSON holds a value too large to read.") from None
     if not isinstance(value, dict):
         raise forms.ValidationError('Give an object such as {"roc_auc": 0.81}.')
     clean: dict[str, float] = {}
@@ -92,8 +94,8 @@ def parse_metrics(text: str | dict[str, Any] | None) -> dict[str, float]:
             or abs(number) == float("inf")
         ):
             raise forms.ValidationError(f"The metric “{str(key)[:40]}” must be a finite number.")
-        if len(str(key)) > 64:
-            raise forms.ValidationError("Metric names have at most 64 characters.")
+        if len(str(key)) > 64 or not str(key).isprintable() or not str(key).strip():
+            raise forms.ValidationError("Metric names are 1 to 64 printable characters.")
         clean[str(key)] = number
     if len(clean) > 100:
         raise forms.ValidationError("Record at most 100 metrics.")

@@ -35,6 +35,7 @@ MAX_PARQUET_FOOTER_BYTES = 64 * 1024 * 1024  # far above any honest footer, low 
 # a footer claiming more than this is lying about the data, to make a reader allocate for it.
 MAX_SIZE_RATIO = 100_000
 MAX_DETAIL_CHARS = 200
+MAX_COLUMN_NAME_CHARS = 256
 
 _PARQUET_MAGIC = b"PAR1"
 _PARQUET_ENCRYPTED_MAGIC = b"PARE"
@@ -421,13 +422,18 @@ def _check_row_groups(metadata: Any, size: int) -> None:
 
 
 def _check_names(names: list[str], max_columns: int) -> None:
-    """Refuse too many, empty or repeated column names."""
+    """Refuse too many, empty, overlong, unprintable or repeated column names."""
     if len(names) > max_columns:
         raise UnusableFile(f"The file has {len(names):,} columns; at most {max_columns:,} columns are allowed.")
     seen: set[str] = set()
     for position, name in enumerate(names, start=1):
         if not name.strip():
             raise UnusableFile(f"Column {position:,} has no name. Give every column a name in the header.")
+        if len(name) > MAX_COLUMN_NAME_CHARS:
+            raise UnusableFile(f"The name of column {position:,} is longer than {MAX_COLUMN_NAME_CHARS} characters.")
+        if not name.isprintable():
+            # NUL and other control characters cannot be stored (PostgreSQL refuses NUL) or shown safely.
+            raise UnusableFile(f"The name of column {position:,} contains control characters.")
         if name in seen:
             raise UnusableFile(f"The column name {_short(name)!r} appears more than once. Column names must be unique.")
         seen.add(name)

@@ -31,10 +31,12 @@ def dataset_versions_visible_to(user: Any) -> QuerySet[DatasetVersion]:
 def models_with_latest_version(queryset: QuerySet[RegisteredModel]) -> QuerySet[RegisteredModel]:
     """Prefetch versions newest first, so ``model.versions.all()[0]`` is the latest without a query."""
     return queryset.select_related("project", "created_by").prefetch_related(
-        "tags", Prefetch("versions", queryset=ModelVersion.objects.select_related("card").order_by("-number"))
+        "tags",
+        Prefetch("versions", queryset=ModelVersion.objects.select_related("card", "created_by").order_by("-number")),
     )
 
 
+MAX_SEARCH_WORDS = 8  # each word is one more condition; more words do not find better results
 MODEL_SORTS = {"name": "name", "-created": "-created_at", "project": "project__name"}
 DATASET_SORTS = {"name": "name", "-created": "-created_at", "project": "project__name"}
 
@@ -78,9 +80,8 @@ def _search_projects(user: Any, words: list[str], tier: str, status: str, owner:
 def _search_models(user: Any, words: list[str], tier: str, status: str, owner: str) -> list[RegisteredModel]:
     models = models_with_latest_version(models_visible_to(user))
     for word in words:
-        models = models.filter(
-            Q(name__icontains=word) | Q(description__icontains=word) | Q(tags__name__iexact=word)
-        ).distinct()
+        tagged = RegisteredModel.tags.through.objects.filter(tag__name__iexact=word).values("registeredmodel_id")
+        models = models.filter(Q(name__icontains=word) | Q(description__icontains=word) | Q(pk__in=tagged))
     if owner:
         models = models.filter(created_by__username=owner)
     return list(_narrow(models, "project__", tier, status).order_by("name")[:50])
@@ -94,7 +95,7 @@ def _search_datasets(user: Any, words: list[str], tier: str, status: str, owner:
             Prefetch(
                 "versions",
                 queryset=DatasetVersion.objects.prefetch_related(
-                    Prefetch("trained_versions", queryset=ModelVersion.objects.select_related("model"))
+                    Prefetch("trained_versions", queryset=versions_visible_to(user).select_related("model"))
                 ),
             )
         )
@@ -122,7 +123,7 @@ def catalogue_search(
     ``tier`` and ``status`` are the project's; ``owner`` is a project's owner, a model's author or a
     dataset's owner. Each kind returns at most 50 results.
     """
-    words = query.split()
+    words = query.split()[:MAX_SEARCH_WORDS]
     searches: dict[str, Callable[[Any, list[str], str, str, str], list[Any]]] = {
         "projects": _search_projects,
         "models": _search_models,

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.audit.services import audit_record, changes_between, snapshot
-from apps.core.permissions import require
+from apps.core.permissions import require, unique_or_invalid
 from apps.projects import permissions as can
 from apps.projects.models import Project
 from apps.registry import ingest
@@ -59,7 +59,8 @@ def model_create(
     )
     model.full_clean()
     with transaction.atomic():
-        model.save()
+        with unique_or_invalid("name", "A model with this name already exists."):
+            model.save()
         tag_objects = _tags(tags or [])
         model.tags.set(tag_objects)
         after = dict(snapshot(model, MODEL_FIELDS), tags=sorted(t.name for t in tag_objects))
@@ -99,9 +100,14 @@ def model_update(
     return model
 
 
-def _check_links(actor: User, model: RegisteredModel, fields: dict[str, Any]) -> None:
+def _check_links(
+    actor: User, model: RegisteredModel, fields: dict[str, Any], version: ModelVersion | None = None
+) -> None:
     dataset_version = fields.get("training_dataset")
-    if dataset_version is not None:
+    unchanged = (
+        version is not None and dataset_version is not None and dataset_version.pk == version.training_dataset_id
+    )
+    if dataset_version is not None and not unchanged:
         require(
             can.can_view_project(actor, dataset_version.dataset.project),
             "You cannot link a dataset of a project you are not part of.",
@@ -109,6 +115,8 @@ def _check_links(actor: User, model: RegisteredModel, fields: dict[str, Any]) ->
     parent = fields.get("parent")
     if parent is not None and parent.model_id != model.pk:
         raise ValidationError({"parent": "The parent must be another version of the same model."})
+    if parent is not None and version is not None and parent.number >= version.number:
+        raise ValidationError({"parent": "A version derives from an earlier version, not itself or a later one."})
 
 
 def version_create(*, actor: User, model: RegisteredModel, **fields: Any) -> ModelVersion:
@@ -148,7 +156,7 @@ def version_update(*, actor: User, version: ModelVersion, **fields: Any) -> Mode
     unknown = set(fields) - set(VERSION_FIELDS)
     if unknown:
         raise ValueError(f"version_update cannot change {sorted(unknown)}")
-    _check_links(actor, model, fields)
+    _check_links(actor, model, fields, version)
     with transaction.atomic():
         version = ModelVersion.objects.select_for_update().get(pk=version.pk)
         before = snapshot(version, VERSION_FIELDS)
@@ -233,7 +241,8 @@ def dataset_create(*, actor: User, project: Project, **fields: Any) -> Dataset:
         raise ValidationError({"name": "This project already has a dataset with this name."})
     dataset.full_clean()
     with transaction.atomic():
-        dataset.save()
+        with unique_or_invalid("name", "This project already has a dataset with this name."):
+            dataset.save()
         audit_record(
             actor=actor,
             action="registry.dataset.created",
@@ -258,7 +267,8 @@ def dataset_update(*, actor: User, dataset: Dataset, **fields: Any) -> Dataset:
         if Dataset.objects.filter(project=dataset.project, name=dataset.name).exclude(pk=dataset.pk).exists():
             raise ValidationError({"name": "This project already has a dataset with this name."})
         dataset.full_clean()
-        dataset.save()
+        with unique_or_invalid("name", "This project already has a dataset with this name."):
+            dataset.save()
         changes = changes_between(before, snapshot(dataset, DATASET_FIELDS))
         if changes:
             audit_record(

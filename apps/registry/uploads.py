@@ -11,11 +11,22 @@ TOO_LARGE_FLAG = "signet_upload_too_large"
 
 
 class SizeLimitUploadHandler(FileUploadHandler):
-    """Stop reading a file once it passes ``SIGNET_MAX_UPLOAD_BYTES``; the view then answers 413."""
+    """Stop reading once the files of a request pass ``SIGNET_MAX_UPLOAD_BYTES``; the view answers 413.
 
-    def new_file(self, *args: Any, **kwargs: Any) -> None:
-        super().new_file(*args, **kwargs)
+    The count is per request, not per file: many small files must not add up past the limit.
+    """
+
+    def __init__(self, request: Any = None) -> None:
+        super().__init__(request)
         self.received = 0
+
+    def handle_raw_input(
+        self, input_data: Any, META: Any, content_length: int, boundary: Any, encoding: Any = None
+    ) -> None:
+        # A body that declares more than the limit (plus room for the form's own fields) is refused unread.
+        if content_length > settings.SIGNET_MAX_UPLOAD_BYTES + 1024 * 1024:
+            setattr(self.request, TOO_LARGE_FLAG, True)
+            raise StopUpload(connection_reset=False)
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
         self.received += len(raw_data)

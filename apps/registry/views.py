@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -32,7 +33,7 @@ from apps.registry.forms import (
     RegisteredModelEditForm,
     RegisteredModelForm,
 )
-from apps.registry.models import ModelVersion
+from apps.registry.models import DatasetVersion, ModelVersion
 from apps.registry.uploads import too_large_message, upload_too_large
 
 
@@ -86,10 +87,12 @@ def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
             else:
                 messages.success(request, "Model saved.")
                 return redirect("registry:model_detail", model_id=model.pk)
+    versions = list(model.versions.all())
     context = {
         "model": model,
         "project": model.project,
-        "versions": model.versions.all(),
+        "versions": versions,
+        "completeness": {v.pk: card_completeness(v.card, model.project.risk_tier) for v in versions},
         "form": form,
         "can_build": can.can_build(request.user, model.project),
         "timeline": AuditEvent.objects.filter(target_type="registry.registeredmodel", target_id=str(model.pk)).order_by(
@@ -99,13 +102,17 @@ def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
     return render(request, "registry/registeredmodel_detail.html", context, status=_status(request))
 
 
-def _version_form(request: HttpRequest, model: Any, data: Any = None, initial: Any = None) -> ModelVersionForm:
-    return ModelVersionForm(
-        data,
-        initial=initial,
-        datasets=selectors.dataset_versions_visible_to(request.user),
-        parents=model.versions.all(),
-    )
+def _version_form(
+    request: HttpRequest, model: Any, data: Any = None, initial: Any = None, current: ModelVersion | None = None
+) -> ModelVersionForm:
+    datasets = selectors.dataset_versions_visible_to(request.user)
+    parents = model.versions.all()
+    if current is not None:
+        # Keep the link a colleague made to data this editor cannot see, so saving does not drop it.
+        if current.training_dataset_id is not None:
+            datasets = datasets | DatasetVersion.objects.filter(pk=current.training_dataset_id)
+        parents = parents.filter(number__lt=current.number)
+    return ModelVersionForm(data, initial=initial, datasets=datasets, parents=parents)
 
 
 @login_required
@@ -179,8 +186,7 @@ def version_edit(request: HttpRequest, version_id: int) -> HttpResponse:
     )
     initial: dict[str, Any] = {f: getattr(version, f) for f in fields}
     initial["metrics"] = json.dumps(version.metrics) if version.metrics else ""
-    form = _version_form(request, version.model, request.POST or None, initial=initial)
-    form.fields["parent"].queryset = version.model.versions.exclude(pk=version.pk)  # type: ignore[attr-defined]
+    form = _version_form(request, version.model, request.POST or None, initial=initial, current=version)
     if request.method == "POST" and form.is_valid():
         try:
             services.version_update(actor=_me(request), version=version, **form.cleaned_data)
@@ -229,8 +235,13 @@ def _params(request: HttpRequest, *names: str) -> dict[str, str]:
 @require_GET
 def model_list(request: HttpRequest) -> HttpResponse:
     params = _params(request, "project", "task", "tag", "q", "sort")
-    models = selectors.model_list(user=request.user, **params)
-    context = {"models": models, "params": params, "tasks": ModelTask.choices}
+    models = list(selectors.model_list(user=request.user, **params))
+    completeness = {}
+    for model in models:
+        versions = list(model.versions.all())
+        if versions:
+            completeness[versions[0].pk] = card_completeness(versions[0].card, model.project.risk_tier)
+    context = {"models": models, "params": params, "tasks": ModelTask.choices, "completeness": completeness}
     return render(request, "registry/registeredmodel_list.html", context)
 
 
@@ -282,7 +293,10 @@ def _dataset_page(request: HttpRequest, dataset: Any, status: int = 200, **forms
     context = {
         "dataset": dataset,
         "project": dataset.project,
-        "versions": dataset.versions.select_related("created_by").prefetch_related("trained_versions__model"),
+        "versions": dataset.versions.select_related("created_by").prefetch_related(
+            # Only the model versions this person may see: another project's model names stay hidden.
+            Prefetch("trained_versions", queryset=selectors.versions_visible_to(request.user).select_related("model"))
+        ),
         "can_build": can.can_build(request.user, dataset.project),
         "upload_form": forms.get("upload_form") or DatasetUploadForm(),
         "link_form": forms.get("link_form") or DatasetLinkForm(),

@@ -63,6 +63,20 @@ def _dataset_version(org: Org) -> int:
     return version.pk
 
 
+def _kpi(org: Org) -> int:
+    from decimal import Decimal
+
+    from apps.projects import services as projects
+
+    return projects.kpi_create(actor=org.owner, project=org.project, name="Uptake", target=Decimal("10")).pk
+
+
+def _need(org: Org) -> int:
+    from apps.projects import services as projects
+
+    return projects.data_need_create(actor=org.owner, project=org.project, description="Bureau data").pk
+
+
 ANSWERS = {
     "impact_on_people": "none",
     "automation": "human_decides",
@@ -111,6 +125,31 @@ PAGE_OPS = [
         302,
         lambda o: {"description": "Bureau data", "provider": "Bureau", "access_status": "needed"},
     ),
+    Op(
+        "remove member",
+        "post",
+        lambda o: f"/projects/{_slug(o)}/team/{o.project.memberships.get(role='validator').pk}/remove/",
+        MANAGERS,
+        302,
+    ),
+    Op(
+        "record kpi value",
+        "post",
+        lambda o: f"/projects/{_slug(o)}/kpis/{_kpi(o)}/values/",
+        EDITORS | BUILDERS,
+        302,
+        lambda o: {"value": "3.5"},
+    ),
+    Op(
+        "update data need",
+        "post",
+        lambda o: f"/projects/{_slug(o)}/data-needs/{_need(o)}/",
+        EDITORS | BUILDERS,
+        302,
+        lambda o: {"access_status": "granted"},
+    ),
+    Op("catalogue", "get", lambda o: "/registry/catalogue/?q=credit", set(PERSONAS), hidden=200),
+    Op("models list", "get", lambda o: "/registry/models/", set(PERSONAS), hidden=200),
     Op("comment", "post", lambda o: f"/projects/{_slug(o)}/discussion/", MEMBERS, 302, lambda o: {"body": "Hello"}),
     Op("model page", "get", lambda o: f"/registry/models/{o.model.pk}/", VISIBLE),
     Op("version page", "get", lambda o: f"/registry/versions/{o.version.pk}/", VISIBLE),
@@ -144,6 +183,22 @@ PAGE_OPS = [
         BUILDERS,
         302,
         lambda o: {"name": "Second", "sensitivity": "internal"},
+    ),
+    Op(
+        "edit version",
+        "post",
+        lambda o: f"/registry/versions/{o.version.pk}/edit/",
+        BUILDERS,
+        302,
+        lambda o: {"framework": "lightgbm"},
+    ),
+    Op(
+        "link dataset version",
+        "post",
+        lambda o: f"/registry/datasets/{o.dataset.pk}/link/",
+        BUILDERS,
+        302,
+        lambda o: {"uri": "s3://bucket/data.csv"},
     ),
     Op("edit dataset page", "get", lambda o: f"/registry/datasets/{o.dataset.pk}/edit/", BUILDERS),
     Op(

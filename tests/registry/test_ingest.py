@@ -345,3 +345,15 @@ def test_a_file_without_the_parquet_signature_is_refused(tmp_path: Path) -> None
     path = _write(tmp_path, "data.parquet", b"a,b\n1,2\n")
 
     assert "not a Parquet file" in _refusal(path, "parquet")
+
+
+@pytest.mark.parametrize("name", ["a\x00b", "tab\there", "x" * 300])
+def test_parquet_column_names_that_cannot_be_stored_or_shown_are_refused(tmp_path: Path, name: str) -> None:
+    path = tmp_path / "names.parquet"
+    pq.write_table(pa.table({name: [1, 2]}), path)
+    assert "column 1" in _refusal(path, "parquet")
+
+
+def test_an_overlong_csv_column_name_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, "long.csv", ("a," + "b" * 300 + "\n1,2\n").encode())
+    assert "longer than 256" in _refusal(path, "csv")

@@ -81,7 +81,8 @@ def test_hostile_files_are_refused_by_the_api_in_the_error_shape(
 
 
 @pytest.mark.parametrize(
-    "name", ["../../etc/passwd.csv", "..\\..\\boot.ini.csv", "<script>x</script>.csv", "a" * 300 + ".csv"]
+    "name",
+    ["../../etc/passwd.csv", "..\\..\\boot.ini.csv", "<script>x</script>.csv", "a" * 300 + ".csv", "nul\x00name.csv"],
 )
 def test_hostile_file_names_never_reach_the_disk_or_the_page_unescaped(org: Org, name: str) -> None:
     client = Client()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import template
@@ -13,6 +14,14 @@ register = template.Library()
 def split_pairs(text: str) -> list[tuple[str, str]]:
     """Turn "a:Label A,b:Label B" into [("a", "Label A"), ("b", "Label B")] for small option lists."""
     return [(item.partition(":")[0], item.partition(":")[2]) for item in text.split(",")]
+
+
+@register.filter
+def number(value: Any) -> str:
+    """Write a decimal plainly: 100, 2.5, 0.001 — never 1E+2 or 2.500000."""
+    if value is None or value == "":
+        return ""
+    return format(Decimal(value).normalize(), "f")
 
 
 @register.filter

@@ -13,6 +13,8 @@ from rest_framework.views import APIView
 
 from apps.accounts.models import User
 from apps.core.api.exceptions import error_body
+from apps.core.permissions import require
+from apps.projects import permissions as can
 from apps.projects import selectors, services
 from apps.projects.api.serializers import (
     MembershipSerializer,
@@ -90,20 +92,20 @@ class ProjectDetailView(APIView):
         return Response(ProjectSerializer(self._project(request, slug), context={"request": request}).data)
 
 
-class MembershipView(APIView):
+class MembershipView(generics.ListAPIView[Membership]):
     """The project's team. POST gives a role, DELETE takes one (``username`` and ``role``)."""
 
     permission_classes = [IsAuthenticated]
+    serializer_class = MembershipSerializer
 
-    @extend_schema(responses=MembershipSerializer(many=True))
-    def get(self, request: Request, slug: str) -> Response:
-        project = selectors.project_get(user=request.user, slug=slug)
-        memberships = Membership.objects.filter(project=project).select_related("user", "added_by")
-        return Response(MembershipSerializer(memberships, many=True).data)
+    def get_queryset(self) -> QuerySet[Membership]:
+        project = selectors.project_get(user=self.request.user, slug=self.kwargs["slug"])
+        return Membership.objects.filter(project=project).select_related("user", "added_by")
 
     @extend_schema(request=MembershipWriteSerializer, responses={201: MembershipSerializer})
     def post(self, request: Request, slug: str) -> Response:
         project = selectors.project_get(user=request.user, slug=slug)
+        require(can.can_manage_members(request.user, project), "Only the project's owners manage its team.")
         data = MembershipWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = User.objects.filter(username=data.validated_data["username"], is_active=True).first()
