@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.projects",
     "apps.registry",
+    "apps.workflows",
 ]
 
 MIDDLEWARE = [
@@ -264,6 +265,10 @@ SPECTACULAR_SETTINGS = {
         "VersionStatusEnum": "apps.registry.choices.VersionStatus",
         "RiskTierEnum": "apps.projects.choices.RiskTier",
         "ProjectRoleEnum": "apps.projects.choices.ProjectRole",
+        "DecisionKindEnum": "apps.workflows.choices.DecisionKind",
+        "FindingKindEnum": "apps.workflows.choices.FindingType",
+        "FindingStatusEnum": "apps.workflows.choices.FindingStatus",
+        "ReviewStatusEnum": "apps.workflows.choices.ReviewStatus",
     },
 }
 

@@ -24,6 +24,7 @@ urlpatterns = [
     path("audit/", include("apps.audit.urls")),
     path("projects/", include("apps.projects.urls")),
     path("registry/", include("apps.registry.urls")),
+    path("workflows/", include("apps.workflows.urls")),
     path("api/v1/", include("portal.api_urls")),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),

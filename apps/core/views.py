@@ -10,6 +10,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -23,8 +24,19 @@ logger = logging.getLogger(__name__)
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Show the signed-in person what concerns them (the inbox grows with later features)."""
+    from apps.workflows import selectors as workflow_selectors
+
     recent = audit_selectors.audit_events_by_actor(actor=request.user, limit=10)
-    return render(request, "core/home.html", {"recent_events": recent})
+    context = {
+        "recent_events": recent,
+        "waiting_reviews": workflow_selectors.reviews_waiting_for(request.user),
+        "my_findings": workflow_selectors.findings_owned_open(request.user),
+        "my_submissions": workflow_selectors.reviews_visible_to(request.user).filter(submitted_by_id=request.user.pk)[
+            :10
+        ],
+        "today": timezone.localdate(),
+    }
+    return render(request, "core/home.html", context)
 
 
 @require_GET

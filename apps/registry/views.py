@@ -35,6 +35,7 @@ from apps.registry.forms import (
 )
 from apps.registry.models import DatasetVersion, ModelVersion
 from apps.registry.uploads import too_large_message, upload_too_large
+from apps.workflows.selectors import workflow_panel
 
 
 def _me(request: HttpRequest) -> User:
@@ -166,6 +167,7 @@ def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
         "timeline": AuditEvent.objects.filter(target_type="registry.modelversion", target_id=str(version.pk)).order_by(
             "-seq"
         )[:30],
+        **workflow_panel(user=request.user, version=version),
     }
     return render(request, "registry/modelversion_detail.html", context)
 

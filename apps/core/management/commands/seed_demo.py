@@ -10,6 +10,7 @@ from django.db import transaction
 
 from apps.accounts import demo as accounts_demo
 from apps.registry import demo as registry_demo
+from apps.workflows import demo as workflows_demo
 
 
 class Command(BaseCommand):
@@ -24,5 +25,6 @@ class Command(BaseCommand):
         with transaction.atomic():
             created = accounts_demo.seed()
             created += registry_demo.seed()
+            created += workflows_demo.seed()
         password = accounts_demo.DEMO_PASSWORD
         self.stdout.write(f"demo organisation ready ({created} objects created); password for every user: {password}")

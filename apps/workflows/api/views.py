@@ -1,0 +1,206 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.models import User
+from apps.registry import selectors as registry_selectors
+from apps.workflows import selectors, services
+from apps.workflows.api.serializers import (
+    DecisionSerializer,
+    DecisionWriteSerializer,
+    DeploymentCreateSerializer,
+    DeploymentSerializer,
+    FindingCreateSerializer,
+    FindingSerializer,
+    FindingUpdateSerializer,
+    GateSerializer,
+    ReviewSerializer,
+)
+from apps.workflows.models import Deployment, Finding, Review
+
+
+def _me(request: Request) -> User:
+    assert isinstance(request.user, User)  # IsAuthenticated
+    return request.user
+
+
+class VersionSubmitView(APIView):
+    """Submit a version for review (needs a complete model card for the project's tier)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={201: ReviewSerializer})
+    def post(self, request: Request, version_id: int) -> Response:
+        version = get_object_or_404(registry_selectors.versions_visible_to(request.user), pk=version_id)
+        review = services.version_submit(actor=_me(request), version=version)
+        return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+
+class ReviewListView(generics.ListAPIView[Review]):
+    """Reviews you can see; ``?assigned=me`` lists those waiting for your decision now."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = ReviewSerializer
+
+    def get_queryset(self) -> QuerySet[Review]:
+        reviews = selectors.reviews_visible_to(self.request.user).prefetch_related("decisions__decider")
+        if self.request.query_params.get("assigned") == "me":
+            waiting = [review.pk for review in selectors.reviews_waiting_for(self.request.user)]
+            reviews = reviews.filter(pk__in=waiting)
+        return reviews
+
+    @extend_schema(parameters=[OpenApiParameter("assigned", str, enum=["me"])])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class ReviewDetailView(generics.RetrieveAPIView[Review]):
+    permission_classes = [IsAuthenticated]
+    serializer_class = ReviewSerializer
+    lookup_url_kwarg = "review_id"
+
+    def get_queryset(self) -> QuerySet[Review]:
+        return selectors.reviews_visible_to(self.request.user).prefetch_related("decisions__decider")
+
+
+class DecisionView(APIView):
+    """Approve, reject or request changes on the review's current stage, on the evidence you saw."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=DecisionWriteSerializer, responses={201: DecisionSerializer})
+    def post(self, request: Request, review_id: int) -> Response:
+        review = get_object_or_404(selectors.reviews_visible_to(request.user), pk=review_id)
+        data = DecisionWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        decision = services.review_decide(
+            actor=_me(request),
+            review=review,
+            kind=data.validated_data["kind"],
+            comment=data.validated_data["comment"],
+            evidence_digest_seen=data.validated_data["evidence_digest"],
+        )
+        return Response(DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
+
+
+class FindingListView(generics.ListCreateAPIView[Finding]):
+    permission_classes = [IsAuthenticated]
+    serializer_class = FindingSerializer
+
+    def get_queryset(self) -> QuerySet[Finding]:
+        findings = selectors.findings_visible_to(self.request.user)
+        params = self.request.query_params
+        if params.get("status"):
+            findings = findings.filter(status=params["status"])
+        if params.get("owner") == "me":
+            findings = findings.filter(owner=_me(self.request))
+        return findings
+
+    @extend_schema(request=FindingCreateSerializer, responses={201: FindingSerializer})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = FindingCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        model = registry_selectors.models_visible_to(request.user).filter(pk=fields.pop("model")).first()
+        if model is None:
+            raise exceptions.ValidationError({"model": ["No model with this id that you can see."]})
+        version_id = fields.pop("version", None)
+        version = model.versions.filter(pk=version_id).first() if version_id else None
+        if version_id and version is None:
+            raise exceptions.ValidationError({"version": ["No version of this model has this id."]})
+        owner = User.objects.filter(username=fields.pop("owner"), is_active=True).first()
+        if owner is None:
+            raise exceptions.ValidationError({"owner": ["No active person with this username."]})
+        finding = services.finding_raise(actor=_me(request), model=model, version=version, owner=owner, **fields)
+        return Response(FindingSerializer(finding).data, status=status.HTTP_201_CREATED)
+
+
+class FindingDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=FindingSerializer)
+    def get(self, request: Request, finding_id: int) -> Response:
+        return Response(
+            FindingSerializer(get_object_or_404(selectors.findings_visible_to(request.user), pk=finding_id)).data
+        )
+
+    @extend_schema(request=FindingUpdateSerializer, responses=FindingSerializer)
+    def patch(self, request: Request, finding_id: int) -> Response:
+        finding = get_object_or_404(selectors.findings_visible_to(request.user), pk=finding_id)
+        data = FindingUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        reason = fields.pop("reason", "")
+        finding = services.finding_update(actor=_me(request), finding=finding, reason=reason, **fields)
+        return Response(FindingSerializer(finding).data)
+
+
+class DeploymentListView(generics.ListCreateAPIView[Deployment]):
+    """Deployments you can see; POST records one (IT operations; refused unless the gate allows)."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = DeploymentSerializer
+
+    def get_queryset(self) -> QuerySet[Deployment]:
+        return selectors.deployments_visible_to(self.request.user)
+
+    @extend_schema(request=DeploymentCreateSerializer, responses={201: DeploymentSerializer})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = DeploymentCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = registry_selectors.versions_visible_to(request.user).filter(pk=data.validated_data["version"]).first()
+        if version is None:
+            raise exceptions.ValidationError({"version": ["No model version with this id that you can see."]})
+        deployment = services.deployment_record(
+            actor=_me(request),
+            version=version,
+            environment=data.validated_data["environment"],
+            notes=data.validated_data["notes"],
+        )
+        return Response(DeploymentSerializer(deployment).data, status=status.HTTP_201_CREATED)
+
+
+class GateView(APIView):
+    """For CI/CD: may this model version be deployed to this environment?"""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("model", str, required=True),
+            OpenApiParameter("version", int, required=True),
+            OpenApiParameter("environment", str, required=True),
+        ],
+        responses=GateSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        model, number, environment = params.get("model", ""), params.get("version", ""), params.get("environment", "")
+        missing = [
+            name for name, value in (("model", model), ("version", number), ("environment", environment)) if not value
+        ]
+        if missing:
+            raise exceptions.ValidationError({name: ["This parameter is required."] for name in missing})
+        if not number.isdigit() or len(number) > 9:
+            raise exceptions.ValidationError({"version": ["Give the version number, such as 3."]})
+        version = (
+            registry_selectors.versions_visible_to(request.user)
+            .select_related("model__project")
+            .filter(model__name=model, number=int(number))
+            .first()
+        )
+        if version is None:
+            return Response(
+                {"allowed": False, "reasons": [f"No version {number} of a model named {model[:100]} that you can see."]}
+            )
+        answer = services.gate_check(version=version, environment=environment[:40])
+        return Response({"allowed": answer.allowed, "reasons": answer.reasons})

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class ReviewStatus(models.TextChoices):
+    OPEN = "open", "Waiting for decisions"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+
+
+class DecisionKind(models.TextChoices):
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"
+    REQUEST_CHANGES = "request_changes", "Request changes"
+
+
+class FindingType(models.TextChoices):
+    VALIDATION_ISSUE = "validation_issue", "Validation issue"
+    POLICY_EXCEPTION = "policy_exception", "Policy exception"
+    MODEL_LIMITATION = "model_limitation", "Model limitation"
+
+
+class FindingSeverity(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+class FindingStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    REMEDIATED = "remediated", "Remediated"
+    ACCEPTED = "accepted", "Accepted"
+    CLOSED = "closed", "Closed"
+
+
+BLOCKING_SEVERITIES = frozenset({FindingSeverity.HIGH, FindingSeverity.CRITICAL})

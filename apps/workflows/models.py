@@ -1,0 +1,107 @@
+"""Approval policies, reviews and their decisions, findings, deployments."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from apps.projects.choices import RiskTier
+from apps.registry.models import ModelVersion, RegisteredModel
+from apps.workflows.choices import DecisionKind, FindingSeverity, FindingStatus, FindingType, ReviewStatus
+
+
+class ApprovalPolicy(models.Model):
+    """Ordered sign-off stages for a risk tier. A change is a new version; reviews keep a snapshot."""
+
+    tier = models.CharField(max_length=10, choices=RiskTier.choices)
+    version = models.PositiveIntegerField()
+    stages = models.JSONField(help_text="[{key, name, project_role, team, quorum, independent}] in order")
+    review_period_days = models.PositiveIntegerField(default=365)
+    is_current = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["tier", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["tier", "version"], name="policy_unique_version"),
+            models.UniqueConstraint(fields=["tier"], condition=models.Q(is_current=True), name="policy_one_current"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_tier_display()} risk policy v{self.version}"
+
+
+class Review(models.Model):
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="reviews")
+    cycle = models.PositiveIntegerField()
+    policy = models.ForeignKey(ApprovalPolicy, on_delete=models.PROTECT, related_name="+")
+    stages = models.JSONField(help_text="The policy's stages when the review opened")
+    review_period_days = models.PositiveIntegerField()
+    status = models.CharField(max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.OPEN)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    approved_digest = models.CharField(max_length=64, blank=True, help_text="The evidence the approval covers")
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["version", "cycle"], name="review_unique_cycle")]
+
+    def __str__(self) -> str:
+        return f"Review {self.cycle} of {self.version}"
+
+
+class Decision(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.PROTECT, related_name="decisions")
+    stage = models.CharField(max_length=40)
+    decider = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=DecisionKind.choices)
+    comment = models.TextField(blank=True)
+    evidence_digest = models.CharField(max_length=64)
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["decided_at", "pk"]
+        # One person never fills two slots of one review, even when two requests race.
+        constraints = [models.UniqueConstraint(fields=["review", "decider"], name="decision_one_per_person")]
+
+    def __str__(self) -> str:
+        return f"{self.decider} {self.kind} {self.stage}"
+
+
+class Finding(models.Model):
+    model = models.ForeignKey(RegisteredModel, on_delete=models.PROTECT, related_name="findings")
+    version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="findings")
+    kind = models.CharField(max_length=20, choices=FindingType.choices)
+    severity = models.CharField(max_length=10, choices=FindingSeverity.choices)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    remediation = models.TextField(blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=FindingStatus.choices, default=FindingStatus.OPEN)
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Deployment(models.Model):
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="deployments")
+    environment = models.SlugField(max_length=40)
+    deployed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    deployed_at = models.DateTimeField(default=timezone.now)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-deployed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.version} in {self.environment}"

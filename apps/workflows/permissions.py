@@ -1,0 +1,61 @@
+"""Who may sign which stage of a review: roles, teams, independence and segregation of duties."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from apps.accounts.permissions import is_administrator
+from apps.projects import permissions as can
+from apps.projects.choices import ProjectRole
+from apps.registry.models import ModelCardRevision
+from apps.workflows.models import Review
+
+
+def _edited_card_this_cycle(user: Any, review: Review) -> bool:
+    previous = Review.objects.filter(version=review.version, cycle__lt=review.cycle).order_by("-cycle").first()
+    edits = ModelCardRevision.objects.filter(card__version=review.version, author=user)
+    if previous is not None and previous.closed_at is not None:
+        edits = edits.filter(created_at__gt=previous.closed_at)
+    return edits.exists()
+
+
+def sign_off_refusal(user: Any, review: Review, stage: dict[str, Any]) -> str | None:
+    """Return why ``user`` may not sign ``stage`` of ``review`` (a sentence for the person), or None.
+
+    The checks run in order and stop at the first that applies; each is a rule of DESIGN.md section 4.
+    """
+    if not (user.is_authenticated and user.is_active):
+        return "Sign in first."
+    version = review.version
+    roles = can.roles_in(user, version.model.project)
+    allowed_roles, team = set(stage.get("project_roles") or []), stage.get("team")
+    checks: list[tuple[Callable[[], bool], str]] = [
+        (lambda: is_administrator(user), "Administrators manage Signet; they do not sign off models."),
+        (lambda: user.pk == version.created_by_id, "You created this version."),
+        (lambda: user.pk == review.submitted_by_id, "You submitted this version for review."),
+        (lambda: _edited_card_this_cycle(user, review), "You changed this version's model card in this review cycle."),
+        (
+            lambda: bool(allowed_roles) and not allowed_roles & roles,
+            "This stage is signed by the project's "
+            + " or ".join(sorted(r.replace("_", " ") + "s" for r in allowed_roles))
+            + ".",
+        ),
+        (
+            lambda: bool(team) and not user.teams.filter(function=team).exists(),
+            f"This stage is signed by members of the {str(team).replace('_', ' ')} team.",
+        ),
+        (
+            lambda: bool(stage.get("independent")) and bool(roles & {ProjectRole.DEVELOPER, ProjectRole.OWNER}),
+            "Independent validation cannot be signed by the project's developers or owners.",
+        ),
+        (
+            lambda: review.decisions.filter(decider=user).exists(),
+            "You have already decided on this review; one person fills one place.",
+        ),
+    ]
+    return next((message for applies, message in checks if applies()), None)
+
+
+def can_submit(user: Any, version: Any) -> bool:
+    return can.can_build(user, version.model.project)

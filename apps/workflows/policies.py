@@ -1,0 +1,29 @@
+"""Default approval policies (data, created by migration workflows.0002)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# A stage names the project roles that may sign it (any of them), optionally a team the signer must
+# belong to, whether it must be independent of the builders, and its quorum of distinct people.
+BUSINESS = {"key": "business", "name": "Business sign-off", "project_roles": ["business_owner", "owner"], "quorum": 1}
+IT = {"key": "it_readiness", "name": "IT readiness", "project_roles": ["it_ops"], "quorum": 1}
+COMPLIANCE = {"key": "compliance", "name": "Compliance", "project_roles": ["compliance"], "quorum": 1}
+
+
+def validation(quorum: int) -> dict[str, Any]:
+    return {
+        "key": "validation",
+        "name": "Independent validation",
+        "project_roles": ["validator"],
+        "team": "risk_validation",
+        "independent": True,
+        "quorum": quorum,
+    }
+
+
+DEFAULT_POLICIES: dict[str, dict[str, Any]] = {
+    "high": {"stages": [BUSINESS, validation(2), IT, COMPLIANCE], "review_period_days": 365},
+    "medium": {"stages": [BUSINESS, validation(1), IT], "review_period_days": 548},
+    "low": {"stages": [validation(1)], "review_period_days": 730},
+}

@@ -1,0 +1,67 @@
+"""Reads of reviews, findings and deployments, restricted to what the user may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from apps.projects.models import Project
+from apps.workflows.choices import FindingStatus, ReviewStatus
+from apps.workflows.models import Deployment, Finding, Review
+from apps.workflows.permissions import sign_off_refusal
+from apps.workflows.services import active_stage, evidence_digest
+
+
+def reviews_visible_to(user: Any) -> QuerySet[Review]:
+    return Review.objects.filter(version__model__project__in=Project.objects.visible_to(user)).select_related(
+        "version__model__project", "submitted_by"
+    )
+
+
+def reviews_waiting_for(user: Any) -> list[Review]:
+    """Open reviews whose current stage this person may sign now."""
+    waiting = []
+    for review in reviews_visible_to(user).filter(status=ReviewStatus.OPEN).prefetch_related("decisions"):
+        stage = active_stage(review, evidence_digest(review.version))
+        if stage is not None and sign_off_refusal(user, review, stage) is None:
+            waiting.append(review)
+    return waiting
+
+
+def findings_visible_to(user: Any) -> QuerySet[Finding]:
+    return Finding.objects.filter(model__project__in=Project.objects.visible_to(user)).select_related(
+        "model__project", "version", "owner", "raised_by"
+    )
+
+
+def findings_owned_open(user: Any) -> QuerySet[Finding]:
+    return findings_visible_to(user).filter(owner=user, status=FindingStatus.OPEN).order_by("due_date", "pk")
+
+
+def deployments_visible_to(user: Any) -> QuerySet[Deployment]:
+    return Deployment.objects.filter(version__model__project__in=Project.objects.visible_to(user)).select_related(
+        "version__model", "deployed_by"
+    )
+
+
+def workflow_panel(*, user: Any, version: Any) -> dict[str, Any]:
+    """What the version page shows of its reviews, findings and deployment gate."""
+    from apps.projects import permissions as can
+    from apps.projects.choices import ProjectRole
+    from apps.registry.choices import VersionStatus
+    from apps.workflows.services import gate_check
+
+    project = version.model.project
+    gate = gate_check(version=version, environment="production")
+    return {
+        "reviews": Review.objects.filter(version=version)
+        .select_related("submitted_by")
+        .prefetch_related("decisions__decider"),
+        "findings": Finding.objects.filter(version=version).select_related("owner", "raised_by"),
+        "deployments": Deployment.objects.filter(version=version).select_related("deployed_by"),
+        "can_submit": can.can_build(user, project)
+        and version.status in (VersionStatus.DRAFT, VersionStatus.CHANGES_REQUESTED),
+        "gate": gate,
+        "can_deploy": ProjectRole.IT_OPS in can.roles_in(user, project) and gate.allowed,
+    }

@@ -1,0 +1,359 @@
+"""Submitting versions for review, deciding, findings, deployments and the deployment gate.
+
+Every change checks permission and segregation of duties here (not only in pages), writes its
+audit event, and happens in one transaction that locks the review it changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.audit.services import audit_record, changes_between
+from apps.core.permissions import require
+from apps.projects import permissions as can
+from apps.projects.choices import ProjectRole
+from apps.registry.cards import card_completeness
+from apps.registry.choices import VersionStatus
+from apps.registry.models import ModelCard, ModelVersion, RegisteredModel
+from apps.workflows.choices import BLOCKING_SEVERITIES, DecisionKind, FindingStatus, ReviewStatus
+from apps.workflows.models import ApprovalPolicy, Decision, Deployment, Finding, Review
+from apps.workflows.permissions import sign_off_refusal
+from apps.workflows.policies import DEFAULT_POLICIES
+
+
+def evidence_digest(version: ModelVersion) -> str:
+    """Hash of what a reviewer signs: the artifact, the model card revision, the validation runs."""
+    card = ModelCard.objects.only("revision").get(version=version)
+    evidence = {"artifact_sha256": version.artifact_sha256, "card_revision": card.revision, "validation_runs": []}
+    return hashlib.sha256(json.dumps(evidence, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def current_policy(tier: str) -> ApprovalPolicy:
+    """Return the policy in force for a tier (an unqualified project follows the high tier)."""
+    tier = tier or "high"
+    policy = ApprovalPolicy.objects.filter(tier=tier, is_current=True).first()
+    if policy is None:  # an emptied database gets the defaults back
+        defaults = DEFAULT_POLICIES[tier]
+        with transaction.atomic():
+            policy, created = ApprovalPolicy.objects.get_or_create(
+                tier=tier, version=1, defaults={**defaults, "is_current": True}
+            )
+            if created:
+                audit_record(actor=None, action="workflows.policy.created", target=policy, data={"tier": tier})
+    return policy
+
+
+def version_submit(*, actor: User, version: ModelVersion) -> Review:
+    """Submit a version for review; its policy is snapshotted into a new review cycle.
+
+    Needs a complete model card for the project's tier. Side effects: the version moves to
+    in_review; events ``registry.model_version.submitted`` and ``workflows.review.opened``.
+    Raises PermissionDenied, ValidationError.
+    """
+    project = version.model.project
+    require(can.can_build(actor, project), "Only the project's owners and developers submit versions.")
+    with transaction.atomic():
+        version = (
+            ModelVersion.objects.select_for_update(of=("self",))
+            .select_related("model__project", "card")
+            .get(pk=version.pk)
+        )
+        if version.status not in (VersionStatus.DRAFT, VersionStatus.CHANGES_REQUESTED):
+            raise ValidationError(
+                {"status": f"A version that is {version.get_status_display().lower()} cannot be submitted."}
+            )
+        done = card_completeness(version.card, project.risk_tier)
+        if not done.complete:
+            raise ValidationError(
+                {"card": f"Complete the model card first; still to write: {', '.join(done.missing_titles)}."}
+            )
+        policy = current_policy(project.risk_tier)
+        cycle = Review.objects.filter(version=version).count() + 1
+        review = Review.objects.create(
+            version=version,
+            cycle=cycle,
+            policy=policy,
+            stages=policy.stages,
+            review_period_days=policy.review_period_days,
+            submitted_by=actor,
+        )
+        before = version.status
+        version.status = VersionStatus.IN_REVIEW
+        version.save(update_fields=["status"])
+        audit_record(
+            actor=actor,
+            action="registry.model_version.submitted",
+            target=version,
+            project=project,
+            changes=changes_between({"status": before}, {"status": version.status}),
+            data={"review": review.pk, "cycle": cycle, "evidence_digest": evidence_digest(version)},
+        )
+        audit_record(
+            actor=actor,
+            action="workflows.review.opened",
+            target=review,
+            project=project,
+            data={"policy": str(policy), "stages": [s["key"] for s in policy.stages]},
+        )
+    return review
+
+
+@dataclass
+class StageState:
+    key: str
+    name: str
+    quorum: int
+    approvals: list[Decision] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return len(self.approvals) >= self.quorum
+
+
+def stage_states(review: Review, digest: str) -> list[StageState]:
+    """Each stage with the approvals that count: distinct people, on the current evidence."""
+    states = [StageState(s["key"], s["name"], int(s["quorum"])) for s in review.stages]
+    by_key = {state.key: state for state in states}
+    for decision in review.decisions.all():
+        if decision.kind == DecisionKind.APPROVE and decision.evidence_digest == digest and decision.stage in by_key:
+            by_key[decision.stage].approvals.append(decision)
+    return states
+
+
+def active_stage(review: Review, digest: str) -> dict[str, Any] | None:
+    """The first stage not yet passed (stages are signed in order)."""
+    for stage, state in zip(review.stages, stage_states(review, digest), strict=True):
+        if not state.passed:
+            return stage
+    return None
+
+
+def review_decide(*, actor: User, review: Review, kind: str, comment: str = "", evidence_digest_seen: str) -> Decision:
+    """Record a decision on the review's current stage.
+
+    Approve counts toward the stage's quorum; reject rejects the review and the version;
+    request_changes sends the version back. Refused, with a reason the person can read, to anyone
+    segregation of duties excludes. Side effects: ``workflows.decision.recorded`` and, when the
+    review closes, ``workflows.review.closed`` and the version's new status.
+    Raises PermissionDenied, ValidationError.
+    """
+    if kind not in DecisionKind.values:
+        raise ValidationError({"kind": "Choose approve, reject or request_changes."})
+    comment = comment.strip()
+    if kind != DecisionKind.APPROVE and not comment:
+        raise ValidationError({"comment": "Say why: the developer needs to know what to change."})
+    with transaction.atomic():
+        review = (
+            Review.objects.select_for_update(of=("self",)).select_related("version__model__project").get(pk=review.pk)
+        )
+        version = review.version
+        project = version.model.project
+        require(can.can_view_project(actor, project), "You cannot see this project.")
+        if review.status != ReviewStatus.OPEN:
+            raise ValidationError({"review": f"This review is already {review.get_status_display().lower()}."})
+        digest = evidence_digest(version)
+        if evidence_digest_seen != digest:
+            raise ValidationError(
+                {"evidence_digest": "The evidence changed since you opened it; reload and look again."}
+            )
+        stage = active_stage(review, digest)
+        if stage is None:  # pragma: no cover - an open review always has a stage left
+            raise ValidationError({"review": "Every stage is already signed."})
+        refusal = sign_off_refusal(actor, review, stage)
+        if refusal:
+            raise PermissionDenied(refusal)
+        if kind == DecisionKind.APPROVE and _blocking_findings(version):
+            raise ValidationError(
+                {"kind": "Open high or critical findings block approval; resolve or accept them first."}
+            )
+        try:
+            with transaction.atomic():
+                decision = Decision.objects.create(
+                    review=review, stage=stage["key"], decider=actor, kind=kind, comment=comment, evidence_digest=digest
+                )
+        except IntegrityError:
+            raise PermissionDenied("You have already decided on this review; one person fills one place.") from None
+        audit_record(
+            actor=actor,
+            action="workflows.decision.recorded",
+            target=review,
+            project=project,
+            data={"stage": stage["key"], "kind": kind, "comment": comment, "evidence_digest": digest},
+        )
+        _close_if_decided(actor, review, version, kind, digest)
+    return decision
+
+
+def _blocking_findings(version: ModelVersion) -> bool:
+    return Finding.objects.filter(version=version, status=FindingStatus.OPEN, severity__in=BLOCKING_SEVERITIES).exists()
+
+
+def _close_if_decided(actor: User, review: Review, version: ModelVersion, kind: str, digest: str) -> None:
+    outcome = {
+        DecisionKind.REJECT: (ReviewStatus.REJECTED, VersionStatus.REJECTED),
+        DecisionKind.REQUEST_CHANGES: (ReviewStatus.CHANGES_REQUESTED, VersionStatus.CHANGES_REQUESTED),
+    }.get(kind)  # type: ignore[call-overload]
+    if outcome is None:
+        if active_stage(review, digest) is not None:
+            return
+        outcome = (ReviewStatus.APPROVED, VersionStatus.APPROVED)
+    review_status, version_status = outcome
+    now = timezone.now()
+    review.status = review_status
+    review.closed_at = now
+    if review_status == ReviewStatus.APPROVED:
+        review.approved_digest = digest
+        review.expires_at = now + timedelta(days=review.review_period_days)
+    review.save()
+    before = version.status
+    version.status = version_status
+    version.save(update_fields=["status"])
+    audit_record(
+        actor=actor,
+        action="workflows.review.closed",
+        target=review,
+        project=version.model.project,
+        changes=changes_between({"version_status": before}, {"version_status": version_status}),
+        data={"outcome": review_status, "evidence_digest": digest},
+    )
+
+
+@dataclass(frozen=True)
+class GateAnswer:
+    allowed: bool
+    reasons: list[str]
+
+
+def gate_check(*, version: ModelVersion, environment: str) -> GateAnswer:
+    """May ``version`` be deployed to ``environment``? Reasons in words a pipeline log can show."""
+    version = ModelVersion.objects.select_related("model").get(pk=version.pk)  # the state now, not a stale copy
+    label = f"{version.model.name} v{version.number}"
+    if version.status not in (VersionStatus.APPROVED, VersionStatus.DEPLOYED):
+        return GateAnswer(False, [f"{label} is {version.get_status_display().lower()}, not approved."])
+    review = Review.objects.filter(version=version, status=ReviewStatus.APPROVED).order_by("-cycle").first()
+    if review is None:  # pragma: no cover - approved versions have an approved review
+        return GateAnswer(False, [f"{label} has no approved review."])
+    reasons = []
+    if review.approved_digest != evidence_digest(version):
+        reasons.append(f"The approval of {label} is stale: its evidence changed after approval; it needs a new review.")
+    if review.expires_at and review.expires_at <= timezone.now():
+        reasons.append(f"The approval of {label} expired on {review.expires_at:%Y-%m-%d}; it needs re-certification.")
+    if _blocking_findings(version):
+        reasons.append(f"{label} has open high or critical findings.")
+    if reasons:
+        return GateAnswer(False, reasons)
+    return GateAnswer(True, [f"{label} is approved (review {review.cycle}) for deployment to {environment}."])
+
+
+def deployment_record(*, actor: User, version: ModelVersion, environment: str, notes: str = "") -> Deployment:
+    """Record a deployment by IT operations; refused unless the gate allows it.
+
+    Side effects: the version becomes deployed; ``workflows.deployment.recorded``.
+    """
+    project = version.model.project
+    require(ProjectRole.IT_OPS in can.roles_in(actor, project), "Only the project's IT operations record deployments.")
+    with transaction.atomic():
+        version = ModelVersion.objects.select_for_update().select_related("model__project").get(pk=version.pk)
+        answer = gate_check(version=version, environment=environment)
+        if not answer.allowed:
+            raise ValidationError({"version": answer.reasons})
+        deployment = Deployment(version=version, environment=environment, deployed_by=actor, notes=notes.strip())
+        deployment.full_clean()
+        deployment.save()
+        before = version.status
+        version.status = VersionStatus.DEPLOYED
+        version.save(update_fields=["status"])
+        audit_record(
+            actor=actor,
+            action="workflows.deployment.recorded",
+            target=version,
+            project=project,
+            changes=changes_between({"status": before}, {"status": version.status}),
+            data={"environment": environment},
+        )
+    return deployment
+
+
+FINDING_FIELDS = ("kind", "severity", "title", "description", "remediation", "due_date", "status")
+
+
+def finding_raise(
+    *, actor: User, model: RegisteredModel, version: ModelVersion | None, owner: User, **fields: Any
+) -> Finding:
+    """Raise a finding (validators, compliance, owners). Side effects: ``workflows.finding.raised``."""
+    project = model.project
+    roles = can.roles_in(actor, project)
+    require(
+        bool(roles & {ProjectRole.VALIDATOR, ProjectRole.COMPLIANCE, ProjectRole.OWNER}),
+        "Validators, compliance and owners raise findings.",
+    )
+    if version is not None and version.model_id != model.pk:
+        raise ValidationError({"version": "The version must belong to the model."})
+    if not can.can_view_project(owner, project):
+        raise ValidationError({"owner": "The owner must be part of the project."})
+    finding = Finding(model=model, version=version, owner=owner, raised_by=actor, **fields)
+    finding.full_clean()
+    with transaction.atomic():
+        finding.save()
+        audit_record(
+            actor=actor,
+            action="workflows.finding.raised",
+            target=finding,
+            project=project,
+            data={"severity": finding.severity, "kind": finding.kind, "owner": owner.username},
+        )
+    return finding
+
+
+def finding_update(*, actor: User, finding: Finding, reason: str = "", **fields: Any) -> Finding:
+    """Change a finding: its owner remediates; validators close; accepting needs compliance.
+
+    Side effects: ``workflows.finding.updated`` with before/after and the reason.
+    """
+    project = finding.model.project
+    roles = can.roles_in(actor, project)
+    unknown = set(fields) - set(FINDING_FIELDS)
+    if unknown:
+        raise ValueError(f"finding_update cannot change {sorted(unknown)}")
+    status = fields.get("status")
+    if status == FindingStatus.ACCEPTED:
+        require(ProjectRole.COMPLIANCE in roles, "Accepting a finding as a policy exception needs compliance sign-off.")
+        if not reason.strip():
+            raise ValidationError({"reason": "Give the justification for accepting this finding."})
+    elif status == FindingStatus.CLOSED:
+        require(
+            bool(roles & {ProjectRole.VALIDATOR, ProjectRole.COMPLIANCE}), "Validators and compliance close findings."
+        )
+    else:
+        require(
+            actor.pk == finding.owner_id or bool(roles & {ProjectRole.VALIDATOR, ProjectRole.COMPLIANCE}),
+            "Only the finding's owner, validators and compliance change it.",
+        )
+    with transaction.atomic():
+        finding = Finding.objects.select_for_update().get(pk=finding.pk)
+        before = {f: str(getattr(finding, f)) for f in FINDING_FIELDS}
+        for name, value in fields.items():
+            setattr(finding, name, value)
+        finding.full_clean()
+        finding.updated_at = timezone.now()
+        finding.save()
+        changes = changes_between(before, {f: str(getattr(finding, f)) for f in FINDING_FIELDS})
+        if changes:
+            audit_record(
+                actor=actor,
+                action="workflows.finding.updated",
+                target=finding,
+                project=project,
+                changes=changes,
+                data={"reason": reason.strip()},
+            )
+    return finding

@@ -1,0 +1,155 @@
+"""Review pages: submit, study the evidence and decide, findings, deployments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from apps.accounts.models import User
+from apps.core.forms import add_service_errors
+from apps.registry import selectors as registry_selectors
+from apps.registry.cards import card_completeness
+from apps.workflows import selectors, services
+from apps.workflows.forms import DecisionForm, DeploymentForm, FindingForm, FindingStatusForm
+from apps.workflows.models import Finding, Review
+from apps.workflows.permissions import sign_off_refusal
+
+
+def _me(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)  # behind login_required
+    return request.user
+
+
+@login_required
+@require_POST
+def version_submit(request: HttpRequest, version_id: int) -> HttpResponse:
+    version = get_object_or_404(registry_selectors.versions_visible_to(request.user), pk=version_id)
+    try:
+        review = services.version_submit(actor=_me(request), version=version)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("registry:version_detail", version_id=version.pk)
+    messages.success(request, f"Submitted for review (cycle {review.cycle}). The reviewers see it in their inbox.")
+    return redirect("workflows:review_detail", review_id=review.pk)
+
+
+def _review_context(request: HttpRequest, review: Review, **forms: Any) -> dict[str, Any]:
+    version = review.version
+    digest = services.evidence_digest(version)
+    stage = services.active_stage(review, digest) if review.status == "open" else None
+    refusal = sign_off_refusal(request.user, review, stage) if stage else "This review is closed."
+    return {
+        "review": review,
+        "version": version,
+        "project": version.model.project,
+        "card": version.card,
+        "completeness": card_completeness(version.card, version.model.project.risk_tier),
+        "stages": services.stage_states(review, digest),
+        "active_stage": stage,
+        "refusal": refusal,
+        "digest": digest,
+        "decisions": review.decisions.select_related("decider"),
+        "findings": Finding.objects.filter(version=version).select_related("owner", "raised_by"),
+        "form": forms.get("form") or DecisionForm(initial={"evidence_digest": digest}),
+        "finding_form": forms.get("finding_form") or FindingForm(),
+    }
+
+
+def _review_get(request: HttpRequest, review_id: int) -> Review:
+    return get_object_or_404(selectors.reviews_visible_to(request.user).select_related("version__card"), pk=review_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
+    """Everything a reviewer needs on one screen, and the decision form."""
+    review = _review_get(request, review_id)
+    if request.method == "GET":
+        return render(request, "workflows/review_detail.html", _review_context(request, review))
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.review_decide(
+                actor=_me(request),
+                review=review,
+                kind=form.cleaned_data["kind"],
+                comment=form.cleaned_data["comment"],
+                evidence_digest_seen=form.cleaned_data["evidence_digest"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Your decision is recorded.")
+            return redirect("workflows:review_detail", review_id=review.pk)
+    return render(request, "workflows/review_detail.html", _review_context(request, review, form=form), status=400)
+
+
+@login_required
+@require_POST
+def finding_raise(request: HttpRequest, review_id: int) -> HttpResponse:
+    review = _review_get(request, review_id)
+    form = FindingForm(request.POST)
+    if form.is_valid():
+        fields = dict(form.cleaned_data)
+        owner = User.objects.filter(username=fields.pop("owner"), is_active=True).first()
+        if owner is None:
+            form.add_error("owner", "No active person with this username.")
+        else:
+            try:
+                services.finding_raise(
+                    actor=_me(request), model=review.version.model, version=review.version, owner=owner, **fields
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, "Finding raised; its owner sees it in their inbox.")
+                return redirect("workflows:review_detail", review_id=review.pk)
+    return render(
+        request, "workflows/review_detail.html", _review_context(request, review, finding_form=form), status=400
+    )
+
+
+@login_required
+@require_POST
+def finding_update(request: HttpRequest, finding_id: int) -> HttpResponse:
+    finding = get_object_or_404(selectors.findings_visible_to(request.user), pk=finding_id)
+    form = FindingStatusForm(request.POST)
+    target = request.POST.get("next_review")
+    if form.is_valid():
+        fields = {"status": form.cleaned_data["status"]}
+        if form.cleaned_data["remediation"]:
+            fields["remediation"] = form.cleaned_data["remediation"]
+        try:
+            services.finding_update(actor=_me(request), finding=finding, reason=form.cleaned_data["reason"], **fields)
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, "Finding updated.")
+    else:
+        messages.error(request, "Choose a status.")
+    if target and target.isdigit():
+        return redirect("workflows:review_detail", review_id=int(target))
+    return redirect("registry:version_detail", version_id=finding.version_id or 0)
+
+
+@login_required
+@require_POST
+def deployment_record(request: HttpRequest, version_id: int) -> HttpResponse:
+    version = get_object_or_404(registry_selectors.versions_visible_to(request.user), pk=version_id)
+    form = DeploymentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the environment as a short name, such as production.")
+    else:
+        try:
+            services.deployment_record(actor=_me(request), version=version, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"Deployment to {form.cleaned_data['environment']} recorded.")
+    return redirect("registry:version_detail", version_id=version.pk)
