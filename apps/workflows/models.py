@@ -105,3 +105,21 @@ class Deployment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} in {self.environment}"
+
+
+class Delegation(models.Model):
+    """A reviewer hands their pending decision on a review to another eligible person."""
+
+    review = models.ForeignKey(Review, on_delete=models.PROTECT, related_name="delegations")
+    stage = models.CharField(max_length=40)
+    from_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    to_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["review", "from_user"], name="delegation_once_per_person")]
+
+    def __str__(self) -> str:
+        return f"{self.from_user} → {self.to_user} ({self.stage})"

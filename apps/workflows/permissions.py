@@ -53,6 +53,10 @@ def sign_off_refusal(user: Any, review: Review, stage: dict[str, Any]) -> str | 
             lambda: review.decisions.filter(decider=user).exists(),
             "You have already decided on this review; one person fills one place.",
         ),
+        (
+            lambda: review.delegations.filter(from_user=user).exists(),
+            "You delegated your decision on this review to someone else.",
+        ),
     ]
     return next((message for applies, message in checks if applies()), None)
 

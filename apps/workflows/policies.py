@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 # A stage names the project roles that may sign it (any of them), optionally a team the signer must
-# belong to, whether it must be independent of the builders, and its quorum of distinct people.
+# belong to, whether it must be independent of the builders, its quorum of distinct people, and
+# whether it runs in parallel with the stage before it ("parallel": true).
 BUSINESS = {"key": "business", "name": "Business sign-off", "project_roles": ["business_owner", "owner"], "quorum": 1}
 IT = {"key": "it_readiness", "name": "IT readiness", "project_roles": ["it_ops"], "quorum": 1}
 COMPLIANCE = {"key": "compliance", "name": "Compliance", "project_roles": ["compliance"], "quorum": 1}

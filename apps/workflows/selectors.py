@@ -9,8 +9,7 @@ from django.db.models import QuerySet
 from apps.projects.models import Project
 from apps.workflows.choices import FindingStatus, ReviewStatus
 from apps.workflows.models import Deployment, Finding, Review
-from apps.workflows.permissions import sign_off_refusal
-from apps.workflows.services import active_stage, evidence_digest
+from apps.workflows.services import evidence_digest, stage_for
 
 
 def reviews_visible_to(user: Any) -> QuerySet[Review]:
@@ -23,8 +22,8 @@ def reviews_waiting_for(user: Any) -> list[Review]:
     """Open reviews whose current stage this person may sign now."""
     waiting = []
     for review in reviews_visible_to(user).filter(status=ReviewStatus.OPEN).prefetch_related("decisions"):
-        stage = active_stage(review, evidence_digest(review.version))
-        if stage is not None and sign_off_refusal(user, review, stage) is None:
+        stage, _refusal = stage_for(user, review, evidence_digest(review.version))
+        if stage is not None:
             waiting.append(review)
     return waiting
 

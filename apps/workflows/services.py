@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.accounts.permissions import is_administrator
 from apps.audit.services import audit_record, changes_between
 from apps.core.permissions import require
 from apps.projects import permissions as can
@@ -25,7 +26,7 @@ from apps.registry.cards import card_completeness
 from apps.registry.choices import VersionStatus
 from apps.registry.models import ModelCard, ModelVersion, RegisteredModel
 from apps.workflows.choices import BLOCKING_SEVERITIES, DecisionKind, FindingStatus, ReviewStatus
-from apps.workflows.models import ApprovalPolicy, Decision, Deployment, Finding, Review
+from apps.workflows.models import ApprovalPolicy, Decision, Delegation, Deployment, Finding, Review
 from apps.workflows.permissions import sign_off_refusal
 from apps.workflows.policies import DEFAULT_POLICIES
 
@@ -129,12 +130,40 @@ def stage_states(review: Review, digest: str) -> list[StageState]:
     return states
 
 
+def open_stages(review: Review, digest: str) -> list[dict[str, Any]]:
+    """The stages that may be signed now: the first not yet passed, with any later stages marked
+    ``parallel`` that directly follow it (a parallel stage runs alongside the one before it)."""
+    pending = [
+        stage for stage, state in zip(review.stages, stage_states(review, digest), strict=True) if not state.passed
+    ]
+    if not pending:
+        return []
+    first = review.stages.index(pending[0])
+    open_now = [pending[0]]
+    for stage in review.stages[first + 1 :]:
+        if not stage.get("parallel"):
+            break
+        if stage in pending:
+            open_now.append(stage)
+    return open_now
+
+
 def active_stage(review: Review, digest: str) -> dict[str, Any] | None:
-    """The first stage not yet passed (stages are signed in order)."""
-    for stage, state in zip(review.stages, stage_states(review, digest), strict=True):
-        if not state.passed:
-            return stage
-    return None
+    """The first stage not yet passed (stages are signed in order unless marked parallel)."""
+    stages = open_stages(review, digest)
+    return stages[0] if stages else None
+
+
+def stage_for(user: Any, review: Review, digest: str) -> tuple[dict[str, Any] | None, str | None]:
+    """The open stage ``user`` may sign, or the reason why none (from the first open stage)."""
+    stages = open_stages(review, digest)
+    if not stages:
+        return None, "Every stage is already signed."
+    refusals = [sign_off_refusal(user, review, stage) for stage in stages]
+    for stage, refusal in zip(stages, refusals, strict=True):
+        if refusal is None:
+            return stage, None
+    return None, refusals[0]
 
 
 def review_decide(*, actor: User, review: Review, kind: str, comment: str = "", evidence_digest_seen: str) -> Decision:
@@ -165,11 +194,8 @@ def review_decide(*, actor: User, review: Review, kind: str, comment: str = "", 
             raise ValidationError(
                 {"evidence_digest": "The evidence changed since you opened it; reload and look again."}
             )
-        stage = active_stage(review, digest)
-        if stage is None:  # pragma: no cover - an open review always has a stage left
-            raise ValidationError({"review": "Every stage is already signed."})
-        refusal = sign_off_refusal(actor, review, stage)
-        if refusal:
+        stage, refusal = stage_for(actor, review, digest)
+        if stage is None:
             raise PermissionDenied(refusal)
         if kind == DecisionKind.APPROVE and _blocking_findings(version):
             raise ValidationError(
@@ -225,6 +251,40 @@ def _close_if_decided(actor: User, review: Review, version: ModelVersion, kind: 
         changes=changes_between({"version_status": before}, {"version_status": version_status}),
         data={"outcome": review_status, "evidence_digest": digest},
     )
+
+
+def review_delegate(*, actor: User, review: Review, to_user: User, reason: str = "") -> Delegation:
+    """Hand one's pending decision to another person who may sign the same stage.
+
+    Side effects: the actor can no longer decide on this review; ``workflows.review.delegated``.
+    Raises PermissionDenied (the actor may not sign now), ValidationError (the delegate may not).
+    """
+    with transaction.atomic():
+        review = (
+            Review.objects.select_for_update(of=("self",)).select_related("version__model__project").get(pk=review.pk)
+        )
+        if review.status != ReviewStatus.OPEN:
+            raise ValidationError({"review": f"This review is already {review.get_status_display().lower()}."})
+        digest = evidence_digest(review.version)
+        stage, refusal = stage_for(actor, review, digest)
+        if stage is None:
+            raise PermissionDenied(refusal)
+        if to_user.pk == actor.pk:
+            raise ValidationError({"to_user": "Delegate to someone else."})
+        delegate_refusal = sign_off_refusal(to_user, review, stage)
+        if delegate_refusal is not None:
+            raise ValidationError({"to_user": f"{to_user.username} cannot sign this stage: {delegate_refusal}"})
+        delegation = Delegation.objects.create(
+            review=review, stage=stage["key"], from_user=actor, to_user=to_user, reason=reason.strip()
+        )
+        audit_record(
+            actor=actor,
+            action="workflows.review.delegated",
+            target=review,
+            project=review.version.model.project,
+            data={"stage": stage["key"], "to": to_user.username, "reason": reason.strip()},
+        )
+    return delegation
 
 
 @dataclass(frozen=True)
@@ -357,3 +417,73 @@ def finding_update(*, actor: User, finding: Finding, reason: str = "", **fields:
                 data={"reason": reason.strip()},
             )
     return finding
+
+
+STAGE_KEYS = {"key", "name", "project_roles", "team", "independent", "quorum", "parallel"}
+
+
+def _validate_stages(stages: Any) -> list[dict[str, Any]]:
+    from apps.accounts.choices import TeamFunction
+
+    if not isinstance(stages, list) or not stages:
+        raise ValidationError({"stages": "Give at least one stage, as a list."})
+    clean, keys = [], set()
+    for position, stage in enumerate(stages, start=1):
+        where = f"Stage {position}"
+        if not isinstance(stage, dict) or set(stage) - STAGE_KEYS:
+            raise ValidationError({"stages": f"{where}: use only the fields {', '.join(sorted(STAGE_KEYS))}."})
+        key, roles, quorum = stage.get("key"), stage.get("project_roles"), stage.get("quorum")
+        if not isinstance(key, str) or not key.isidentifier() or key in keys:
+            raise ValidationError({"stages": f"{where}: give a unique key of letters, digits and underscores."})
+        if not isinstance(roles, list) or not roles or any(r not in ProjectRole.values for r in roles):
+            raise ValidationError({"stages": f"{where}: project_roles must list project roles."})
+        if isinstance(quorum, bool) or not isinstance(quorum, int) or not 1 <= quorum <= 10:
+            raise ValidationError({"stages": f"{where}: the quorum is a whole number from 1 to 10."})
+        team = stage.get("team")
+        if team is not None and team not in TeamFunction.values:
+            raise ValidationError({"stages": f"{where}: unknown team function {str(team)[:40]!r}."})
+        if position == 1 and stage.get("parallel"):
+            raise ValidationError({"stages": "The first stage cannot run in parallel with a stage before it."})
+        keys.add(key)
+        clean.append({**stage, "name": str(stage.get("name") or key)[:100]})
+    return clean
+
+
+def policy_publish(*, actor: User, tier: str, stages: Any, review_period_days: int) -> ApprovalPolicy:
+    """Publish a new version of a tier's policy (administrators and compliance; audited).
+
+    Reviews already open keep the stages they opened with. Side effects: the previous version stops
+    being current; ``workflows.policy.published`` with before/after stages.
+    """
+    from apps.accounts.choices import TeamFunction
+
+    require(
+        is_administrator(actor) or actor.teams.filter(function=TeamFunction.COMPLIANCE).exists(),
+        "Only administrators and compliance change approval policies.",
+    )
+    if tier not in ("high", "medium", "low"):
+        raise ValidationError({"tier": "Choose high, medium or low."})
+    if not isinstance(review_period_days, int) or not 30 <= review_period_days <= 3650:
+        raise ValidationError({"review_period_days": "Approvals last between 30 and 3,650 days."})
+    clean = _validate_stages(stages)
+    with transaction.atomic():
+        previous = current_policy(tier)
+        ApprovalPolicy.objects.filter(pk=previous.pk).update(is_current=False)
+        policy = ApprovalPolicy.objects.create(
+            tier=tier,
+            version=previous.version + 1,
+            stages=clean,
+            review_period_days=review_period_days,
+            is_current=True,
+        )
+        audit_record(
+            actor=actor,
+            action="workflows.policy.published",
+            target=policy,
+            changes=changes_between(
+                {"stages": previous.stages, "review_period_days": previous.review_period_days},
+                {"stages": clean, "review_period_days": review_period_days},
+            ),
+            data={"tier": tier, "version": policy.version},
+        )
+    return policy

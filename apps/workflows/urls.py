@@ -11,5 +11,6 @@ urlpatterns = [
     path("versions/<int:version_id>/deploy/", views.deployment_record, name="deployment_record"),
     path("reviews/<int:review_id>/", views.review_detail, name="review_detail"),
     path("reviews/<int:review_id>/findings/", views.finding_raise, name="finding_raise"),
+    path("reviews/<int:review_id>/delegate/", views.review_delegate, name="review_delegate"),
     path("findings/<int:finding_id>/", views.finding_update, name="finding_update"),
 ]

@@ -18,7 +18,6 @@ from apps.registry.cards import card_completeness
 from apps.workflows import selectors, services
 from apps.workflows.forms import DecisionForm, DeploymentForm, FindingForm, FindingStatusForm
 from apps.workflows.models import Finding, Review
-from apps.workflows.permissions import sign_off_refusal
 
 
 def _me(request: HttpRequest) -> User:
@@ -42,8 +41,10 @@ def version_submit(request: HttpRequest, version_id: int) -> HttpResponse:
 def _review_context(request: HttpRequest, review: Review, **forms: Any) -> dict[str, Any]:
     version = review.version
     digest = services.evidence_digest(version)
-    stage = services.active_stage(review, digest) if review.status == "open" else None
-    refusal = sign_off_refusal(request.user, review, stage) if stage else "This review is closed."
+    if review.status == "open":
+        stage, refusal = services.stage_for(request.user, review, digest)
+    else:
+        stage, refusal = None, "This review is closed."
     return {
         "review": review,
         "version": version,
@@ -52,6 +53,7 @@ def _review_context(request: HttpRequest, review: Review, **forms: Any) -> dict[
         "completeness": card_completeness(version.card, version.model.project.risk_tier),
         "stages": services.stage_states(review, digest),
         "active_stage": stage,
+        "open_keys": [s["key"] for s in services.open_stages(review, digest)],
         "refusal": refusal,
         "digest": digest,
         "decisions": review.decisions.select_related("decider"),
@@ -88,6 +90,25 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
             messages.success(request, "Your decision is recorded.")
             return redirect("workflows:review_detail", review_id=review.pk)
     return render(request, "workflows/review_detail.html", _review_context(request, review, form=form), status=400)
+
+
+@login_required
+@require_POST
+def review_delegate(request: HttpRequest, review_id: int) -> HttpResponse:
+    review = _review_get(request, review_id)
+    to_user = User.objects.filter(username=request.POST.get("username", "").strip()[:150], is_active=True).first()
+    if to_user is None:
+        messages.error(request, "There is no active person with this username.")
+    else:
+        try:
+            services.review_delegate(
+                actor=_me(request), review=review, to_user=to_user, reason=request.POST.get("reason", "")[:5000]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"Your decision is delegated to {to_user.username}.")
+    return redirect("workflows:review_detail", review_id=review.pk)
 
 
 @login_required

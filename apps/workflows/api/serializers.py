@@ -131,3 +131,16 @@ class DeploymentCreateSerializer(serializers.Serializer[dict[str, Any]]):
 class GateSerializer(serializers.Serializer[dict[str, Any]]):
     allowed = serializers.BooleanField()
     reasons = serializers.ListField(child=serializers.CharField())
+
+
+class PolicySerializer(serializers.Serializer[Any]):
+    tier = serializers.CharField()
+    version = serializers.IntegerField(read_only=True)
+    stages = serializers.JSONField()
+    review_period_days = serializers.IntegerField()
+    is_current = serializers.BooleanField(read_only=True)
+
+
+class DelegationWriteSerializer(serializers.Serializer[dict[str, Any]]):
+    username = serializers.CharField(max_length=150)
+    reason = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")

@@ -13,4 +13,6 @@ urlpatterns = [
     path("findings/<int:finding_id>/", views.FindingDetailView.as_view(), name="api_finding"),
     path("deployments/", views.DeploymentListView.as_view(), name="api_deployments"),
     path("gate/", views.GateView.as_view(), name="api_gate"),
+    path("policies/", views.PolicyListView.as_view(), name="api_policies"),
+    path("reviews/<int:review_id>/delegate/", views.DelegationView.as_view(), name="api_review_delegate"),
 ]

@@ -17,12 +17,14 @@ from apps.workflows import selectors, services
 from apps.workflows.api.serializers import (
     DecisionSerializer,
     DecisionWriteSerializer,
+    DelegationWriteSerializer,
     DeploymentCreateSerializer,
     DeploymentSerializer,
     FindingCreateSerializer,
     FindingSerializer,
     FindingUpdateSerializer,
     GateSerializer,
+    PolicySerializer,
     ReviewSerializer,
 )
 from apps.workflows.models import Deployment, Finding, Review
@@ -204,3 +206,45 @@ class GateView(APIView):
             )
         answer = services.gate_check(version=version, environment=environment[:40])
         return Response({"allowed": answer.allowed, "reasons": answer.reasons})
+
+
+class PolicyListView(APIView):
+    """The approval policies in force; POST publishes a new version of a tier's policy."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=PolicySerializer(many=True))
+    def get(self, request: Request) -> Response:
+        policies = [services.current_policy(tier) for tier in ("high", "medium", "low")]
+        return Response(PolicySerializer(policies, many=True).data)
+
+    @extend_schema(request=PolicySerializer, responses={201: PolicySerializer})
+    def post(self, request: Request) -> Response:
+        data = PolicySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        policy = services.policy_publish(
+            actor=_me(request),
+            tier=data.validated_data["tier"],
+            stages=data.validated_data["stages"],
+            review_period_days=data.validated_data["review_period_days"],
+        )
+        return Response(PolicySerializer(policy).data, status=status.HTTP_201_CREATED)
+
+
+class DelegationView(APIView):
+    """Hand your pending decision on this review to another person who may sign the same stage."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=DelegationWriteSerializer, responses={201: None})
+    def post(self, request: Request, review_id: int) -> Response:
+        review = get_object_or_404(selectors.reviews_visible_to(request.user), pk=review_id)
+        data = DelegationWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        to_user = User.objects.filter(username=data.validated_data["username"], is_active=True).first()
+        if to_user is None:
+            raise exceptions.ValidationError({"username": ["No active person with this username."]})
+        services.review_delegate(
+            actor=_me(request), review=review, to_user=to_user, reason=data.validated_data["reason"]
+        )
+        return Response({"delegated_to": to_user.username}, status=status.HTTP_201_CREATED)
