@@ -36,3 +36,8 @@ class FindingStatusForm(forms.Form):
 class DeploymentForm(forms.Form):
     environment = forms.SlugField(max_length=40, initial="production")
     notes = forms.CharField(max_length=5000, required=False)
+
+
+class DelegationForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    reason = forms.CharField(max_length=5000, required=False)

@@ -33,7 +33,10 @@ def sign_off_refusal(user: Any, review: Review, stage: dict[str, Any]) -> str | 
     checks: list[tuple[Callable[[], bool], str]] = [
         (lambda: is_administrator(user), "Administrators manage Signet; they do not sign off models."),
         (lambda: user.pk == version.created_by_id, "You created this version."),
-        (lambda: user.pk == review.submitted_by_id, "You submitted this version for review."),
+        (
+            lambda: Review.objects.filter(version=version, submitted_by=user).exists(),
+            "You submitted this version for review.",
+        ),
         (lambda: _edited_card_this_cycle(user, review), "You changed this version's model card in this review cycle."),
         (
             lambda: bool(allowed_roles) and not allowed_roles & roles,

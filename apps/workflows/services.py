@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -220,7 +221,13 @@ def review_decide(*, actor: User, review: Review, kind: str, comment: str = "", 
 
 
 def _blocking_findings(version: ModelVersion) -> bool:
-    return Finding.objects.filter(version=version, status=FindingStatus.OPEN, severity__in=BLOCKING_SEVERITIES).exists()
+    """High or critical findings on the version, or on its model as a whole, that nobody independent
+    has closed or accepted yet (a remediation by its owner still waits for a validator's check)."""
+    return (
+        Finding.objects.filter(Q(version=version) | Q(version=None, model_id=version.model_id))
+        .filter(status__in=(FindingStatus.OPEN, FindingStatus.REMEDIATED), severity__in=BLOCKING_SEVERITIES)
+        .exists()
+    )
 
 
 def _close_if_decided(actor: User, review: Review, version: ModelVersion, kind: str, digest: str) -> None:
@@ -398,16 +405,21 @@ def finding_update(*, actor: User, finding: Finding, reason: str = "", **fields:
             actor.pk == finding.owner_id or bool(roles & {ProjectRole.VALIDATOR, ProjectRole.COMPLIANCE}),
             "Only the finding's owner, validators and compliance change it.",
         )
+    if "severity" in fields or "kind" in fields:
+        require(
+            bool(roles & {ProjectRole.VALIDATOR, ProjectRole.COMPLIANCE}),
+            "Only validators and compliance change a finding's severity or type.",
+        )
     with transaction.atomic():
         finding = Finding.objects.select_for_update().get(pk=finding.pk)
         before = {f: str(getattr(finding, f)) for f in FINDING_FIELDS}
         for name, value in fields.items():
             setattr(finding, name, value)
         finding.full_clean()
-        finding.updated_at = timezone.now()
-        finding.save()
         changes = changes_between(before, {f: str(getattr(finding, f)) for f in FINDING_FIELDS})
         if changes:
+            finding.updated_at = timezone.now()
+            finding.save()
             audit_record(
                 actor=actor,
                 action="workflows.finding.updated",
@@ -439,6 +451,10 @@ def _validate_stages(stages: Any) -> list[dict[str, Any]]:
             raise ValidationError({"stages": f"{where}: project_roles must list project roles."})
         if isinstance(quorum, bool) or not isinstance(quorum, int) or not 1 <= quorum <= 10:
             raise ValidationError({"stages": f"{where}: the quorum is a whole number from 1 to 10."})
+        if not isinstance(stage.get("name", ""), str) or "\x00" in str(stage.get("name", "")):
+            raise ValidationError({"stages": f"{where}: the name is plain text."})
+        if any(not isinstance(stage.get(flag, False), bool) for flag in ("independent", "parallel")):
+            raise ValidationError({"stages": f"{where}: independent and parallel are true or false."})
         team = stage.get("team")
         if team is not None and team not in TeamFunction.values:
             raise ValidationError({"stages": f"{where}: unknown team function {str(team)[:40]!r}."})
@@ -467,7 +483,7 @@ def policy_publish(*, actor: User, tier: str, stages: Any, review_period_days: i
         raise ValidationError({"review_period_days": "Approvals last between 30 and 3,650 days."})
     clean = _validate_stages(stages)
     with transaction.atomic():
-        previous = current_policy(tier)
+        previous = ApprovalPolicy.objects.select_for_update().get(pk=current_policy(tier).pk)  # one publisher at a time
         ApprovalPolicy.objects.filter(pk=previous.pk).update(is_current=False)
         policy = ApprovalPolicy.objects.create(
             tier=tier,

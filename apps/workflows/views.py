@@ -16,7 +16,7 @@ from apps.core.forms import add_service_errors
 from apps.registry import selectors as registry_selectors
 from apps.registry.cards import card_completeness
 from apps.workflows import selectors, services
-from apps.workflows.forms import DecisionForm, DeploymentForm, FindingForm, FindingStatusForm
+from apps.workflows.forms import DecisionForm, DelegationForm, DeploymentForm, FindingForm, FindingStatusForm
 from apps.workflows.models import Finding, Review
 
 
@@ -96,13 +96,16 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
 @require_POST
 def review_delegate(request: HttpRequest, review_id: int) -> HttpResponse:
     review = _review_get(request, review_id)
-    to_user = User.objects.filter(username=request.POST.get("username", "").strip()[:150], is_active=True).first()
+    form = DelegationForm(request.POST)
+    to_user = (
+        User.objects.filter(username=form.cleaned_data["username"], is_active=True).first() if form.is_valid() else None
+    )
     if to_user is None:
         messages.error(request, "There is no active person with this username.")
     else:
         try:
             services.review_delegate(
-                actor=_me(request), review=review, to_user=to_user, reason=request.POST.get("reason", "")[:5000]
+                actor=_me(request), review=review, to_user=to_user, reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -156,7 +159,9 @@ def finding_update(request: HttpRequest, finding_id: int) -> HttpResponse:
         messages.error(request, "Choose a status.")
     if target and target.isdigit():
         return redirect("workflows:review_detail", review_id=int(target))
-    return redirect("registry:version_detail", version_id=finding.version_id or 0)
+    if finding.version_id is None:
+        return redirect("registry:model_detail", model_id=finding.model_id)
+    return redirect("registry:version_detail", version_id=finding.version_id)
 
 
 @login_required

@@ -13,27 +13,11 @@ from apps.projects import services as projects
 from apps.projects.models import Project
 from apps.registry import services as registry
 from apps.registry.models import ModelCard
-from tests.factories import PASSWORD, TeamFunction, make_user
+from tests.browser.people import LOW_RISK_ANSWERS, sign_in
+from tests.factories import TeamFunction, make_user
 
 ESCALATING_ANSWER = "It decides on credit, employment, insurance, health or similar matters"
-LOW_ANSWERS = {
-    "impact_on_people": "none",
-    "automation": "human_decides",
-    "regulatory_scope": "none",
-    "data_sensitivity": "public",
-    "scale": "small",
-    "reversibility": "easy",
-}
 NOT_FOUND = "We could not find that page"
-
-
-def sign_in(page: Page, base_url: str, username: str) -> None:
-    """Sign in through the real sign-in page and land on the home page."""
-    page.goto(f"{base_url}/accounts/sign-in/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(rf"^{re.escape(base_url)}/$"))
 
 
 @pytest.mark.browser
@@ -101,7 +85,7 @@ def test_developer_added_by_the_owner_registers_a_model_and_version_and_fills_th
     project = projects.project_create(
         actor=owner, name="Churn prediction", business_objective="Call customers before they leave."
     )
-    projects.qualification_submit(actor=owner, project=project, answers=LOW_ANSWERS)
+    projects.qualification_submit(actor=owner, project=project, answers=LOW_RISK_ANSWERS)
     project.refresh_from_db()
     assert project.risk_tier == "low"
     base = live_server.url

@@ -13,17 +13,10 @@ from apps.audit.selectors import audit_chain
 from apps.projects import services as projects
 from apps.registry import services as registry
 from apps.registry.models import ModelVersion
-from tests.factories import PASSWORD, TeamFunction, make_user
+from tests.browser.people import LOW_RISK_ANSWERS, sign_in, sign_out
+from tests.factories import TeamFunction, make_user
 from tests.workflows.conftest import FULL_CARD
 
-LOW_ANSWERS = {
-    "impact_on_people": "none",
-    "automation": "human_decides",
-    "regulatory_scope": "none",
-    "data_sensitivity": "public",
-    "scale": "small",
-    "reversibility": "easy",
-}
 FINDING_TITLE = "Recall collapses for customers under 25"
 WORKFLOW_ACTIONS = (
     "workflows.review.opened",
@@ -33,20 +26,6 @@ WORKFLOW_ACTIONS = (
     "workflows.review.closed",
     "workflows.deployment.recorded",
 )
-
-
-def sign_in(page: Page, base_url: str, username: str) -> None:
-    """Sign in through the real sign-in page and land on the home page."""
-    page.goto(f"{base_url}/accounts/sign-in/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(rf"^{re.escape(base_url)}/$"))
-
-
-def sign_out(page: Page) -> None:
-    page.get_by_role("button", name="Sign out").click()
-    page.wait_for_url(re.compile(r"/accounts/sign-in/"))
 
 
 def decide(page: Page, kind: str) -> None:
@@ -64,7 +43,7 @@ def set_up_a_version_ready_for_review() -> ModelVersion:
     project = projects.project_create(
         actor=owner, name="Churn prediction", business_objective="Call customers before they leave."
     )
-    projects.qualification_submit(actor=owner, project=project, answers=LOW_ANSWERS)
+    projects.qualification_submit(actor=owner, project=project, answers=LOW_RISK_ANSWERS)
     project.refresh_from_db()
     assert project.risk_tier == "low"
     for user, role in ((developer, "developer"), (validator, "validator"), (ops, "it_ops")):
@@ -126,6 +105,12 @@ def developer_remediates_the_finding(page: Page, base: str, version_url: str) ->
 def validator_approves(page: Page, base: str, review_url: str) -> None:
     sign_in(page, base, "vera")
     page.goto(review_url)
+    # A remediation still blocks until someone independent checks it: the validator closes it first.
+    row = page.get_by_role("row").filter(has_text=FINDING_TITLE)
+    row.get_by_label("New status").select_option(label="Closed")
+    row.get_by_role("button", name="Update").click()
+    page.wait_for_url(review_url)
+    expect(page.get_by_role("row").filter(has_text=FINDING_TITLE)).to_contain_text("Closed")
     decide(page, "Approve")
     page.wait_for_url(review_url)
     expect(page.get_by_text("Your decision is recorded.")).to_be_visible()

@@ -118,3 +118,18 @@ def test_delegating_to_someone_who_may_not_sign_is_refused(flow: Flow) -> None:
     with pytest.raises(PermissionDenied):
         services.review_delegate(actor=flow.it_ops, review=review, to_user=flow.validator2)
     assert not review.delegations.exists()
+
+
+def test_a_policy_with_a_nul_or_odd_types_is_a_400_through_the_api(flow: Flow, token_for) -> None:
+    client = Client(headers=bearer(token_for(flow.compliance)))
+    for stage in (
+        {"key": "a", "name": "bad\u0000name", "project_roles": ["validator"], "quorum": 1},
+        {"key": "a", "project_roles": ["validator"], "quorum": 1, "independent": "yes"},
+    ):
+        response = client.post(
+            "/api/v1/policies/",
+            {"tier": "low", "stages": [stage], "review_period_days": 365},
+            content_type="application/json",
+        )
+        assert response.status_code == 400
+    assert ApprovalPolicy.objects.get(tier="low", is_current=True).version == 1

@@ -185,6 +185,13 @@ def test_open_high_findings_block_approval_until_remediated_or_accepted_by_compl
     with pytest.raises(ValidationError, match="justification"):
         services.finding_update(actor=flow.compliance, finding=finding, status="accepted")
     services.finding_update(actor=flow.developer, finding=finding, status="remediated", remediation="Recalibrated.")
+    with pytest.raises(ValidationError, match="block approval"):
+        flow.decide(flow.validator2, review)  # the owner's own remediation waits for an independent check
+    with pytest.raises(PermissionDenied, match="severity"):
+        services.finding_update(actor=flow.developer, finding=finding, severity="low")
+    with pytest.raises(PermissionDenied, match="close"):
+        services.finding_update(actor=flow.developer, finding=finding, status="closed")
+    services.finding_update(actor=flow.validator, finding=finding, status="closed", reason="Checked the recalibration.")
     flow.decide(flow.validator2, review)
     assert _status(flow) == "approved"
     assert AuditEvent.objects.filter(action="workflows.finding.updated").exists()
@@ -212,7 +219,14 @@ def test_the_gate_endpoint_answers_pipelines_in_words(flow: Flow, token_for, sta
 
 
 @pytest.mark.parametrize(
-    "query", ["", "model=x", "model=x&version=abc&environment=p", "model=x&version=99999999999&environment=p"]
+    "query",
+    [
+        "",
+        "model=x",
+        "model=x&version=abc&environment=p",
+        "model=x&version=99999999999&environment=p",
+        "model=x&version=%C2%B2&environment=p",
+    ],
 )
 def test_the_gate_refuses_bad_questions_with_400(flow: Flow, token_for, query: str) -> None:
     response = Client(headers=bearer(token_for(flow.it_ops))).get(f"/api/v1/gate/?{query}")
@@ -250,3 +264,23 @@ def test_the_inbox_shows_what_waits_for_each_person(flow: Flow) -> None:
         )
     )
     assert [r["id"] for r in api.get("/api/v1/reviews/?assigned=me").json()["results"]] == [review.pk]
+
+
+def test_a_blocking_finding_on_the_model_as_a_whole_blocks_its_versions(flow: Flow) -> None:
+    review = flow.submit()
+    services.finding_raise(
+        actor=flow.validator, model=flow.model, version=None, owner=flow.developer,
+        kind="model_limitation", severity="critical", title="Target leakage in the whole model family",
+    )  # fmt: skip
+    with pytest.raises(ValidationError, match="block approval"):
+        flow.decide(flow.validator2, review)
+
+
+def test_someone_who_submitted_an_earlier_cycle_cannot_sign_a_later_one(flow: Flow) -> None:
+    review = services.version_submit(actor=flow.owner, version=flow.version)
+    flow.decide(flow.validator, review, kind="request_changes", comment="More detail.")
+    second = flow.submit()
+    with pytest.raises(PermissionDenied, match="You submitted this version"):
+        services.review_decide(
+            actor=flow.owner, review=second, kind="approve", evidence_digest_seen=services.evidence_digest(flow.version)
+        )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db.models import QuerySet
@@ -192,7 +193,7 @@ class GateView(APIView):
         ]
         if missing:
             raise exceptions.ValidationError({name: ["This parameter is required."] for name in missing})
-        if not number.isdigit() or len(number) > 9:
+        if not re.fullmatch(r"[0-9]{1,9}", number):
             raise exceptions.ValidationError({"version": ["Give the version number, such as 3."]})
         version = (
             registry_selectors.versions_visible_to(request.user)
