@@ -197,6 +197,12 @@ def card_update(*, actor: User, card: ModelCard, sections: dict[str, str]) -> Mo
     """
     project = card.version.model.project
     require(can.can_build(actor, project), BUILD_DENIED)
+    if (
+        ModelVersion.objects.filter(pk=card.version_id).values_list("status", flat=True).get()
+        == VersionStatus.IN_REVIEW
+    ):
+        # Reviewers sign the evidence they saw; a change now would void their decisions mid-review.
+        raise ValidationError({"card": "The version is in review: wait for the decision, or ask for changes."})
     unknown = set(sections) - set(CARD_SECTION_NAMES)
     if unknown:
         raise ValidationError({name[:64]: "This is not a section of the model card." for name in sorted(unknown)})

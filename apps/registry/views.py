@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -35,6 +35,7 @@ from apps.registry.forms import (
 )
 from apps.registry.models import DatasetVersion, ModelVersion
 from apps.registry.uploads import too_large_message, upload_too_large
+from apps.workflows.models import Review
 from apps.workflows.selectors import workflow_panel
 
 
@@ -164,9 +165,13 @@ def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
         "revisions": card.revisions.select_related("author")[:20],
         "can_build": can.can_build(request.user, project),
         "is_draft": version.status == VersionStatus.DRAFT,
-        "timeline": AuditEvent.objects.filter(target_type="registry.modelversion", target_id=str(version.pk)).order_by(
-            "-seq"
-        )[:30],
+        "timeline": AuditEvent.objects.filter(
+            Q(target_type="registry.modelversion", target_id=str(version.pk))
+            | Q(
+                target_type="workflows.review",
+                target_id__in=[str(pk) for pk in Review.objects.filter(version=version).values_list("pk", flat=True)],
+            )
+        ).order_by("-seq")[:30],
         **workflow_panel(user=request.user, version=version),
     }
     return render(request, "registry/modelversion_detail.html", context)

@@ -26,7 +26,7 @@ from apps.projects.choices import ProjectRole
 from apps.registry.cards import card_completeness
 from apps.registry.choices import VersionStatus
 from apps.registry.models import ModelCard, ModelVersion, RegisteredModel
-from apps.workflows.choices import BLOCKING_SEVERITIES, DecisionKind, FindingStatus, ReviewStatus
+from apps.workflows.choices import BLOCKING_SEVERITIES, DecisionKind, FindingStatus, FindingType, ReviewStatus
 from apps.workflows.models import ApprovalPolicy, Decision, Delegation, Deployment, Finding, Review
 from apps.workflows.permissions import sign_off_refusal
 from apps.workflows.policies import DEFAULT_POLICIES
@@ -69,7 +69,9 @@ def version_submit(*, actor: User, version: ModelVersion) -> Review:
             .select_related("model__project", "card")
             .get(pk=version.pk)
         )
-        if version.status not in (VersionStatus.DRAFT, VersionStatus.CHANGES_REQUESTED):
+        # An approved or deployed version comes back for review when its approval went stale or expired.
+        renewal = version.status in (VersionStatus.APPROVED, VersionStatus.DEPLOYED) and not _approval_current(version)
+        if version.status not in (VersionStatus.DRAFT, VersionStatus.CHANGES_REQUESTED) and not renewal:
             raise ValidationError(
                 {"status": f"A version that is {version.get_status_display().lower()} cannot be submitted."}
             )
@@ -218,6 +220,15 @@ def review_decide(*, actor: User, review: Review, kind: str, comment: str = "", 
         )
         _close_if_decided(actor, review, version, kind, digest)
     return decision
+
+
+def _approval_current(version: ModelVersion) -> bool:
+    """Whether the latest approval still covers this version: same evidence, not expired."""
+    review = Review.objects.filter(version=version, status=ReviewStatus.APPROVED).order_by("-cycle").first()
+    if review is None:
+        return False
+    expired = review.expires_at is not None and review.expires_at <= timezone.now()
+    return review.approved_digest == evidence_digest(version) and not expired
 
 
 def _blocking_findings(version: ModelVersion) -> bool:
@@ -386,12 +397,19 @@ def finding_update(*, actor: User, finding: Finding, reason: str = "", **fields:
 
     Side effects: ``workflows.finding.updated`` with before/after and the reason.
     """
+    finding = Finding.objects.select_related("model__project").get(pk=finding.pk)  # its state now
     project = finding.model.project
     roles = can.roles_in(actor, project)
     unknown = set(fields) - set(FINDING_FIELDS)
     if unknown:
         raise ValueError(f"finding_update cannot change {sorted(unknown)}")
     status = fields.get("status")
+    if finding.status in (FindingStatus.CLOSED, FindingStatus.ACCEPTED) and status is not None:
+        raise ValidationError({"status": "A closed or accepted finding stays so; raise a new finding instead."})
+    if status == FindingStatus.ACCEPTED and finding.kind != FindingType.POLICY_EXCEPTION:
+        raise ValidationError(
+            {"status": "Only a policy exception can be accepted; remediate and close other findings."}
+        )
     if status == FindingStatus.ACCEPTED:
         require(ProjectRole.COMPLIANCE in roles, "Accepting a finding as a policy exception needs compliance sign-off.")
         if not reason.strip():

@@ -180,10 +180,8 @@ def test_open_high_findings_block_approval_until_remediated_or_accepted_by_compl
     )  # fmt: skip
     with pytest.raises(ValidationError, match="block approval"):
         flow.decide(flow.validator2, review)
-    with pytest.raises(PermissionDenied, match="compliance"):
-        services.finding_update(actor=flow.validator, finding=finding, status="accepted", reason="Known.")
-    with pytest.raises(ValidationError, match="justification"):
-        services.finding_update(actor=flow.compliance, finding=finding, status="accepted")
+    with pytest.raises(ValidationError, match="Only a policy exception can be accepted"):
+        services.finding_update(actor=flow.compliance, finding=finding, status="accepted", reason="Known.")
     services.finding_update(actor=flow.developer, finding=finding, status="remediated", remediation="Recalibrated.")
     with pytest.raises(ValidationError, match="block approval"):
         flow.decide(flow.validator2, review)  # the owner's own remediation waits for an independent check
@@ -284,3 +282,40 @@ def test_someone_who_submitted_an_earlier_cycle_cannot_sign_a_later_one(flow: Fl
         services.review_decide(
             actor=flow.owner, review=second, kind="approve", evidence_digest_seen=services.evidence_digest(flow.version)
         )
+
+
+def test_only_compliance_accepts_a_policy_exception_with_a_justification_and_it_stays_accepted(flow: Flow) -> None:
+    review = flow.submit()
+    exception = services.finding_raise(
+        actor=flow.compliance, model=flow.model, version=flow.version, owner=flow.owner,
+        kind="policy_exception", severity="high", title="Deploy before the quarterly fairness review",
+    )  # fmt: skip
+    with pytest.raises(PermissionDenied, match="compliance"):
+        services.finding_update(actor=flow.validator, finding=exception, status="accepted", reason="Fine by me.")
+    with pytest.raises(ValidationError, match="justification"):
+        services.finding_update(actor=flow.compliance, finding=exception, status="accepted")
+    services.finding_update(
+        actor=flow.compliance, finding=exception, status="accepted", reason="Board decision 2026-14."
+    )
+    with pytest.raises(ValidationError, match="stays so"):
+        services.finding_update(actor=flow.owner, finding=exception, status="open")
+    flow.decide(flow.validator, review)
+    assert _status(flow) == "approved"
+
+
+def test_the_card_is_frozen_in_review_and_a_stale_approval_can_be_renewed(flow: Flow) -> None:
+    review = flow.submit()
+    with pytest.raises(ValidationError, match="in review"):
+        registry.card_update(
+            actor=flow.developer, card=flow.version.card, sections={"limitations": "Mid-review edit here."}
+        )
+    flow.decide(flow.validator, review)
+    with pytest.raises(ValidationError, match="cannot be submitted"):
+        flow.submit()  # a current approval needs no new review
+    registry.card_update(
+        actor=flow.developer, card=flow.version.card, sections={"limitations": "Edited after approval."}
+    )
+    renewal = flow.submit()
+    assert (renewal.cycle, _status(flow)) == (2, "in_review")
+    flow.decide(flow.validator2, renewal)
+    assert services.gate_check(version=flow.version, environment="production").allowed
