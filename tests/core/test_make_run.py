@@ -92,5 +92,8 @@ def test_the_launcher_serves_runs_tasks_and_stops_everything_on_ctrl_c(tmp_path:
         assert alive == [], f"still running after Ctrl-C: {alive}"
     finally:
         if launcher.poll() is None:
+            # A failed assertion must not leave the web server and worker running after the test.
+            for process in psutil.Process(launcher.pid).children(recursive=True):
+                process.kill()
             launcher.kill()
     assert "audit chain intact" in _manage(env, "audit_verify")
