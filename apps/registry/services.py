@@ -31,8 +31,17 @@ from apps.registry.models import (
 )
 
 BUILD_DENIED = "Only the project's owners and developers register models, versions and data."
-ARTIFACT_FIELDS = ("artifact_uri", "artifact_sha256", "framework", "training_dataset", "parent", "source_run_id")
-VERSION_FIELDS = (*ARTIFACT_FIELDS, "metrics", "description")
+# What reviewers sign: frozen once the version leaves draft (metrics are evaluation evidence too).
+ARTIFACT_FIELDS = (
+    "artifact_uri",
+    "artifact_sha256",
+    "framework",
+    "training_dataset",
+    "parent",
+    "source_run_id",
+    "metrics",
+)
+VERSION_FIELDS = (*ARTIFACT_FIELDS, "description")
 MODEL_FIELDS = ("name", "task", "description")
 DATASET_FIELDS = ("name", "description", "source", "sensitivity", "contains_personal_data")
 

@@ -6,10 +6,29 @@ from collections.abc import Callable
 from typing import Any
 
 from apps.accounts.permissions import is_administrator
+from apps.audit.models import AuditEvent
 from apps.projects import permissions as can
 from apps.projects.choices import ProjectRole
-from apps.registry.models import ModelCardRevision
+from apps.registry.models import ModelCardRevision, ModelVersion
 from apps.workflows.models import Review
+
+
+def _ever_built(user: Any, review: Review) -> bool:
+    """Whether ``user`` ever developed or owned the project, or created a version of the model.
+
+    Current roles are not enough: someone taken off the team and added back as a validator is not
+    independent. The audit trail keeps every role ever given.
+    """
+    version = review.version
+    project = version.model.project
+    if ModelVersion.objects.filter(model_id=version.model_id, created_by=user).exists():
+        return True
+    return AuditEvent.objects.filter(
+        project_pk=project.pk,
+        action="projects.membership.added",
+        data__user=user.get_username(),
+        data__role__in=[ProjectRole.DEVELOPER, ProjectRole.OWNER],
+    ).exists()
 
 
 def _edited_card_this_cycle(user: Any, review: Review) -> bool:
@@ -51,6 +70,10 @@ def sign_off_refusal(user: Any, review: Review, stage: dict[str, Any]) -> str | 
         (
             lambda: bool(stage.get("independent")) and bool(roles & {ProjectRole.DEVELOPER, ProjectRole.OWNER}),
             "Independent validation cannot be signed by the project's developers or owners.",
+        ),
+        (
+            lambda: bool(stage.get("independent")) and _ever_built(user, review),
+            "Independent validation cannot be signed by someone who developed or owned this project.",
         ),
         (
             lambda: review.decisions.filter(decider=user).exists(),

@@ -319,3 +319,21 @@ def test_the_card_is_frozen_in_review_and_a_stale_approval_can_be_renewed(flow: 
     assert (renewal.cycle, _status(flow)) == (2, "in_review")
     flow.decide(flow.validator2, renewal)
     assert services.gate_check(version=flow.version, environment="production").allowed
+
+
+def test_metrics_are_evidence_and_freeze_when_the_version_is_submitted(flow: Flow) -> None:
+    flow.submit()
+    with pytest.raises(ValidationError, match="register a new one"):
+        registry.version_update(actor=flow.developer, version=flow.version, metrics={"roc_auc": 0.99})
+    registry.version_update(actor=flow.developer, version=flow.version, description="Notes may change.")
+
+
+def test_a_former_developer_re_added_as_validator_is_not_independent(flow: Flow) -> None:
+    former = make_user("former", TeamFunction.RISK_VALIDATION)
+    projects.membership_add(actor=flow.owner, project=flow.project, user=former, role="developer")
+    membership = flow.project.memberships.get(user=former, role="developer")
+    projects.membership_remove(actor=flow.owner, membership=membership)
+    projects.membership_add(actor=flow.owner, project=flow.project, user=former, role="validator")
+    review = flow.submit()
+    with pytest.raises(PermissionDenied, match="developed or owned this project"):
+        flow.decide(former, review)
