@@ -15,3 +15,8 @@ def api_token_get(*, user: User, token_id: int) -> ApiToken:
     from django.shortcuts import get_object_or_404
 
     return get_object_or_404(api_tokens_of(user=user), pk=token_id)
+
+
+def active_user_by_username(username: str) -> User | None:
+    """Return the active person with this username, or None (for forms and API bodies naming someone)."""
+    return User.objects.filter(username=username.strip(), is_active=True).first()

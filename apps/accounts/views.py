@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts import selectors, services
 from apps.accounts.forms import ApiTokenCreateForm, SignInForm
-from apps.accounts.models import User
+from apps.core.permissions import acting_user
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -63,15 +63,10 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 def _render_settings(request: HttpRequest, status: int = 200, **context: Any) -> HttpResponse:
     context.setdefault("form", ApiTokenCreateForm())
     context.setdefault("password_form", PasswordChangeForm(request.user))
-    context["tokens"] = selectors.api_tokens_of(user=_me(request))
+    context["tokens"] = selectors.api_tokens_of(user=acting_user(request))
     response = render(request, "accounts/user_settings.html", context, status=status)
     response["Cache-Control"] = "no-store"
     return response
-
-
-def _me(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)  # behind login_required
-    return request.user
 
 
 @login_required
@@ -84,7 +79,10 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             token, raw = services.api_token_create(
-                actor=_me(request), user=_me(request), name=form.cleaned_data["name"], days=form.cleaned_data["days"]
+                actor=acting_user(request),
+                user=acting_user(request),
+                name=form.cleaned_data["name"],
+                days=form.cleaned_data["days"],
             )
             return _render_settings(request, new_token=token, new_token_secret=raw)
         except ValidationError as exc:
@@ -98,11 +96,11 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 def password_change(request: HttpRequest) -> HttpResponse:
     """Change one's own password; the session stays signed in."""
-    form = PasswordChangeForm(_me(request), request.POST)
+    form = PasswordChangeForm(acting_user(request), request.POST)
     if not form.is_valid():
         return _render_settings(request, status=400, password_form=form)
     user = services.user_set_password(
-        actor=_me(request), user=_me(request), password=form.cleaned_data["new_password1"]
+        actor=acting_user(request), user=acting_user(request), password=form.cleaned_data["new_password1"]
     )
     update_session_auth_hash(request, user)
     messages.success(request, "Your password is changed.")
@@ -112,7 +110,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
-    token = selectors.api_token_get(user=_me(request), token_id=token_id)
-    services.api_token_revoke(actor=_me(request), token=token)
+    token = selectors.api_token_get(user=acting_user(request), token_id=token_id)
+    services.api_token_revoke(actor=acting_user(request), token=token)
     messages.success(request, f"Token “{token.name}” is revoked.")
     return redirect("accounts:settings")

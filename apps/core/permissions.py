@@ -41,3 +41,12 @@ def require(allowed: bool, message: str) -> None:
 
     if not allowed:
         raise PermissionDenied(message)
+
+
+def acting_user(request: Any) -> Any:
+    """Return the signed-in person behind a page or API request (views call it behind their auth check)."""
+    from apps.accounts.models import User
+
+    user = request.user
+    assert isinstance(user, User), "acting_user is only called behind login_required or IsAuthenticated"
+    return user

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from apps.accounts.models import User
+from apps.accounts.selectors import active_user_by_username
 from apps.projects.choices import DataAccessStatus, KpiDirection, ProjectRole, ProjectStatus
 
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
@@ -36,7 +37,7 @@ class MembershipForm(forms.Form):
     role = forms.ChoiceField(choices=ProjectRole.choices)
 
     def clean_username(self) -> User:
-        user = User.objects.filter(username=self.cleaned_data["username"].strip(), is_active=True).first()
+        user = active_user_by_username(self.cleaned_data["username"])
         if user is None:
             raise forms.ValidationError("There is no active person with this username.")
         return user

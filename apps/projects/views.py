@@ -11,9 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apps.accounts.models import User
 from apps.core.forms import add_service_errors
-from apps.core.permissions import require
+from apps.core.permissions import acting_user, require
 from apps.projects import permissions as can
 from apps.projects import selectors, services
 from apps.projects.choices import DataAccessStatus, ProjectStatus, RiskTier
@@ -29,11 +28,6 @@ from apps.projects.forms import (
 )
 from apps.projects.models import DataNeed, Kpi, Membership, Project
 from apps.registry.cards import card_completeness
-
-
-def _me(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)  # behind login_required
-    return request.user
 
 
 @login_required
@@ -63,7 +57,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
     form = ProjectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            project = services.project_create(actor=_me(request), **form.cleaned_data)
+            project = services.project_create(actor=acting_user(request), **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -120,7 +114,7 @@ def project_edit(request: HttpRequest, slug: str) -> HttpResponse:
     form = ProjectEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.project_update(actor=_me(request), project=project, **form.cleaned_data)
+            services.project_update(actor=acting_user(request), project=project, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -140,7 +134,7 @@ def project_members(request: HttpRequest, slug: str) -> HttpResponse:
         if form.is_valid():
             try:
                 services.membership_add(
-                    actor=_me(request),
+                    actor=acting_user(request),
                     project=project,
                     user=form.cleaned_data["username"],
                     role=form.cleaned_data["role"],
@@ -170,7 +164,7 @@ def project_member_remove(request: HttpRequest, slug: str, membership_id: int) -
     project = selectors.project_get(user=request.user, slug=slug)
     membership = get_object_or_404(Membership.objects.filter(project=project), pk=membership_id)
     try:
-        services.membership_remove(actor=_me(request), membership=membership)
+        services.membership_remove(actor=acting_user(request), membership=membership)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -193,7 +187,7 @@ def project_qualify(request: HttpRequest, slug: str) -> HttpResponse:
         if form.is_valid():
             try:
                 qualification = services.qualification_submit(
-                    actor=_me(request), project=project, answers=form.cleaned_data
+                    actor=acting_user(request), project=project, answers=form.cleaned_data
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)
@@ -225,7 +219,7 @@ def kpi_add(request: HttpRequest, slug: str) -> HttpResponse:
     form = KpiForm(request.POST)
     if form.is_valid():
         try:
-            services.kpi_create(actor=_me(request), project=project, **form.cleaned_data)
+            services.kpi_create(actor=acting_user(request), project=project, **form.cleaned_data)
             return redirect("projects:project_detail", slug=project.slug)
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -239,7 +233,7 @@ def kpi_value_add(request: HttpRequest, slug: str, kpi_id: int) -> HttpResponse:
     kpi = get_object_or_404(Kpi.objects.filter(project=project), pk=kpi_id)
     form = KpiValueForm(request.POST)
     if form.is_valid():
-        services.kpi_record_value(actor=_me(request), kpi=kpi, value=form.cleaned_data["value"])
+        services.kpi_record_value(actor=acting_user(request), kpi=kpi, value=form.cleaned_data["value"])
         return redirect("projects:project_detail", slug=project.slug)
     return _rerender(request, project, kpi_value_form=form)
 
@@ -250,7 +244,7 @@ def data_need_add(request: HttpRequest, slug: str) -> HttpResponse:
     project = selectors.project_get(user=request.user, slug=slug)
     form = DataNeedForm(request.POST)
     if form.is_valid():
-        services.data_need_create(actor=_me(request), project=project, **form.cleaned_data)
+        services.data_need_create(actor=acting_user(request), project=project, **form.cleaned_data)
         return redirect("projects:project_detail", slug=project.slug)
     return _rerender(request, project, data_need_form=form)
 
@@ -261,7 +255,9 @@ def data_need_update(request: HttpRequest, slug: str, need_id: int) -> HttpRespo
     project = selectors.project_get(user=request.user, slug=slug)
     need = get_object_or_404(DataNeed.objects.filter(project=project), pk=need_id)
     try:
-        services.data_need_update(actor=_me(request), need=need, access_status=request.POST.get("access_status", ""))
+        services.data_need_update(
+            actor=acting_user(request), need=need, access_status=request.POST.get("access_status", "")
+        )
     except ValidationError:
         messages.error(request, "Choose needed, requested, granted or refused.")
         return _rerender(request, project)
@@ -275,7 +271,7 @@ def comment_add(request: HttpRequest, slug: str) -> HttpResponse:
     form = CommentForm(request.POST)
     if form.is_valid():
         try:
-            services.comment_add(actor=_me(request), project=project, body=form.cleaned_data["body"])
+            services.comment_add(actor=acting_user(request), project=project, body=form.cleaned_data["body"])
             return redirect(f"{project_url(project)}#discussion")
         except ValidationError as exc:
             add_service_errors(form, exc)

@@ -14,10 +14,9 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apps.accounts.models import User
 from apps.audit.models import AuditEvent
 from apps.core.forms import add_service_errors
-from apps.core.permissions import require
+from apps.core.permissions import acting_user, require
 from apps.projects import permissions as can
 from apps.projects.choices import ProjectStatus, RiskTier
 from apps.projects.selectors import project_get
@@ -39,11 +38,6 @@ from apps.workflows.models import Review
 from apps.workflows.selectors import workflow_panel
 
 
-def _me(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)  # behind login_required
-    return request.user
-
-
 def _status(request: HttpRequest) -> int:
     return 400 if request.method == "POST" else 200
 
@@ -56,7 +50,7 @@ def model_create(request: HttpRequest, slug: str) -> HttpResponse:
     form = RegisteredModelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            model = services.model_create(actor=_me(request), project=project, **form.cleaned_data)
+            model = services.model_create(actor=acting_user(request), project=project, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -83,7 +77,7 @@ def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
         require(can.can_build(request.user, model.project), services.BUILD_DENIED)
         if form.is_valid():
             try:
-                services.model_update(actor=_me(request), model=model, **form.cleaned_data)
+                services.model_update(actor=acting_user(request), model=model, **form.cleaned_data)
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
@@ -125,7 +119,7 @@ def version_create(request: HttpRequest, model_id: int) -> HttpResponse:
     form = _version_form(request, model, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            version = services.version_create(actor=_me(request), model=model, **form.cleaned_data)
+            version = services.version_create(actor=acting_user(request), model=model, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -196,7 +190,7 @@ def version_edit(request: HttpRequest, version_id: int) -> HttpResponse:
     form = _version_form(request, version.model, request.POST or None, initial=initial, current=version)
     if request.method == "POST" and form.is_valid():
         try:
-            services.version_update(actor=_me(request), version=version, **form.cleaned_data)
+            services.version_update(actor=acting_user(request), version=version, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -218,7 +212,7 @@ def card_edit(request: HttpRequest, version_id: int) -> HttpResponse:
     form = ModelCardForm(request.POST or None, initial=initial, required=required)
     if request.method == "POST" and form.is_valid():
         try:
-            card = services.card_update(actor=_me(request), card=card, sections=form.cleaned_data)
+            card = services.card_update(actor=acting_user(request), card=card, sections=form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -269,7 +263,7 @@ def dataset_edit(request: HttpRequest, dataset_id: int) -> HttpResponse:
     form = DatasetForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.dataset_update(actor=_me(request), dataset=dataset, **form.cleaned_data)
+            services.dataset_update(actor=acting_user(request), dataset=dataset, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -287,7 +281,7 @@ def dataset_create(request: HttpRequest, slug: str) -> HttpResponse:
     form = DatasetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            dataset = services.dataset_create(actor=_me(request), project=project, **form.cleaned_data)
+            dataset = services.dataset_create(actor=acting_user(request), project=project, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -338,7 +332,7 @@ def dataset_version_upload(request: HttpRequest, dataset_id: int) -> HttpRespons
         uploaded = form.cleaned_data["file"]
         try:
             version = services.dataset_version_upload(
-                actor=_me(request),
+                actor=acting_user(request),
                 dataset=dataset,
                 path=Path(uploaded.temporary_file_path()),
                 original_name=uploaded.name,
@@ -361,7 +355,7 @@ def dataset_version_link(request: HttpRequest, dataset_id: int) -> HttpResponse:
     form = DatasetLinkForm(request.POST)
     if form.is_valid():
         try:
-            services.dataset_version_link(actor=_me(request), dataset=dataset, **form.cleaned_data)
+            services.dataset_version_link(actor=acting_user(request), dataset=dataset, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

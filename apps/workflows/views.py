@@ -11,8 +11,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apps.accounts.models import User
+from apps.accounts.selectors import active_user_by_username
 from apps.core.forms import add_service_errors
+from apps.core.permissions import acting_user
 from apps.registry import selectors as registry_selectors
 from apps.registry.cards import card_completeness
 from apps.workflows import selectors, services
@@ -20,17 +21,12 @@ from apps.workflows.forms import DecisionForm, DelegationForm, DeploymentForm, F
 from apps.workflows.models import Finding, Review
 
 
-def _me(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)  # behind login_required
-    return request.user
-
-
 @login_required
 @require_POST
 def version_submit(request: HttpRequest, version_id: int) -> HttpResponse:
     version = get_object_or_404(registry_selectors.versions_visible_to(request.user), pk=version_id)
     try:
-        review = services.version_submit(actor=_me(request), version=version)
+        review = services.version_submit(actor=acting_user(request), version=version)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("registry:version_detail", version_id=version.pk)
@@ -78,7 +74,7 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.review_decide(
-                actor=_me(request),
+                actor=acting_user(request),
                 review=review,
                 kind=form.cleaned_data["kind"],
                 comment=form.cleaned_data["comment"],
@@ -97,15 +93,13 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
 def review_delegate(request: HttpRequest, review_id: int) -> HttpResponse:
     review = _review_get(request, review_id)
     form = DelegationForm(request.POST)
-    to_user = (
-        User.objects.filter(username=form.cleaned_data["username"], is_active=True).first() if form.is_valid() else None
-    )
+    to_user = active_user_by_username(form.cleaned_data["username"]) if form.is_valid() else None
     if to_user is None:
         messages.error(request, "There is no active person with this username.")
     else:
         try:
             services.review_delegate(
-                actor=_me(request), review=review, to_user=to_user, reason=form.cleaned_data["reason"]
+                actor=acting_user(request), review=review, to_user=to_user, reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -121,13 +115,17 @@ def finding_raise(request: HttpRequest, review_id: int) -> HttpResponse:
     form = FindingForm(request.POST)
     if form.is_valid():
         fields = dict(form.cleaned_data)
-        owner = User.objects.filter(username=fields.pop("owner"), is_active=True).first()
+        owner = active_user_by_username(fields.pop("owner"))
         if owner is None:
             form.add_error("owner", "No active person with this username.")
         else:
             try:
                 services.finding_raise(
-                    actor=_me(request), model=review.version.model, version=review.version, owner=owner, **fields
+                    actor=acting_user(request),
+                    model=review.version.model,
+                    version=review.version,
+                    owner=owner,
+                    **fields,
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)
@@ -150,7 +148,9 @@ def finding_update(request: HttpRequest, finding_id: int) -> HttpResponse:
         if form.cleaned_data["remediation"]:
             fields["remediation"] = form.cleaned_data["remediation"]
         try:
-            services.finding_update(actor=_me(request), finding=finding, reason=form.cleaned_data["reason"], **fields)
+            services.finding_update(
+                actor=acting_user(request), finding=finding, reason=form.cleaned_data["reason"], **fields
+            )
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         else:
@@ -173,7 +173,7 @@ def deployment_record(request: HttpRequest, version_id: int) -> HttpResponse:
         messages.error(request, "Give the environment as a short name, such as production.")
     else:
         try:
-            services.deployment_record(actor=_me(request), version=version, **form.cleaned_data)
+            services.deployment_record(actor=acting_user(request), version=version, **form.cleaned_data)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:

@@ -11,9 +11,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.models import User
+from apps.accounts.selectors import active_user_by_username
 from apps.core.api.exceptions import error_body
-from apps.core.permissions import require
+from apps.core.permissions import acting_user, require
 from apps.projects import permissions as can
 from apps.projects import selectors, services
 from apps.projects.api.serializers import (
@@ -26,11 +26,6 @@ from apps.projects.api.serializers import (
     QualificationWriteSerializer,
 )
 from apps.projects.models import KpiMeasurement, Membership, Project
-
-
-def _me(request: Request) -> User:
-    assert isinstance(request.user, User)  # IsAuthenticated
-    return request.user
 
 
 def _with_kpis(projects: QuerySet[Project], user: Any) -> QuerySet[Project]:
@@ -66,7 +61,7 @@ class ProjectListView(generics.ListCreateAPIView[Project]):
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = ProjectCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        project = services.project_create(actor=_me(request), **data.validated_data)
+        project = services.project_create(actor=acting_user(request), **data.validated_data)
         body = ProjectSerializer(
             _with_kpis(Project.objects.filter(pk=project.pk), request.user).get(), context={"request": request}
         ).data
@@ -88,7 +83,7 @@ class ProjectDetailView(APIView):
         project = self._project(request, slug)
         data = ProjectUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        services.project_update(actor=_me(request), project=project, **data.validated_data)
+        services.project_update(actor=acting_user(request), project=project, **data.validated_data)
         return Response(ProjectSerializer(self._project(request, slug), context={"request": request}).data)
 
 
@@ -108,14 +103,14 @@ class MembershipView(generics.ListAPIView[Membership]):
         require(can.can_manage_members(request.user, project), "Only the project's owners manage its team.")
         data = MembershipWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = User.objects.filter(username=data.validated_data["username"], is_active=True).first()
+        user = active_user_by_username(data.validated_data["username"])
         if user is None:
             return Response(
                 error_body("invalid", "There is no active person with this username.", {"username": ["Unknown."]}),
                 status=400,
             )
         membership = services.membership_add(
-            actor=_me(request), project=project, user=user, role=data.validated_data["role"]
+            actor=acting_user(request), project=project, user=user, role=data.validated_data["role"]
         )
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
@@ -134,7 +129,7 @@ class MembershipView(generics.ListAPIView[Membership]):
             user__username=data.validated_data["username"],
             role=data.validated_data["role"],
         )
-        services.membership_remove(actor=_me(request), membership=membership)
+        services.membership_remove(actor=acting_user(request), membership=membership)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -171,5 +166,7 @@ class QualificationView(APIView):
         project = selectors.project_get(user=request.user, slug=slug)
         data = QualificationWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.qualification_submit(actor=_me(request), project=project, answers=data.validated_data["answers"])
+        services.qualification_submit(
+            actor=acting_user(request), project=project, answers=data.validated_data["answers"]
+        )
         return Response(self._body(project))

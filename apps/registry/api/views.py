@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.models import User
+from apps.core.permissions import acting_user
 from apps.projects.models import Project
 from apps.registry import selectors, services
 from apps.registry.api.serializers import (
@@ -30,11 +30,6 @@ from apps.registry.api.serializers import (
 )
 from apps.registry.models import Dataset, DatasetVersion, ModelVersion, RegisteredModel
 from apps.registry.uploads import too_large_message, upload_too_large
-
-
-def _me(request: Request) -> User:
-    assert isinstance(request.user, User)  # IsAuthenticated
-    return request.user
 
 
 def _visible_project(request: Request, slug: str) -> Project:
@@ -80,7 +75,7 @@ class RegisteredModelListView(generics.ListCreateAPIView[RegisteredModel]):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         project = _visible_project(request, fields.pop("project"))
-        model = services.model_create(actor=_me(request), project=project, **fields)
+        model = services.model_create(actor=acting_user(request), project=project, **fields)
         return Response(
             RegisteredModelSerializer(_models(request).get(pk=model.pk)).data, status=status.HTTP_201_CREATED
         )
@@ -98,7 +93,7 @@ class RegisteredModelDetailView(APIView):
         model = get_object_or_404(_models(request), pk=model_id)
         data = RegisteredModelUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        services.model_update(actor=_me(request), model=model, **data.validated_data)
+        services.model_update(actor=acting_user(request), model=model, **data.validated_data)
         return Response(RegisteredModelSerializer(_models(request).get(pk=model.pk)).data)
 
 
@@ -147,7 +142,7 @@ class ModelVersionListView(generics.ListCreateAPIView[ModelVersion]):
         data = ModelVersionWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         version = services.version_create(
-            actor=_me(request), model=model, **_links(request, model, data.validated_data)
+            actor=acting_user(request), model=model, **_links(request, model, data.validated_data)
         )
         return Response(
             ModelVersionSerializer(_versions(request).get(pk=version.pk)).data, status=status.HTTP_201_CREATED
@@ -167,7 +162,7 @@ class ModelVersionDetailView(APIView):
         data = ModelVersionWriteSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         services.version_update(
-            actor=_me(request), version=version, **_links(request, version.model, data.validated_data)
+            actor=acting_user(request), version=version, **_links(request, version.model, data.validated_data)
         )
         return Response(ModelVersionSerializer(_versions(request).get(pk=version.pk)).data)
 
@@ -189,7 +184,7 @@ class ModelCardView(APIView):
         version = self._version(request, version_id)
         data = ModelCardWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.card_update(actor=_me(request), card=version.card, sections=data.validated_data["sections"])
+        services.card_update(actor=acting_user(request), card=version.card, sections=data.validated_data["sections"])
         return Response(ModelCardSerializer(self._version(request, version_id).card).data)
 
 
@@ -218,7 +213,7 @@ class DatasetListView(generics.ListCreateAPIView[Dataset]):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         project = _visible_project(request, fields.pop("project"))
-        dataset = services.dataset_create(actor=_me(request), project=project, **fields)
+        dataset = services.dataset_create(actor=acting_user(request), project=project, **fields)
         return Response(DatasetSerializer(dataset).data, status=status.HTTP_201_CREATED)
 
 
@@ -254,7 +249,7 @@ class DatasetVersionListView(generics.ListCreateAPIView[DatasetVersion]):
             if uploaded is None:
                 raise exceptions.ValidationError({"file": ["Send the data as the multipart field “file”."]})
             version = services.dataset_version_upload(
-                actor=_me(request),
+                actor=acting_user(request),
                 dataset=dataset,
                 path=Path(uploaded.temporary_file_path()),
                 original_name=uploaded.name or "upload",
@@ -262,7 +257,7 @@ class DatasetVersionListView(generics.ListCreateAPIView[DatasetVersion]):
         else:
             data = DatasetVersionLinkSerializer(data=request.data)
             data.is_valid(raise_exception=True)
-            version = services.dataset_version_link(actor=_me(request), dataset=dataset, **data.validated_data)
+            version = services.dataset_version_link(actor=acting_user(request), dataset=dataset, **data.validated_data)
         return Response(DatasetVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
 

@@ -12,7 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.models import User
+from apps.accounts.selectors import active_user_by_username
+from apps.core.permissions import acting_user
 from apps.registry import selectors as registry_selectors
 from apps.workflows import selectors, services
 from apps.workflows.api.serializers import (
@@ -31,11 +32,6 @@ from apps.workflows.api.serializers import (
 from apps.workflows.models import Deployment, Finding, Review
 
 
-def _me(request: Request) -> User:
-    assert isinstance(request.user, User)  # IsAuthenticated
-    return request.user
-
-
 class VersionSubmitView(APIView):
     """Submit a version for review (needs a complete model card for the project's tier)."""
 
@@ -44,7 +40,7 @@ class VersionSubmitView(APIView):
     @extend_schema(request=None, responses={201: ReviewSerializer})
     def post(self, request: Request, version_id: int) -> Response:
         version = get_object_or_404(registry_selectors.versions_visible_to(request.user), pk=version_id)
-        review = services.version_submit(actor=_me(request), version=version)
+        review = services.version_submit(actor=acting_user(request), version=version)
         return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
 
 
@@ -86,7 +82,7 @@ class DecisionView(APIView):
         data = DecisionWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         decision = services.review_decide(
-            actor=_me(request),
+            actor=acting_user(request),
             review=review,
             kind=data.validated_data["kind"],
             comment=data.validated_data["comment"],
@@ -105,7 +101,7 @@ class FindingListView(generics.ListCreateAPIView[Finding]):
         if params.get("status"):
             findings = findings.filter(status=params["status"])
         if params.get("owner") == "me":
-            findings = findings.filter(owner=_me(self.request))
+            findings = findings.filter(owner=acting_user(self.request))
         return findings
 
     @extend_schema(request=FindingCreateSerializer, responses={201: FindingSerializer})
@@ -120,10 +116,12 @@ class FindingListView(generics.ListCreateAPIView[Finding]):
         version = model.versions.filter(pk=version_id).first() if version_id else None
         if version_id and version is None:
             raise exceptions.ValidationError({"version": ["No version of this model has this id."]})
-        owner = User.objects.filter(username=fields.pop("owner"), is_active=True).first()
+        owner = active_user_by_username(fields.pop("owner"))
         if owner is None:
             raise exceptions.ValidationError({"owner": ["No active person with this username."]})
-        finding = services.finding_raise(actor=_me(request), model=model, version=version, owner=owner, **fields)
+        finding = services.finding_raise(
+            actor=acting_user(request), model=model, version=version, owner=owner, **fields
+        )
         return Response(FindingSerializer(finding).data, status=status.HTTP_201_CREATED)
 
 
@@ -143,7 +141,7 @@ class FindingDetailView(APIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         reason = fields.pop("reason", "")
-        finding = services.finding_update(actor=_me(request), finding=finding, reason=reason, **fields)
+        finding = services.finding_update(actor=acting_user(request), finding=finding, reason=reason, **fields)
         return Response(FindingSerializer(finding).data)
 
 
@@ -164,7 +162,7 @@ class DeploymentListView(generics.ListCreateAPIView[Deployment]):
         if version is None:
             raise exceptions.ValidationError({"version": ["No model version with this id that you can see."]})
         deployment = services.deployment_record(
-            actor=_me(request),
+            actor=acting_user(request),
             version=version,
             environment=data.validated_data["environment"],
             notes=data.validated_data["notes"],
@@ -224,7 +222,7 @@ class PolicyListView(APIView):
         data = PolicySerializer(data=request.data)
         data.is_valid(raise_exception=True)
         policy = services.policy_publish(
-            actor=_me(request),
+            actor=acting_user(request),
             tier=data.validated_data["tier"],
             stages=data.validated_data["stages"],
             review_period_days=data.validated_data["review_period_days"],
@@ -242,10 +240,10 @@ class DelegationView(APIView):
         review = get_object_or_404(selectors.reviews_visible_to(request.user), pk=review_id)
         data = DelegationWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        to_user = User.objects.filter(username=data.validated_data["username"], is_active=True).first()
+        to_user = active_user_by_username(data.validated_data["username"])
         if to_user is None:
             raise exceptions.ValidationError({"username": ["No active person with this username."]})
         services.review_delegate(
-            actor=_me(request), review=review, to_user=to_user, reason=data.validated_data["reason"]
+            actor=acting_user(request), review=review, to_user=to_user, reason=data.validated_data["reason"]
         )
         return Response({"delegated_to": to_user.username}, status=status.HTTP_201_CREATED)
