@@ -84,3 +84,17 @@ def env_url(
         # Never echo the value: a malformed URL may still hold a password.
         raise ImproperlyConfiguredEnv(f"{name} must start with one of {allowed}")
     return value
+
+
+def env_seconds_list(
+    name: str, default: list[float], *, maximum: float = 7 * 24 * 3600, environ: Mapping[str, str] | None = None
+) -> list[float]:
+    """Return a comma-separated list of positive durations in seconds, like ``30,300,3600``."""
+    items = env_list(name, [str(d) for d in default], environ=environ)
+    try:
+        seconds = [float(item) for item in items]
+    except ValueError:
+        raise ImproperlyConfiguredEnv(f"{name} must be numbers of seconds separated by commas") from None
+    if any(not 0 < s <= maximum for s in seconds):
+        raise ImproperlyConfiguredEnv(f"{name} must hold durations above 0 and at most {maximum:g} seconds")
+    return seconds

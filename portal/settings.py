@@ -14,7 +14,7 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_int, env_list, env_str, env_url
+from portal.env import env_bool, env_int, env_list, env_seconds_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("SIGNET_VAR_DIR", str(BASE_DIR / "var")) or BASE_DIR / "var")
@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "apps.projects",
     "apps.registry",
     "apps.workflows",
+    "apps.validation",
+    "apps.notifications",
 ]
 
 MIDDLEWARE = [
@@ -154,6 +156,8 @@ if CELERY_BROKER_URL and CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(CELERY_BROKER_FOLDER / "queue"),
         "data_folder_out": str(CELERY_BROKER_FOLDER / "queue"),
         "processed_folder": str(CELERY_BROKER_FOLDER / "processed"),
+        # Otherwise kombu writes its exchange tables to ./control in whatever folder the process started.
+        "control_folder": str(CELERY_BROKER_FOLDER / "control"),
         "store_processed": False,
     }
 elif CELERY_BROKER_URL and CELERY_BROKER_URL.startswith("redis"):
@@ -170,6 +174,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "audit-verify-chain": {"task": "apps.audit.tasks.audit_verify_chain", "schedule": 24 * 3600.0},
+    "notifications-sweep": {"task": "apps.notifications.tasks.notifications_sweep", "schedule": 60.0},
+    "workflows-reminders": {"task": "apps.workflows.tasks.workflow_reminders", "schedule": 3600.0},
 }
 
 # --- authentication and sessions ------------------------------------------------------------
@@ -269,12 +275,31 @@ SPECTACULAR_SETTINGS = {
         "FindingKindEnum": "apps.workflows.choices.FindingType",
         "FindingStatusEnum": "apps.workflows.choices.FindingStatus",
         "ReviewStatusEnum": "apps.workflows.choices.ReviewStatus",
+        "NotificationEventEnum": "apps.notifications.choices.Event",
     },
 }
 
 # --- e-mail, logging ------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "signet@localhost")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 20
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+
+# --- workflows ---------------------------------------------------------------------------------
+# A re-certification review opens, and the owners hear of it, this many days before an approval expires.
+SIGNET_RECERT_REMIND_DAYS = env_int("RECERT_REMIND_DAYS", 30, minimum=1, maximum=365)
+
+# --- notifications and webhooks -------------------------------------------------------------
+# Links in e-mails and webhook payloads start with this address.
+SIGNET_BASE_URL = env_url("SIGNET_BASE_URL", "http://localhost:8000", schemes=("http", "https"))
+SIGNET_WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)
+# Waits after the 1st, 2nd, ... failed attempt; one attempt more than delays, then the delivery is given up.
+SIGNET_WEBHOOK_RETRY_DELAYS = env_seconds_list("WEBHOOK_RETRY_DELAYS", [30, 120, 600, 3600, 6 * 3600])
 
 LOGGING = {
     "version": 1,

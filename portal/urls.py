@@ -25,6 +25,7 @@ urlpatterns = [
     path("projects/", include("apps.projects.urls")),
     path("registry/", include("apps.registry.urls")),
     path("workflows/", include("apps.workflows.urls")),
+    path("notifications/", include("apps.notifications.urls")),
     path("api/v1/", include("portal.api_urls")),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),

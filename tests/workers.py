@@ -17,14 +17,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
-def celery_worker(log_path: Path, *, timeout: float = 60) -> Iterator[subprocess.Popen[bytes]]:
-    """Start ``celery worker`` on this run's queue and the test database; stop it afterwards."""
+def celery_worker(
+    log_path: Path, *, timeout: float = 60, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start ``celery worker`` on this run's queue and the test database; stop it afterwards.
+
+    ``env`` adds settings for the worker process (environment variables the settings read).
+    """
     db = connection.settings_dict
     env = dict(
         os.environ,
         DJANGO_SETTINGS_MODULE="tests.settings",
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         SIGNET_TEST_QUEUE=settings.CELERY_TASK_DEFAULT_QUEUE,
+        **(env or {}),
     )
     command = [
         sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "--loglevel=INFO",

@@ -6,8 +6,18 @@ from django.http import HttpRequest
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """Tell the layout which sections the signed-in person may open."""
+    """Tell the layout which sections the signed-in person may open, and how many notifications wait."""
     from apps.audit.permissions import can_read_audit_trail
+    from apps.notifications.permissions import can_manage_webhooks
+    from apps.notifications.selectors import unread_count
+    from apps.workflows.permissions import can_edit_policies
 
     user = getattr(request, "user", None)
-    return {"show_audit_link": bool(user is not None and can_read_audit_trail(user))}
+    if user is None or not user.is_authenticated:
+        return {"show_audit_link": False}
+    return {
+        "show_audit_link": can_read_audit_trail(user),
+        "show_webhooks_link": can_manage_webhooks(user),
+        "show_policies_link": can_edit_policies(user),
+        "unread_notifications": unread_count(user),
+    }

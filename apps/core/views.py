@@ -31,6 +31,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "recent_events": recent,
         "waiting_reviews": workflow_selectors.reviews_waiting_for(request.user),
         "my_findings": workflow_selectors.findings_owned_open(request.user),
+        "recertifications": workflow_selectors.recertifications_for(request.user),
+        "now": timezone.now(),
         "my_submissions": workflow_selectors.reviews_visible_to(request.user).filter(submitted_by_id=request.user.pk)[
             :10
         ],

@@ -83,8 +83,11 @@ def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
             else:
                 messages.success(request, "Model saved.")
                 return redirect("registry:model_detail", model_id=model.pk)
+    from apps.workflows.selectors import findings_visible_to
+
     versions = list(model.versions.all())
     context = {
+        "findings": findings_visible_to(request.user).filter(model=model, version=None),
         "model": model,
         "project": model.project,
         "versions": versions,

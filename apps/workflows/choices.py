@@ -8,6 +8,12 @@ class ReviewStatus(models.TextChoices):
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
     CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class ReviewKind(models.TextChoices):
+    SUBMISSION = "submission", "Submission"
+    RECERTIFICATION = "recertification", "Re-certification"
 
 
 class DecisionKind(models.TextChoices):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from apps.accounts.models import User
 from apps.registry import services as registry
 from apps.registry.models import ModelVersion
@@ -27,7 +29,7 @@ def _decide(who: str, review: Review, kind: str = "approve", comment: str = "") 
 
 
 def seed() -> int:
-    """Create reviews once: approved and deployed, waiting, changes requested, rejected."""
+    """Create reviews once: approved and deployed, waiting, changes requested, rejected, re-certification."""
     if Review.objects.exists():
         return 0
     developer = _user("developer")
@@ -54,4 +56,10 @@ def seed() -> int:
 
     credit = ModelVersion.objects.get(model__name="credit-default-pd", number=1)
     services.version_submit(actor=developer, version=credit)  # waits for the business owner
-    return 5
+
+    # A re-certification, as the hourly schedule opens it when the approval of footfall v1 comes due.
+    # The demo runs the schedule as of five days before that date rather than waiting two years.
+    approval = Review.objects.get(pk=approved.pk)
+    assert approval.expires_at is not None
+    services.workflow_reminders(now=approval.expires_at - timedelta(days=5))
+    return Review.objects.count()

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django import forms
 
+from apps.accounts.choices import TeamFunction
+from apps.projects.choices import ProjectRole
 from apps.workflows.choices import DecisionKind, FindingSeverity, FindingType
 
 
@@ -41,3 +43,57 @@ class DeploymentForm(forms.Form):
 class DelegationForm(forms.Form):
     username = forms.CharField(max_length=150)
     reason = forms.CharField(max_length=5000, required=False)
+
+
+class RetireForm(forms.Form):
+    reason = forms.CharField(
+        max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), help_text="Why it leaves service"
+    )
+
+
+class PolicyForm(forms.Form):
+    review_period_days = forms.IntegerField(
+        min_value=30, max_value=3650, label="Approval lasts (days)", help_text="Then re-certification is due."
+    )
+    grace_days = forms.IntegerField(
+        min_value=0,
+        max_value=90,
+        label="Grace period (days)",
+        help_text="How long the gate still allows an expired approval while re-certification runs; 0 for none.",
+    )
+
+
+class StageForm(forms.Form):
+    key = forms.RegexField(
+        regex=r"^[a-z][a-z0-9_]{0,39}$",
+        label="Key",
+        help_text="Short id: lowercase letters, digits, underscores.",
+        error_messages={"invalid": "Use lowercase letters, digits and underscores, starting with a letter."},
+    )
+    name = forms.CharField(max_length=100, label="Name")
+    project_roles = forms.MultipleChoiceField(
+        choices=ProjectRole.choices, widget=forms.CheckboxSelectMultiple, label="Signed by project roles"
+    )
+    team = forms.ChoiceField(choices=[("", "Any team"), *TeamFunction.choices], required=False, label="Signer's team")
+    quorum = forms.IntegerField(min_value=1, max_value=10, label="Quorum (distinct people)")
+    independent = forms.BooleanField(required=False, label="Independent of the builders")
+    parallel = forms.BooleanField(required=False, label="Runs alongside the stage before")
+
+    def stage(self) -> dict[str, object]:
+        data = self.cleaned_data
+        stage: dict[str, object] = {
+            "key": data["key"],
+            "name": data["name"],
+            "project_roles": list(data["project_roles"]),
+            "quorum": data["quorum"],
+            "independent": data["independent"],
+            "parallel": data["parallel"],
+        }
+        if data.get("team"):
+            stage["team"] = data["team"]
+        return stage
+
+
+StageFormSet = forms.formset_factory(
+    StageForm, extra=1, can_delete=True, can_order=True, max_num=12, validate_max=True, absolute_max=20
+)

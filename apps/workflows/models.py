@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from apps.projects.choices import RiskTier
 from apps.registry.models import ModelVersion, RegisteredModel
-from apps.workflows.choices import DecisionKind, FindingSeverity, FindingStatus, FindingType, ReviewStatus
+from apps.workflows.choices import DecisionKind, FindingSeverity, FindingStatus, FindingType, ReviewKind, ReviewStatus
 
 
 class ApprovalPolicy(models.Model):
@@ -18,6 +18,9 @@ class ApprovalPolicy(models.Model):
     version = models.PositiveIntegerField()
     stages = models.JSONField(help_text="[{key, name, project_role, team, quorum, independent}] in order")
     review_period_days = models.PositiveIntegerField(default=365)
+    grace_days = models.PositiveIntegerField(
+        default=0, help_text="Days the gate still allows an expired approval while re-certification runs"
+    )
     is_current = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -38,8 +41,17 @@ class Review(models.Model):
     policy = models.ForeignKey(ApprovalPolicy, on_delete=models.PROTECT, related_name="+")
     stages = models.JSONField(help_text="The policy's stages when the review opened")
     review_period_days = models.PositiveIntegerField()
+    grace_days = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=20, choices=ReviewKind.choices, default=ReviewKind.SUBMISSION)
     status = models.CharField(max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.OPEN)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="Empty for a re-certification the schedule opened",
+    )
     opened_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
     approved_digest = models.CharField(max_length=64, blank=True, help_text="The evidence the approval covers")

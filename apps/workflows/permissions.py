@@ -89,3 +89,12 @@ def sign_off_refusal(user: Any, review: Review, stage: dict[str, Any]) -> str | 
 
 def can_submit(user: Any, version: Any) -> bool:
     return can.can_build(user, version.model.project)
+
+
+def can_edit_policies(user: Any) -> bool:
+    """Administrators and the compliance team publish approval policies."""
+    from apps.accounts.choices import TeamFunction
+
+    return is_administrator(user) or (
+        user.is_authenticated and user.is_active and user.teams.filter(function=TeamFunction.COMPLIANCE).exists()
+    )

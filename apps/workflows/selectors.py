@@ -63,4 +63,41 @@ def workflow_panel(*, user: Any, version: Any) -> dict[str, Any]:
         and version.status in (VersionStatus.DRAFT, VersionStatus.CHANGES_REQUESTED),
         "gate": gate,
         "can_deploy": ProjectRole.IT_OPS in can.roles_in(user, project) and gate.allowed,
+        "can_retire": bool(can.roles_in(user, project) & {ProjectRole.OWNER, ProjectRole.IT_OPS})
+        and version.status not in (VersionStatus.RETIRED, VersionStatus.IN_REVIEW),
     }
+
+
+def recertifications_for(user: Any) -> list[Review]:
+    """Approvals in the projects this person owns that expire within the reminder window, or expired."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from apps.projects.choices import ProjectRole
+    from apps.registry.choices import VersionStatus
+
+    if not user.is_authenticated:
+        return []
+    horizon = timezone.now() + timedelta(days=settings.SIGNET_RECERT_REMIND_DAYS)
+    approvals = (
+        reviews_visible_to(user)
+        .filter(
+            status=ReviewStatus.APPROVED,
+            expires_at__lte=horizon,
+            version__status__in=(VersionStatus.APPROVED, VersionStatus.DEPLOYED),
+            version__model__project__memberships__user=user,
+            version__model__project__memberships__role__in=(ProjectRole.OWNER, ProjectRole.BUSINESS_OWNER),
+        )
+        .distinct()
+        .order_by("expires_at")
+    )
+    latest: dict[int, Review] = {}
+    for review in approvals:
+        if review.cycle >= getattr(latest.get(review.version_id), "cycle", 0):
+            latest[review.version_id] = review
+    renewed = set(
+        Review.objects.filter(version_id__in=latest, status=ReviewStatus.APPROVED).values_list("version_id", "cycle")
+    )
+    return [r for r in latest.values() if not any(v == r.version_id and c > r.cycle for v, c in renewed)]

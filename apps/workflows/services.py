@@ -12,23 +12,34 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.accounts.permissions import is_administrator
 from apps.audit.services import audit_record, changes_between
 from apps.core.permissions import require
+from apps.notifications.choices import Event
+from apps.notifications.services import announce
 from apps.projects import permissions as can
 from apps.projects.choices import ProjectRole
+from apps.projects.models import Membership
 from apps.registry.cards import card_completeness
 from apps.registry.choices import VersionStatus
 from apps.registry.models import ModelCard, ModelVersion, RegisteredModel
-from apps.workflows.choices import BLOCKING_SEVERITIES, DecisionKind, FindingStatus, FindingType, ReviewStatus
+from apps.workflows.choices import (
+    BLOCKING_SEVERITIES,
+    DecisionKind,
+    FindingStatus,
+    FindingType,
+    ReviewKind,
+    ReviewStatus,
+)
 from apps.workflows.models import ApprovalPolicy, Decision, Delegation, Deployment, Finding, Review
-from apps.workflows.permissions import sign_off_refusal
+from apps.workflows.permissions import can_edit_policies, sign_off_refusal
 from apps.workflows.policies import DEFAULT_POLICIES
 
 
@@ -69,6 +80,8 @@ def version_submit(*, actor: User, version: ModelVersion) -> Review:
             .select_related("model__project", "card")
             .get(pk=version.pk)
         )
+        if Review.objects.filter(version=version, status=ReviewStatus.OPEN).exists():
+            raise ValidationError({"status": "A review of this version is already open; decide it first."})
         # An approved or deployed version comes back for review when its approval went stale or expired.
         renewal = version.status in (VersionStatus.APPROVED, VersionStatus.DEPLOYED) and not _approval_current(version)
         if version.status not in (VersionStatus.DRAFT, VersionStatus.CHANGES_REQUESTED) and not renewal:
@@ -80,16 +93,9 @@ def version_submit(*, actor: User, version: ModelVersion) -> Review:
             raise ValidationError(
                 {"card": f"Complete the model card first; still to write: {', '.join(done.missing_titles)}."}
             )
-        policy = current_policy(project.risk_tier)
-        cycle = Review.objects.filter(version=version).count() + 1
-        review = Review.objects.create(
-            version=version,
-            cycle=cycle,
-            policy=policy,
-            stages=policy.stages,
-            review_period_days=policy.review_period_days,
-            submitted_by=actor,
-        )
+        review = _review_open(version, submitted_by=actor, kind=ReviewKind.SUBMISSION)
+        cycle = review.cycle
+        policy = review.policy
         before = version.status
         version.status = VersionStatus.IN_REVIEW
         version.save(update_fields=["status"])
@@ -108,7 +114,57 @@ def version_submit(*, actor: User, version: ModelVersion) -> Review:
             project=project,
             data={"policy": str(policy), "stages": [s["key"] for s in policy.stages]},
         )
+        _announce_waiting(review, [s["key"] for s in review.stages])
     return review
+
+
+def _review_open(version: ModelVersion, *, submitted_by: User | None, kind: str) -> Review:
+    """Open the next review cycle of ``version`` with a snapshot of its tier's policy in force."""
+    policy = current_policy(version.model.project.risk_tier)
+    return Review.objects.create(
+        version=version,
+        cycle=Review.objects.filter(version=version).count() + 1,
+        policy=policy,
+        stages=policy.stages,
+        review_period_days=policy.review_period_days,
+        grace_days=policy.grace_days,
+        kind=kind,
+        submitted_by=submitted_by,
+    )
+
+
+def eligible_signers(review: Review, stage: dict[str, Any]) -> list[User]:
+    """The project's people who may sign ``stage`` of ``review`` now."""
+    candidates = User.objects.filter(
+        is_active=True,
+        memberships__project=review.version.model.project,
+        memberships__role__in=stage.get("project_roles") or [],
+    ).distinct()
+    return [person for person in candidates if sign_off_refusal(person, review, stage) is None]
+
+
+def _review_url(review: Review) -> str:
+    return reverse("workflows:review_detail", kwargs={"review_id": review.pk})
+
+
+def _announce_waiting(review: Review, stage_keys: list[str]) -> None:
+    """Tell whoever may sign the newly opened stages that the review waits for them."""
+    version = review.version
+    label = f"{version.model.name} v{version.number}"
+    digest = evidence_digest(version)
+    for stage in open_stages(review, digest):
+        if stage["key"] not in stage_keys:
+            continue
+        what = "re-certification" if review.kind == ReviewKind.RECERTIFICATION else "review"
+        announce(
+            event=Event.REVIEW_WAITING,
+            title=f"{label} waits for your {stage['name'].lower()} ({what} {review.cycle})",
+            body=f"The {what} of {label} in {version.model.project.name} waits for a decision you may take.",
+            recipients=eligible_signers(review, stage),
+            url=_review_url(review),
+            project=version.model.project,
+            data={"review": review.pk, "version": version.pk, "stage": stage["key"], "kind": review.kind},
+        )
 
 
 @dataclass
@@ -204,6 +260,7 @@ def review_decide(*, actor: User, review: Review, kind: str, comment: str = "", 
             raise ValidationError(
                 {"kind": "Open high or critical findings block approval; resolve or accept them first."}
             )
+        open_before = {s["key"] for s in open_stages(review, digest)}
         try:
             with transaction.atomic():
                 decision = Decision.objects.create(
@@ -218,7 +275,25 @@ def review_decide(*, actor: User, review: Review, kind: str, comment: str = "", 
             project=project,
             data={"stage": stage["key"], "kind": kind, "comment": comment, "evidence_digest": digest},
         )
+        label = f"{version.model.name} v{version.number}"
+        announce(
+            event=Event.REVIEW_DECIDED,
+            title=f"{actor.get_username()}: {DecisionKind(kind).label.lower()} on {label} ({stage['name']})",
+            body=comment,
+            recipients=[review.submitted_by, version.created_by],
+            url=_review_url(review),
+            project=project,
+            data={
+                "review": review.pk,
+                "version": version.pk,
+                "stage": stage["key"],
+                "kind": kind,
+                "decider": actor.get_username(),
+            },
+        )
         _close_if_decided(actor, review, version, kind, digest)
+        if review.status == ReviewStatus.OPEN:
+            _announce_waiting(review, [s["key"] for s in open_stages(review, digest) if s["key"] not in open_before])
     return decision
 
 
@@ -251,6 +326,8 @@ def _close_if_decided(actor: User, review: Review, version: ModelVersion, kind: 
             return
         outcome = (ReviewStatus.APPROVED, VersionStatus.APPROVED)
     review_status, version_status = outcome
+    if review_status == ReviewStatus.APPROVED and version.status == VersionStatus.DEPLOYED:
+        version_status = VersionStatus.DEPLOYED  # re-certified while serving: it stays deployed
     now = timezone.now()
     review.status = review_status
     review.closed_at = now
@@ -269,6 +346,20 @@ def _close_if_decided(actor: User, review: Review, version: ModelVersion, kind: 
         changes=changes_between({"version_status": before}, {"version_status": version_status}),
         data={"outcome": review_status, "evidence_digest": digest},
     )
+    project = version.model.project
+    announce(
+        event=Event.REVIEW_CLOSED,
+        title=f"{version.model.name} v{version.number}: {ReviewStatus(review_status).label.lower()}",
+        body=f"Review {review.cycle} of {version.model.name} v{version.number} in {project.name} closed.",
+        recipients=[review.submitted_by, version.created_by, *_project_people(project, ProjectRole.OWNER)],
+        url=_review_url(review),
+        project=project,
+        data={"review": review.pk, "version": version.pk, "outcome": review_status, "kind": review.kind},
+    )
+
+
+def _project_people(project: Any, *roles: str) -> list[User]:
+    return [m.user for m in Membership.objects.filter(project=project, role__in=roles).select_related("user")]
 
 
 def review_delegate(*, actor: User, review: Review, to_user: User, reason: str = "") -> Delegation:
@@ -302,6 +393,22 @@ def review_delegate(*, actor: User, review: Review, to_user: User, reason: str =
             project=review.version.model.project,
             data={"stage": stage["key"], "to": to_user.username, "reason": reason.strip()},
         )
+        version = review.version
+        announce(
+            event=Event.REVIEW_WAITING,
+            title=f"{actor.get_username()} handed you the {stage['name'].lower()} of "
+            f"{version.model.name} v{version.number}",
+            body=reason.strip(),
+            recipients=[to_user],
+            url=_review_url(review),
+            project=version.model.project,
+            data={
+                "review": review.pk,
+                "version": version.pk,
+                "stage": stage["key"],
+                "delegated_by": actor.get_username(),
+            },
+        )
     return delegation
 
 
@@ -320,16 +427,26 @@ def gate_check(*, version: ModelVersion, environment: str) -> GateAnswer:
     review = Review.objects.filter(version=version, status=ReviewStatus.APPROVED).order_by("-cycle").first()
     if review is None:  # pragma: no cover - approved versions have an approved review
         return GateAnswer(False, [f"{label} has no approved review."])
-    reasons = []
+    reasons, notes = [], []
     if review.approved_digest != evidence_digest(version):
         reasons.append(f"The approval of {label} is stale: its evidence changed after approval; it needs a new review.")
-    if review.expires_at and review.expires_at <= timezone.now():
-        reasons.append(f"The approval of {label} expired on {review.expires_at:%Y-%m-%d}; it needs re-certification.")
+    now = timezone.now()
+    if review.expires_at and review.expires_at <= now:
+        grace_end = review.expires_at + timedelta(days=review.grace_days)
+        if grace_end <= now:
+            reasons.append(
+                f"The approval of {label} expired on {review.expires_at:%Y-%m-%d}; it needs re-certification."
+            )
+        else:
+            notes.append(
+                f"The approval expired on {review.expires_at:%Y-%m-%d}; the policy's grace period allows deployment "
+                f"until {grace_end:%Y-%m-%d %H:%M} UTC while re-certification runs."
+            )
     if _blocking_findings(version):
         reasons.append(f"{label} has open high or critical findings.")
     if reasons:
         return GateAnswer(False, reasons)
-    return GateAnswer(True, [f"{label} is approved (review {review.cycle}) for deployment to {environment}."])
+    return GateAnswer(True, [f"{label} is approved (review {review.cycle}) for deployment to {environment}.", *notes])
 
 
 def deployment_record(*, actor: User, version: ModelVersion, environment: str, notes: str = "") -> Deployment:
@@ -358,7 +475,78 @@ def deployment_record(*, actor: User, version: ModelVersion, environment: str, n
             changes=changes_between({"status": before}, {"status": version.status}),
             data={"environment": environment},
         )
+        announce(
+            event=Event.DEPLOYMENT_RECORDED,
+            title=f"{version.model.name} v{version.number} was deployed to {environment}",
+            body=deployment.notes,
+            recipients=[version.created_by, *_project_people(project, ProjectRole.OWNER, ProjectRole.BUSINESS_OWNER)],
+            url=reverse("registry:version_detail", kwargs={"version_id": version.pk}),
+            project=project,
+            data={
+                "version": version.pk,
+                "model": version.model.name,
+                "number": version.number,
+                "environment": environment,
+                "deployed_by": actor.get_username(),
+            },
+        )
     return deployment
+
+
+def version_retire(*, actor: User, version: ModelVersion, reason: str) -> ModelVersion:
+    """Retire a version: it leaves service and the gate refuses it from now on (owners and IT operations).
+
+    An open re-certification is withdrawn with it; a version under a submission review is decided first.
+    Side effects: ``registry.model_version.retired``, ``workflows.review.withdrawn`` where one was open.
+    Raises PermissionDenied, ValidationError.
+    """
+    project = version.model.project
+    require(
+        bool(can.roles_in(actor, project) & {ProjectRole.OWNER, ProjectRole.IT_OPS}),
+        "Only the project's owners and IT operations retire versions.",
+    )
+    reason = reason.strip()
+    if not reason or "\x00" in reason:
+        raise ValidationError({"reason": "Say why the version is retired; the record keeps it."})
+    with transaction.atomic():
+        version = (
+            ModelVersion.objects.select_for_update(of=("self",)).select_related("model__project").get(pk=version.pk)
+        )
+        if version.status in (VersionStatus.RETIRED, VersionStatus.IN_REVIEW):
+            raise ValidationError(
+                {"status": f"A version that is {version.get_status_display().lower()} cannot be retired."}
+            )
+        for review in Review.objects.select_for_update().filter(version=version, status=ReviewStatus.OPEN):
+            review.status, review.closed_at = ReviewStatus.WITHDRAWN, timezone.now()
+            review.save(update_fields=["status", "closed_at"])
+            audit_record(
+                actor=actor,
+                action="workflows.review.withdrawn",
+                target=review,
+                project=project,
+                data={"reason": reason},
+            )
+        before = version.status
+        version.status = VersionStatus.RETIRED
+        version.save(update_fields=["status"])
+        audit_record(
+            actor=actor,
+            action="registry.model_version.retired",
+            target=version,
+            project=project,
+            changes=changes_between({"status": before}, {"status": version.status}),
+            data={"reason": reason},
+        )
+        announce(
+            event=Event.VERSION_RETIRED,
+            title=f"{version.model.name} v{version.number} was retired",
+            body=reason,
+            recipients=[version.created_by, *_project_people(project, ProjectRole.OWNER, ProjectRole.IT_OPS)],
+            url=reverse("registry:version_detail", kwargs={"version_id": version.pk}),
+            project=project,
+            data={"version": version.pk, "model": version.model.name, "number": version.number, "reason": reason},
+        )
+    return version
 
 
 FINDING_FIELDS = ("kind", "severity", "title", "description", "remediation", "due_date", "status")
@@ -389,7 +577,24 @@ def finding_raise(
             project=project,
             data={"severity": finding.severity, "kind": finding.kind, "owner": owner.username},
         )
+        announce(
+            event=Event.FINDING_ASSIGNED,
+            title=f"{finding.get_severity_display()} finding on {model.name}: {finding.title}",
+            body=finding.description
+            + (f"\n\nDue {finding.due_date:%Y-%m-%d}." if finding.due_date else "")
+            + f"\nRaised by {actor.get_username()}.",
+            recipients=[owner],
+            url=_finding_url(finding),
+            project=project,
+            data={"finding": finding.pk, "severity": finding.severity, "kind": finding.kind, "owner": owner.username},
+        )
     return finding
+
+
+def _finding_url(finding: Finding) -> str:
+    if finding.version_id is not None:
+        return reverse("registry:version_detail", kwargs={"version_id": finding.version_id}) + f"#finding-{finding.pk}"
+    return reverse("registry:model_detail", kwargs={"model_id": finding.model_id}) + f"#finding-{finding.pk}"
 
 
 def finding_update(*, actor: User, finding: Finding, reason: str = "", **fields: Any) -> Finding:
@@ -483,31 +688,34 @@ def _validate_stages(stages: Any) -> list[dict[str, Any]]:
     return clean
 
 
-def policy_publish(*, actor: User, tier: str, stages: Any, review_period_days: int) -> ApprovalPolicy:
+def policy_publish(
+    *, actor: User, tier: str, stages: Any, review_period_days: int, grace_days: int | None = None
+) -> ApprovalPolicy:
     """Publish a new version of a tier's policy (administrators and compliance; audited).
 
     Reviews already open keep the stages they opened with. Side effects: the previous version stops
     being current; ``workflows.policy.published`` with before/after stages.
     """
-    from apps.accounts.choices import TeamFunction
-
-    require(
-        is_administrator(actor) or actor.teams.filter(function=TeamFunction.COMPLIANCE).exists(),
-        "Only administrators and compliance change approval policies.",
-    )
+    require(can_edit_policies(actor), "Only administrators and compliance change approval policies.")
     if tier not in ("high", "medium", "low"):
         raise ValidationError({"tier": "Choose high, medium or low."})
     if not isinstance(review_period_days, int) or not 30 <= review_period_days <= 3650:
         raise ValidationError({"review_period_days": "Approvals last between 30 and 3,650 days."})
+    if grace_days is not None and (
+        isinstance(grace_days, bool) or not isinstance(grace_days, int) or not 0 <= grace_days <= 90
+    ):
+        raise ValidationError({"grace_days": "The grace period is a whole number of days from 0 to 90."})
     clean = _validate_stages(stages)
     with transaction.atomic():
         previous = ApprovalPolicy.objects.select_for_update().get(pk=current_policy(tier).pk)  # one publisher at a time
+        grace = previous.grace_days if grace_days is None else grace_days
         ApprovalPolicy.objects.filter(pk=previous.pk).update(is_current=False)
         policy = ApprovalPolicy.objects.create(
             tier=tier,
             version=previous.version + 1,
             stages=clean,
             review_period_days=review_period_days,
+            grace_days=grace,
             is_current=True,
         )
         audit_record(
@@ -515,9 +723,116 @@ def policy_publish(*, actor: User, tier: str, stages: Any, review_period_days: i
             action="workflows.policy.published",
             target=policy,
             changes=changes_between(
-                {"stages": previous.stages, "review_period_days": previous.review_period_days},
-                {"stages": clean, "review_period_days": review_period_days},
+                {
+                    "stages": previous.stages,
+                    "review_period_days": previous.review_period_days,
+                    "grace_days": previous.grace_days,
+                },
+                {"stages": clean, "review_period_days": review_period_days, "grace_days": grace},
             ),
             data={"tier": tier, "version": policy.version},
         )
     return policy
+
+
+def workflow_reminders(*, now: Any = None) -> dict[str, int]:
+    """Open re-certifications that come due, remind before and after expiry, flag overdue findings.
+
+    Idempotent (the beat runs it hourly): each reminder goes once per approval or finding.
+    Side effects: re-certification reviews (``workflows.review.opened`` by the schedule) and notifications.
+    """
+    now = now or timezone.now()
+    counts = {"recertifications_opened": 0, "due": 0, "expired": 0, "findings_overdue": 0}
+    horizon = now + timedelta(days=settings.SIGNET_RECERT_REMIND_DAYS)
+    approvals = Review.objects.filter(
+        status=ReviewStatus.APPROVED,
+        expires_at__lte=horizon,
+        version__status__in=(VersionStatus.APPROVED, VersionStatus.DEPLOYED),
+    ).select_related("version__model__project")
+    for approval in approvals:
+        with transaction.atomic():
+            version = ModelVersion.objects.select_for_update(of=("self",)).get(pk=approval.version_id)
+            latest = Review.objects.filter(version=version, status=ReviewStatus.APPROVED).order_by("-cycle").first()
+            if (
+                latest is None
+                or latest.pk != approval.pk
+                or version.status not in (VersionStatus.APPROVED, VersionStatus.DEPLOYED)
+            ):
+                continue
+            project = approval.version.model.project
+            label = f"{approval.version.model.name} v{approval.version.number}"
+            recert = Review.objects.filter(version=version, status=ReviewStatus.OPEN).first()
+            if recert is None:
+                recert = _review_open(approval.version, submitted_by=None, kind=ReviewKind.RECERTIFICATION)
+                audit_record(
+                    actor=None,
+                    actor_name="schedule",
+                    action="workflows.review.opened",
+                    target=recert,
+                    project=project,
+                    data={
+                        "kind": ReviewKind.RECERTIFICATION,
+                        "expires_at": approval.expires_at,
+                        "stages": [s["key"] for s in recert.stages],
+                    },
+                )
+                _announce_waiting(recert, [s["key"] for s in recert.stages])
+                counts["recertifications_opened"] += 1
+            owners = _project_people(project, ProjectRole.OWNER, ProjectRole.BUSINESS_OWNER)
+            assert approval.expires_at is not None
+            if approval.expires_at > now:
+                counts["due"] += bool(
+                    announce(
+                        event=Event.RECERTIFICATION_DUE,
+                        title=f"{label} needs re-certification by {approval.expires_at:%Y-%m-%d}",
+                        body=f"Its approval expires on {approval.expires_at:%Y-%m-%d}. Review {recert.cycle} is open.",
+                        recipients=owners,
+                        url=_review_url(recert),
+                        project=project,
+                        data={
+                            "version": version.pk,
+                            "review": recert.pk,
+                            "expires_at": approval.expires_at.isoformat(),
+                        },
+                        dedupe_key=f"recert-due:{approval.pk}",
+                    )
+                )
+            else:
+                grace_end = approval.expires_at + timedelta(days=approval.grace_days)
+                counts["expired"] += bool(
+                    announce(
+                        event=Event.RECERTIFICATION_OVERDUE,
+                        title=f"The approval of {label} expired on {approval.expires_at:%Y-%m-%d}",
+                        body=(
+                            f"The deployment gate refuses it from {grace_end:%Y-%m-%d %H:%M} UTC until review "
+                            f"{recert.cycle} re-certifies it."
+                        ),
+                        recipients=[*owners, *_project_people(project, ProjectRole.IT_OPS)],
+                        url=_review_url(recert),
+                        project=project,
+                        data={
+                            "version": version.pk,
+                            "review": recert.pk,
+                            "expires_at": approval.expires_at.isoformat(),
+                        },
+                        dedupe_key=f"recert-expired:{approval.pk}",
+                    )
+                )
+    overdue = Finding.objects.filter(status=FindingStatus.OPEN, due_date__lt=now.date()).select_related(
+        "model__project", "owner"
+    )
+    for finding in overdue:
+        with transaction.atomic():
+            counts["findings_overdue"] += bool(
+                announce(
+                    event=Event.FINDING_OVERDUE,
+                    title=f"Overdue finding on {finding.model.name}: {finding.title}",
+                    body=f"It was due on {finding.due_date:%Y-%m-%d}; remediate it or agree a new date.",
+                    recipients=[finding.owner],
+                    url=_finding_url(finding),
+                    project=finding.model.project,
+                    data={"finding": finding.pk, "severity": finding.severity, "due_date": str(finding.due_date)},
+                    dedupe_key=f"finding-overdue:{finding.pk}",
+                )
+            )
+    return counts

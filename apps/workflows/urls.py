@@ -13,4 +13,7 @@ urlpatterns = [
     path("reviews/<int:review_id>/findings/", views.finding_raise, name="finding_raise"),
     path("reviews/<int:review_id>/delegate/", views.review_delegate, name="review_delegate"),
     path("findings/<int:finding_id>/", views.finding_update, name="finding_update"),
+    path("versions/<int:version_id>/retire/", views.version_retire, name="version_retire"),
+    path("policies/", views.policy_list, name="policy_list"),
+    path("policies/<str:tier>/edit/", views.policy_edit, name="policy_edit"),
 ]

@@ -7,18 +7,29 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts.selectors import active_user_by_username
 from apps.core.forms import add_service_errors
 from apps.core.permissions import acting_user
+from apps.projects.choices import RiskTier
 from apps.registry import selectors as registry_selectors
 from apps.registry.cards import card_completeness
 from apps.workflows import selectors, services
-from apps.workflows.forms import DecisionForm, DelegationForm, DeploymentForm, FindingForm, FindingStatusForm
-from apps.workflows.models import Finding, Review
+from apps.workflows.forms import (
+    DecisionForm,
+    DelegationForm,
+    DeploymentForm,
+    FindingForm,
+    FindingStatusForm,
+    PolicyForm,
+    RetireForm,
+    StageFormSet,
+)
+from apps.workflows.models import ApprovalPolicy, Finding, Review
+from apps.workflows.permissions import can_edit_policies
 
 
 @login_required
@@ -179,3 +190,73 @@ def deployment_record(request: HttpRequest, version_id: int) -> HttpResponse:
         else:
             messages.success(request, f"Deployment to {form.cleaned_data['environment']} recorded.")
     return redirect("registry:version_detail", version_id=version.pk)
+
+
+@login_required
+@require_POST
+def version_retire(request: HttpRequest, version_id: int) -> HttpResponse:
+    version = get_object_or_404(registry_selectors.versions_visible_to(request.user), pk=version_id)
+    form = RetireForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why the version is retired.")
+    else:
+        try:
+            services.version_retire(actor=acting_user(request), version=version, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Version retired; the deployment gate refuses it from now on.")
+    return redirect("registry:version_detail", version_id=version.pk)
+
+
+@login_required
+def policy_list(request: HttpRequest) -> HttpResponse:
+    """The approval policy in force for each risk tier, and the earlier versions."""
+    if not can_edit_policies(request.user):
+        raise PermissionDenied("Only administrators and compliance manage approval policies.")
+    policies = [services.current_policy(tier) for tier in RiskTier.values]
+    history = ApprovalPolicy.objects.filter(is_current=False).order_by("tier", "-version")
+    return render(request, "workflows/policy_list.html", {"policies": policies, "history": history})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def policy_edit(request: HttpRequest, tier: str) -> HttpResponse:
+    """Publish a new version of a tier's policy: stages in order, quorum, independence, period, grace."""
+    if not can_edit_policies(request.user):
+        raise PermissionDenied("Only administrators and compliance manage approval policies.")
+    if tier not in RiskTier.values:
+        raise Http404
+    current = services.current_policy(tier)
+    if request.method == "GET":
+        form = PolicyForm(initial={"review_period_days": current.review_period_days, "grace_days": current.grace_days})
+        stages = StageFormSet(
+            initial=[{**s, "team": s.get("team") or "", "ORDER": i} for i, s in enumerate(current.stages, start=1)],
+            prefix="stages",
+        )
+        return render(
+            request, "workflows/policy_edit.html", {"tier": tier, "policy": current, "form": form, "stages": stages}
+        )
+    form = PolicyForm(request.POST)
+    stages = StageFormSet(request.POST, prefix="stages")
+    if form.is_valid() and stages.is_valid():
+        kept = [f for f in stages.ordered_forms if f.has_changed() or f.initial]
+        try:
+            policy = services.policy_publish(
+                actor=acting_user(request),
+                tier=tier,
+                stages=[f.stage() for f in kept],
+                review_period_days=form.cleaned_data["review_period_days"],
+                grace_days=form.cleaned_data["grace_days"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Published {policy}. Reviews already open keep the stages they opened with.")
+            return redirect("workflows:policy_list")
+    return render(
+        request,
+        "workflows/policy_edit.html",
+        {"tier": tier, "policy": current, "form": form, "stages": stages},
+        status=400,
+    )

@@ -90,8 +90,11 @@ def validator_raises_a_finding_and_cannot_approve(page: Page, base: str, review_
 def developer_remediates_the_finding(page: Page, base: str, version_url: str) -> None:
     sign_in(page, base, "devi")
     owned = page.locator("section", has=page.get_by_role("heading", name="Findings you own"))
-    owned.get_by_role("link", name=FINDING_TITLE).click()
-    page.wait_for_url(version_url)
+    expect(owned.get_by_role("link", name=FINDING_TITLE)).to_be_visible()
+    # The finding also reached her notifications; opening it marks it read and leads to the finding.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=re.compile(r"^Notifications")).click()
+    page.get_by_role("button", name=re.compile(f"High finding on churn-model: {FINDING_TITLE}")).click()
+    page.wait_for_url(re.compile(re.escape(version_url) + r"#finding-\d+$"))
     row = page.get_by_role("row").filter(has_text=FINDING_TITLE)
     row.get_by_label("New status").select_option(label="Remediated")
     row.get_by_label("Remediation or reason").fill("Retrained with young customers oversampled.")

@@ -23,7 +23,12 @@ class ReviewSerializer(serializers.ModelSerializer[Review]):
     version_number = serializers.IntegerField(source="version.number", read_only=True)
     version_id = serializers.IntegerField(source="version.pk", read_only=True)
     project = serializers.CharField(source="version.model.project.slug", read_only=True)
-    submitted_by = serializers.CharField(source="submitted_by.username", read_only=True)
+    submitted_by = serializers.CharField(
+        source="submitted_by.username",
+        read_only=True,
+        allow_null=True,
+        help_text="Empty for a scheduled re-certification",
+    )
     evidence_digest = serializers.SerializerMethodField()
     stage_progress = serializers.SerializerMethodField()
     decisions = DecisionSerializer(many=True, read_only=True)
@@ -38,6 +43,7 @@ class ReviewSerializer(serializers.ModelSerializer[Review]):
             "version_number",
             "cycle",
             "status",
+            "kind",
             "submitted_by",
             "opened_at",
             "closed_at",
@@ -138,9 +144,16 @@ class PolicySerializer(serializers.Serializer[Any]):
     version = serializers.IntegerField(read_only=True)
     stages = serializers.JSONField()
     review_period_days = serializers.IntegerField()
+    grace_days = serializers.IntegerField(
+        required=False, help_text="Days the gate still allows an expired approval; the previous value when omitted"
+    )
     is_current = serializers.BooleanField(read_only=True)
 
 
 class DelegationWriteSerializer(serializers.Serializer[dict[str, Any]]):
     username = serializers.CharField(max_length=150)
     reason = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class RetireSerializer(serializers.Serializer[dict[str, Any]]):
+    reason = serializers.CharField(max_length=2000, help_text="Why the version leaves service")

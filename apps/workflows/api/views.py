@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from apps.accounts.selectors import active_user_by_username
 from apps.core.permissions import acting_user
 from apps.registry import selectors as registry_selectors
+from apps.registry.api.serializers import ModelVersionSerializer
 from apps.workflows import selectors, services
 from apps.workflows.api.serializers import (
     DecisionSerializer,
@@ -27,6 +28,7 @@ from apps.workflows.api.serializers import (
     FindingUpdateSerializer,
     GateSerializer,
     PolicySerializer,
+    RetireSerializer,
     ReviewSerializer,
 )
 from apps.workflows.models import Deployment, Finding, Review
@@ -226,6 +228,7 @@ class PolicyListView(APIView):
             tier=data.validated_data["tier"],
             stages=data.validated_data["stages"],
             review_period_days=data.validated_data["review_period_days"],
+            grace_days=data.validated_data.get("grace_days"),
         )
         return Response(PolicySerializer(policy).data, status=status.HTTP_201_CREATED)
 
@@ -247,3 +250,19 @@ class DelegationView(APIView):
             actor=acting_user(request), review=review, to_user=to_user, reason=data.validated_data["reason"]
         )
         return Response({"delegated_to": to_user.username}, status=status.HTTP_201_CREATED)
+
+
+class VersionRetireView(APIView):
+    """Retire a version (project owners and IT operations); the gate refuses it from then on."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=RetireSerializer, responses={200: ModelVersionSerializer})
+    def post(self, request: Request, version_id: int) -> Response:
+        version = get_object_or_404(registry_selectors.versions_visible_to(request.user), pk=version_id)
+        data = RetireSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = services.version_retire(
+            actor=acting_user(request), version=version, reason=data.validated_data["reason"]
+        )
+        return Response(ModelVersionSerializer(version).data)

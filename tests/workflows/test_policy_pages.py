@@ -1,0 +1,107 @@
+"""Administrators and compliance change approval policies on a page; everybody else is refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from apps.audit.models import AuditEvent
+from apps.workflows import services
+from apps.workflows.models import ApprovalPolicy
+from tests.conftest import Org, signed_in
+
+
+def form_data(policy: ApprovalPolicy, **changes: Any) -> dict[str, Any]:
+    """The edit form as a browser would post it, from the policy in force, plus ``changes``."""
+    data: dict[str, Any] = {
+        "review_period_days": policy.review_period_days,
+        "grace_days": policy.grace_days,
+        "stages-TOTAL_FORMS": len(policy.stages) + 1,
+        "stages-INITIAL_FORMS": len(policy.stages),
+        "stages-MIN_NUM_FORMS": 0,
+        "stages-MAX_NUM_FORMS": 12,
+    }
+    for i, stage in enumerate(policy.stages):
+        prefix = f"stages-{i}-"
+        data.update({
+            prefix + "key": stage["key"], prefix + "name": stage["name"],
+            prefix + "project_roles": stage["project_roles"], prefix + "team": stage.get("team") or "",
+            prefix + "quorum": stage["quorum"], prefix + "ORDER": i + 1,
+        })  # fmt: skip
+        if stage.get("independent"):
+            data[prefix + "independent"] = "on"
+        if stage.get("parallel"):
+            data[prefix + "parallel"] = "on"
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize("who", ["compliance", "administrator"])
+def test_compliance_and_administrators_publish_a_new_version_from_the_page(org: Org, who: str) -> None:
+    client = signed_in(org.persona(who))
+    listing = client.get("/workflows/policies/")
+    assert listing.status_code == 200
+    assert "Independent validation" in listing.content.decode()
+    policy = services.current_policy("medium")
+    assert client.get("/workflows/policies/medium/edit/").status_code == 200
+    data = form_data(
+        policy,
+        grace_days=14,
+        **{"stages-1-quorum": 2, "stages-2-DELETE": "on"},  # two validators; drop IT readiness
+        **{"stages-3-key": "compliance", "stages-3-name": "Compliance", "stages-3-project_roles": ["compliance"],
+           "stages-3-quorum": 1, "stages-3-ORDER": 4, "stages-3-parallel": "on"},
+    )  # fmt: skip
+    response = client.post("/workflows/policies/medium/edit/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    new = services.current_policy("medium")
+    assert new.version == policy.version + 1
+    assert [s["key"] for s in new.stages] == ["business", "validation", "compliance"]
+    assert new.stages[1]["quorum"] == 2
+    assert new.stages[1]["team"] == "risk_validation"
+    assert new.stages[1]["independent"]
+    assert new.stages[2]["parallel"] is True
+    assert new.grace_days == 14
+    event = AuditEvent.objects.get(action="workflows.policy.published")
+    assert event.actor_id == org.persona(who).pk
+    assert event.changes["grace_days"] == {"before": 0, "after": 14}
+
+
+@pytest.mark.parametrize("who", ["owner", "developer", "validator", "it_ops", "auditor", "outsider"])
+def test_other_people_cannot_open_or_post_the_policy_pages(org: Org, who: str) -> None:
+    client = signed_in(org.persona(who))
+    policy = services.current_policy("low")
+    assert client.get("/workflows/policies/").status_code == 403
+    assert client.get("/workflows/policies/low/edit/").status_code == 403
+    assert client.post("/workflows/policies/low/edit/", form_data(policy, grace_days=30)).status_code == 403
+    assert services.current_policy("low").pk == policy.pk
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"stages-0-quorum": 0}, "greater than or equal to 1"),
+        ({"stages-0-key": "Bad Key!"}, "lowercase letters"),
+        ({"stages-0-project_roles": []}, "This field is required"),
+        ({"stages-0-project_roles": ["emperor"]}, "not one of the available choices"),
+        ({"stages-0-DELETE": "on"}, "at least one stage"),
+        ({"stages-0-parallel": "on"}, "first stage cannot run in parallel"),
+        ({"review_period_days": 5}, "greater than or equal to 30"),
+        ({"grace_days": 400}, "less than or equal to 90"),
+        ({"stages-0-team": "pirates"}, "not one of the available choices"),
+        ({"stages-0-name": "x\x00y"}, "Null characters are not allowed"),
+        ({"stages-TOTAL_FORMS": "abc"}, "ManagementForm data is missing or has been tampered with"),
+    ],
+)
+def test_a_bad_policy_is_refused_with_a_reason_and_nothing_changes(
+    org: Org, changes: dict[str, Any], message: str
+) -> None:
+    policy = services.current_policy("low")
+    response = signed_in(org.compliance).post("/workflows/policies/low/edit/", form_data(policy, **changes))
+    assert response.status_code == 400
+    assert message in response.content.decode().replace("&#x27;", "'")
+    assert services.current_policy("low").pk == policy.pk
+
+
+def test_an_unknown_tier_is_not_found(org: Org) -> None:
+    assert signed_in(org.compliance).get("/workflows/policies/extreme/edit/").status_code == 404
