@@ -98,3 +98,18 @@ def env_seconds_list(
     if any(not 0 < s <= maximum for s in seconds):
         raise ImproperlyConfiguredEnv(f"{name} must hold durations above 0 and at most {maximum:g} seconds")
     return seconds
+
+
+def env_networks(name: str, *, environ: Mapping[str, str] | None = None) -> list[str]:
+    """Return a comma-separated list of IP networks in CIDR notation, like ``10.20.0.0/16,127.0.0.1/32``."""
+    import ipaddress
+
+    networks = env_list(name, [], environ=environ)
+    for network in networks:
+        try:
+            ipaddress.ip_network(network)
+        except ValueError:
+            raise ImproperlyConfiguredEnv(
+                f"{name} must hold IP networks such as 10.0.0.0/8, separated by commas"
+            ) from None
+    return networks

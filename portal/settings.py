@@ -14,7 +14,7 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_int, env_list, env_seconds_list, env_str, env_url
+from portal.env import env_bool, env_int, env_list, env_networks, env_seconds_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("SIGNET_VAR_DIR", str(BASE_DIR / "var")) or BASE_DIR / "var")
@@ -176,6 +176,8 @@ CELERY_BEAT_SCHEDULE = {
     "audit-verify-chain": {"task": "apps.audit.tasks.audit_verify_chain", "schedule": 24 * 3600.0},
     "notifications-sweep": {"task": "apps.notifications.tasks.notifications_sweep", "schedule": 60.0},
     "workflows-reminders": {"task": "apps.workflows.tasks.workflow_reminders", "schedule": 3600.0},
+    "validation-sweep": {"task": "apps.validation.tasks.validation_sweep", "schedule": 60.0},
+    "validation-schedule": {"task": "apps.validation.tasks.validation_schedule", "schedule": 300.0},
 }
 
 # --- authentication and sessions ------------------------------------------------------------
@@ -279,6 +281,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Messages live in the server-side session, not in a cookie: one of them shows a new webhook secret once.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
 # --- e-mail, logging ------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "signet@localhost")
@@ -294,11 +299,21 @@ EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 # A re-certification review opens, and the owners hear of it, this many days before an approval expires.
 SIGNET_RECERT_REMIND_DAYS = env_int("RECERT_REMIND_DAYS", 30, minimum=1, maximum=365)
 
+# --- validation ----------------------------------------------------------------------------------
+# Each run's check process is limited to this much memory and CPU time; a hostile file hits the limit.
+SIGNET_VALIDATION_MEMORY_MB = env_int("VALIDATION_MEMORY_MB", 4096, minimum=256, maximum=1024 * 1024)
+SIGNET_VALIDATION_TIME_LIMIT_SECONDS = env_int("VALIDATION_TIME_LIMIT_SECONDS", 1800, minimum=5, maximum=24 * 3600)
+SIGNET_VALIDATION_MAX_ATTEMPTS = env_int("VALIDATION_MAX_ATTEMPTS", 3, minimum=1, maximum=10)
+# file:// artifact URIs inside these folders are hashed by the integrity check; others are not reachable.
+SIGNET_ARTIFACT_ROOTS = env_list("ARTIFACT_ROOTS", [str(VAR_DIR / "artifacts")])
+
 # --- notifications and webhooks -------------------------------------------------------------
 # Links in e-mails and webhook payloads start with this address.
 SIGNET_BASE_URL = env_url("SIGNET_BASE_URL", "http://localhost:8000", schemes=("http", "https"))
 SIGNET_WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)
 # Waits after the 1st, 2nd, ... failed attempt; one attempt more than delays, then the delivery is given up.
+# Webhooks go to public addresses; internal receivers need their network allowed here (CIDRs, comma-separated).
+SIGNET_WEBHOOK_ALLOWED_NETWORKS = env_networks("WEBHOOK_ALLOWED_NETWORKS")
 SIGNET_WEBHOOK_RETRY_DELAYS = env_seconds_list("WEBHOOK_RETRY_DELAYS", [30, 120, 600, 3600, 6 * 3600])
 
 LOGGING = {

@@ -7,8 +7,11 @@ broker that is down loses nothing (the periodic sweep sends what is still pendin
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import logging
 import secrets
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -34,6 +37,7 @@ from apps.notifications.choices import DeliveryStatus, EmailStatus, Event
 from apps.notifications.models import Notification, WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 MAX_EMAIL_ATTEMPTS = 5
+logger = logging.getLogger(__name__)
 
 
 def absolute_url(path: str) -> str:
@@ -57,11 +61,16 @@ def announce(
     Side effects: Notification and WebhookDelivery rows; after commit, Celery tasks send them.
     """
     assert event in Event.values, event
+    from apps.projects.permissions import can_view_project
+
+    title = " ".join(title.split())  # one line: it becomes an e-mail subject
     created: list[Notification] = []
     seen: set[int] = set()
     for person in recipients:
         if person is None or person.pk in seen or not person.is_active:
             continue
+        if project is not None and not can_view_project(person, project):
+            continue  # someone who left the project no longer hears of it
         seen.add(person.pk)
         if dedupe_key and Notification.objects.filter(recipient=person, dedupe_key=dedupe_key).exists():
             continue
@@ -174,10 +183,14 @@ def notification_email_send(notification_id: int) -> str:
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=[notification.recipient.email],
         )
-    except OSError:  # smtplib's errors are OSErrors too
+    except OSError:  # the mail server is away (smtplib's errors are OSErrors too): try again later
         status = EmailStatus.FAILED if notification.email_attempts >= MAX_EMAIL_ATTEMPTS else EmailStatus.PENDING
         Notification.objects.filter(pk=notification_id).update(email_status=status)
         raise
+    except Exception:  # this message itself cannot be sent (a bad header, say): retrying will not help
+        logger.exception("notification %s: the e-mail cannot be sent", notification_id)
+        Notification.objects.filter(pk=notification_id).update(email_status=EmailStatus.FAILED)
+        return EmailStatus.FAILED
     Notification.objects.filter(pk=notification_id).update(email_status=EmailStatus.SENT)
     return EmailStatus.SENT
 
@@ -282,6 +295,32 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirect)
 
 
+def _address_refusal(url: str) -> str | None:
+    """Why Signet will not send to this URL's host now, or None.
+
+    Internal addresses (loopback, private, link-local, reserved) are refused unless an administrator
+    allowed their network: otherwise the delivery log would let anyone who subscribes probe the
+    internal network (docs/webhooks.md).
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        infos = socket.getaddrinfo(
+            host, parts.port or (443 if parts.scheme == "https" else 80), proto=socket.IPPROTO_TCP
+        )
+    except (socket.gaierror, UnicodeError) as exc:
+        return f"No answer: the name {host} does not resolve ({getattr(exc, 'strerror', None) or exc})."
+    allowed = [ipaddress.ip_network(network) for network in settings.SIGNET_WEBHOOK_ALLOWED_NETWORKS]
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if not address.is_global and not any(address in network for network in allowed):
+            return (
+                f"Refused: {host} is the internal address {address}; an administrator can allow its network "
+                "with WEBHOOK_ALLOWED_NETWORKS."
+            )
+    return None
+
+
 def webhook_deliver(delivery_id: int) -> tuple[str, float | None]:
     """Make one signed attempt at a delivery that is due; return its status and the retry delay, if any.
 
@@ -316,8 +355,11 @@ def webhook_deliver(delivery_id: int) -> tuple[str, float | None]:
     code: int | None = None
     error = ""
     started = time.monotonic()
+    refusal = _address_refusal(subscription.url) if subscription.is_active else None
     if not subscription.is_active:
         error = "The subscription was deactivated."
+    elif refusal:
+        error = refusal
     else:
         try:
             with _opener.open(request, timeout=settings.SIGNET_WEBHOOK_TIMEOUT_SECONDS) as response:
@@ -368,9 +410,9 @@ def pending_sweep() -> dict[str, int]:
         )[:500]
     )
     emails = list(
-        Notification.objects.filter(email_status=EmailStatus.PENDING, created_at__lt=lost).values_list("pk", flat=True)[
-            :500
-        ]
+        Notification.objects.filter(
+            email_status=EmailStatus.PENDING, created_at__lt=lost, email_attempts__lt=MAX_EMAIL_ATTEMPTS
+        ).values_list("pk", flat=True)[:500]
     )
     _enqueue(emails, deliveries)
     return {"emails": len(emails), "deliveries": len(deliveries)}

@@ -148,6 +148,8 @@ def _version_get(request: HttpRequest, version_id: int) -> ModelVersion:
 @login_required
 @require_GET
 def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
+    from apps.validation.selectors import validation_panel
+
     version = _version_get(request, version_id)
     project = version.model.project
     card = version.card
@@ -170,6 +172,7 @@ def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
             )
         ).order_by("-seq")[:30],
         **workflow_panel(user=request.user, version=version),
+        **validation_panel(user=request.user, version=version),
     }
     return render(request, "registry/modelversion_detail.html", context)
 

@@ -61,6 +61,10 @@ class PolicyForm(forms.Form):
         label="Grace period (days)",
         help_text="How long the gate still allows an expired approval while re-certification runs; 0 for none.",
     )
+    base_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    requires_validation = forms.BooleanField(
+        required=False, label="Needs a passing validation run", help_text="Before a version can be submitted."
+    )
 
 
 class StageForm(forms.Form):

@@ -21,6 +21,9 @@ class ApprovalPolicy(models.Model):
     grace_days = models.PositiveIntegerField(
         default=0, help_text="Days the gate still allows an expired approval while re-certification runs"
     )
+    requires_validation = models.BooleanField(
+        default=False, help_text="A passing validation run of the version is needed to submit it"
+    )
     is_current = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -77,7 +80,11 @@ class Decision(models.Model):
     class Meta:
         ordering = ["decided_at", "pk"]
         # One person never fills two slots of one review, even when two requests race.
-        constraints = [models.UniqueConstraint(fields=["review", "decider"], name="decision_one_per_person")]
+        # One place per person on the evidence in force; if the evidence changes mid-review (a validation
+        # run fails), earlier approvals stop counting and the same people may decide again.
+        constraints = [
+            models.UniqueConstraint(fields=["review", "decider", "evidence_digest"], name="decision_one_per_person")
+        ]
 
     def __str__(self) -> str:
         return f"{self.decider} {self.kind} {self.stage}"

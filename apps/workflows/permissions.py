@@ -39,6 +39,12 @@ def _edited_card_this_cycle(user: Any, review: Review) -> bool:
     return edits.exists()
 
 
+def _digest(review: Review) -> str:
+    from apps.workflows.services import evidence_digest
+
+    return evidence_digest(review.version)
+
+
 def sign_off_refusal(user: Any, review: Review, stage: dict[str, Any]) -> str | None:
     """Return why ``user`` may not sign ``stage`` of ``review`` (a sentence for the person), or None.
 
@@ -76,7 +82,7 @@ def sign_off_refusal(user: Any, review: Review, stage: dict[str, Any]) -> str | 
             "Independent validation cannot be signed by someone who developed or owned this project.",
         ),
         (
-            lambda: review.decisions.filter(decider=user).exists(),
+            lambda: review.decisions.filter(decider=user, evidence_digest=_digest(review)).exists(),
             "You have already decided on this review; one person fills one place.",
         ),
         (

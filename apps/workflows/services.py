@@ -45,8 +45,13 @@ from apps.workflows.policies import DEFAULT_POLICIES
 
 def evidence_digest(version: ModelVersion) -> str:
     """Hash of what a reviewer signs: the artifact, the model card revision, the validation runs."""
+    from apps.validation.choices import RunStatus
+    from apps.validation.models import ValidationRun
+
     card = ModelCard.objects.only("revision").get(version=version)
-    evidence = {"artifact_sha256": version.artifact_sha256, "card_revision": card.revision, "validation_runs": []}
+    # Failed runs are evidence against the version: one that fails after approval makes it stale.
+    failed = sorted(ValidationRun.objects.filter(version=version, status=RunStatus.FAILED).values_list("pk", flat=True))
+    evidence = {"artifact_sha256": version.artifact_sha256, "card_revision": card.revision, "validation_runs": failed}
     return hashlib.sha256(json.dumps(evidence, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -93,12 +98,16 @@ def version_submit(*, actor: User, version: ModelVersion) -> Review:
             raise ValidationError(
                 {"card": f"Complete the model card first; still to write: {', '.join(done.missing_titles)}."}
             )
+        _require_passing_run(version)
         review = _review_open(version, submitted_by=actor, kind=ReviewKind.SUBMISSION)
         cycle = review.cycle
         policy = review.policy
         before = version.status
-        version.status = VersionStatus.IN_REVIEW
-        version.save(update_fields=["status"])
+        # A deployed version renewing its approval keeps serving (as in a re-certification); the gate
+        # refuses it anyway until the new review approves, because its approval is stale or expired.
+        if version.status != VersionStatus.DEPLOYED:
+            version.status = VersionStatus.IN_REVIEW
+            version.save(update_fields=["status"])
         audit_record(
             actor=actor,
             action="registry.model_version.submitted",
@@ -116,6 +125,24 @@ def version_submit(*, actor: User, version: ModelVersion) -> Review:
         )
         _announce_waiting(review, [s["key"] for s in review.stages])
     return review
+
+
+def _require_passing_run(version: ModelVersion) -> None:
+    """Where the tier's policy says so, the latest finished validation run of the version must pass."""
+    from apps.validation.choices import RunStatus
+    from apps.validation.models import ValidationRun
+
+    if not current_policy(version.model.project.risk_tier).requires_validation:
+        return
+    latest = (
+        ValidationRun.objects.filter(version=version, status__in=(RunStatus.SUCCEEDED, RunStatus.FAILED))
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
+    if latest is None or latest.status != RunStatus.SUCCEEDED:
+        raise ValidationError(
+            {"validation": "This tier's policy needs a passing validation run of this version before it is submitted."}
+        )
 
 
 def _review_open(version: ModelVersion, *, submitted_by: User | None, kind: str) -> Review:
@@ -689,7 +716,14 @@ def _validate_stages(stages: Any) -> list[dict[str, Any]]:
 
 
 def policy_publish(
-    *, actor: User, tier: str, stages: Any, review_period_days: int, grace_days: int | None = None
+    *,
+    actor: User,
+    tier: str,
+    stages: Any,
+    review_period_days: int,
+    grace_days: int | None = None,
+    requires_validation: bool | None = None,
+    base_version: int | None = None,
 ) -> ApprovalPolicy:
     """Publish a new version of a tier's policy (administrators and compliance; audited).
 
@@ -707,8 +741,17 @@ def policy_publish(
         raise ValidationError({"grace_days": "The grace period is a whole number of days from 0 to 90."})
     clean = _validate_stages(stages)
     with transaction.atomic():
-        previous = ApprovalPolicy.objects.select_for_update().get(pk=current_policy(tier).pk)  # one publisher at a time
+        current_policy(tier)  # creates the defaults if an emptied database lost them
+        # One publisher at a time: lock the tier's current row, then read it again under the lock.
+        previous = ApprovalPolicy.objects.select_for_update().filter(tier=tier, is_current=True).order_by("-version")[0]
+        if base_version is not None and base_version != previous.version:
+            raise ValidationError(
+                {"stages": f"Someone published version {previous.version} meanwhile; reload the page and edit that."}
+            )
         grace = previous.grace_days if grace_days is None else grace_days
+        needs_run = previous.requires_validation if requires_validation is None else requires_validation
+        if not isinstance(needs_run, bool):
+            raise ValidationError({"requires_validation": "Say true or false."})
         ApprovalPolicy.objects.filter(pk=previous.pk).update(is_current=False)
         policy = ApprovalPolicy.objects.create(
             tier=tier,
@@ -716,6 +759,7 @@ def policy_publish(
             stages=clean,
             review_period_days=review_period_days,
             grace_days=grace,
+            requires_validation=needs_run,
             is_current=True,
         )
         audit_record(
@@ -727,8 +771,14 @@ def policy_publish(
                     "stages": previous.stages,
                     "review_period_days": previous.review_period_days,
                     "grace_days": previous.grace_days,
+                    "requires_validation": previous.requires_validation,
                 },
-                {"stages": clean, "review_period_days": review_period_days, "grace_days": grace},
+                {
+                    "stages": clean,
+                    "review_period_days": review_period_days,
+                    "grace_days": grace,
+                    "requires_validation": needs_run,
+                },
             ),
             data={"tier": tier, "version": policy.version},
         )
@@ -750,6 +800,13 @@ def workflow_reminders(*, now: Any = None) -> dict[str, int]:
         version__status__in=(VersionStatus.APPROVED, VersionStatus.DEPLOYED),
     ).select_related("version__model__project")
     for approval in approvals:
+        assert approval.expires_at is not None
+        # Never more than a third of the approval period ahead, or a short period would re-open at once.
+        window = min(
+            timedelta(days=settings.SIGNET_RECERT_REMIND_DAYS), timedelta(days=approval.review_period_days) / 3
+        )
+        if approval.expires_at > now + window:
+            continue
         with transaction.atomic():
             version = ModelVersion.objects.select_for_update(of=("self",)).get(pk=approval.version_id)
             latest = Review.objects.filter(version=version, status=ReviewStatus.APPROVED).order_by("-cycle").first()
@@ -832,7 +889,52 @@ def workflow_reminders(*, now: Any = None) -> dict[str, int]:
                     url=_finding_url(finding),
                     project=finding.model.project,
                     data={"finding": finding.pk, "severity": finding.severity, "due_date": str(finding.due_date)},
-                    dedupe_key=f"finding-overdue:{finding.pk}",
+                    dedupe_key=f"finding-overdue:{finding.pk}:{finding.due_date}",
                 )
             )
     return counts
+
+
+def finding_raise_for_failed_run(*, run: Any, counts: dict[str, int]) -> Finding:
+    """Raise the finding a failed scheduled re-validation calls for, on behalf of the suite's author.
+
+    Owned by the project's first owner; high severity, so the gate refuses until it is resolved.
+    Side effects: ``workflows.finding.raised`` (actor "schedule"), ``finding.assigned`` notification.
+    """
+    version = run.version
+    project = version.model.project
+    owners = sorted(_project_people(project, ProjectRole.OWNER), key=lambda person: person.pk)
+    owner = owners[0] if owners else run.suite.created_by  # a project always keeps an owner; this is a fallback
+    failing = ", ".join(
+        sorted({f"{r.check_name} {r.metric}" + (f" ({r.column or r.attribute})" if r.column or r.attribute else "")
+                for r in run.results.filter(status="fail")})
+    )[:1500]  # fmt: skip
+    finding = Finding.objects.create(
+        model=version.model,
+        version=version,
+        kind=FindingType.VALIDATION_ISSUE,
+        severity="high",
+        title=f"Scheduled validation failed: {run.suite.name}"[:200],
+        description=f"Run {run.pk} on the latest current data failed {counts.get('fail', 0)} check(s): {failing}.",
+        owner=owner,
+        raised_by=run.suite.created_by,
+        due_date=timezone.localdate() + timedelta(days=14),
+    )
+    audit_record(
+        actor=None,
+        actor_name="schedule",
+        action="workflows.finding.raised",
+        target=finding,
+        project=project,
+        data={"severity": finding.severity, "kind": finding.kind, "owner": owner.username, "run": run.pk},
+    )
+    announce(
+        event=Event.FINDING_ASSIGNED,
+        title=f"High finding on {version.model.name}: {finding.title}",
+        body=finding.description,
+        recipients=[owner, *owners],
+        url=_finding_url(finding),
+        project=project,
+        data={"finding": finding.pk, "severity": finding.severity, "kind": finding.kind, "run": run.pk},
+    )
+    return finding

@@ -17,6 +17,7 @@ from apps.core.permissions import acting_user
 from apps.projects.choices import RiskTier
 from apps.registry import selectors as registry_selectors
 from apps.registry.cards import card_completeness
+from apps.validation.models import ValidationRun
 from apps.workflows import selectors, services
 from apps.workflows.forms import (
     DecisionForm,
@@ -65,6 +66,7 @@ def _review_context(request: HttpRequest, review: Review, **forms: Any) -> dict[
         "digest": digest,
         "decisions": review.decisions.select_related("decider"),
         "findings": Finding.objects.filter(version=version).select_related("owner", "raised_by"),
+        "validation_runs": ValidationRun.objects.filter(version=version)[:10],
         "form": forms.get("form") or DecisionForm(initial={"evidence_digest": digest}),
         "finding_form": forms.get("finding_form") or FindingForm(),
     }
@@ -229,7 +231,14 @@ def policy_edit(request: HttpRequest, tier: str) -> HttpResponse:
         raise Http404
     current = services.current_policy(tier)
     if request.method == "GET":
-        form = PolicyForm(initial={"review_period_days": current.review_period_days, "grace_days": current.grace_days})
+        form = PolicyForm(
+            initial={
+                "review_period_days": current.review_period_days,
+                "grace_days": current.grace_days,
+                "requires_validation": current.requires_validation,
+                "base_version": current.version,
+            }
+        )
         stages = StageFormSet(
             initial=[{**s, "team": s.get("team") or "", "ORDER": i} for i, s in enumerate(current.stages, start=1)],
             prefix="stages",
@@ -248,6 +257,8 @@ def policy_edit(request: HttpRequest, tier: str) -> HttpResponse:
                 stages=[f.stage() for f in kept],
                 review_period_days=form.cleaned_data["review_period_days"],
                 grace_days=form.cleaned_data["grace_days"],
+                requires_validation=form.cleaned_data["requires_validation"],
+                base_version=form.cleaned_data["base_version"],
             )
         except ValidationError as exc:
             add_service_errors(form, exc)

@@ -197,3 +197,26 @@ def test_each_subscribed_receiver_gets_one_delivery_of_the_event(flow: Flow) -> 
     }
     assert payload["project"] == flow.project.slug
     assert payload["url"].endswith(f"/workflows/reviews/{review.pk}/")
+
+
+def test_people_who_left_the_project_hear_nothing_more_of_it(flow: Flow) -> None:
+    from apps.projects import services as projects
+    from apps.projects.models import Membership
+
+    review = flow.submit()
+    membership = Membership.objects.get(project=flow.project, user=flow.developer)
+    projects.membership_remove(actor=flow.owner, membership=membership)
+    Notification.objects.all().delete()
+    flow.decide(flow.validator, review, "reject", "The reason stays inside the project.")
+    assert not Notification.objects.filter(recipient=flow.developer).exists()
+    assert Notification.objects.filter(recipient=flow.owner, event=Event.REVIEW_CLOSED).exists()
+
+
+def test_a_title_becomes_one_line_so_it_can_be_an_email_subject(flow: Flow) -> None:
+    [note] = services.announce(
+        event=Event.FINDING_ASSIGNED, title="Drift\r\nBcc: everyone@example.test", recipients=[flow.developer]
+    )
+    assert note.title == "Drift Bcc: everyone@example.test"
+    assert services.notification_email_send(note.pk) == EmailStatus.SENT
+    assert mail.outbox[0].subject == "[Signet] Drift Bcc: everyone@example.test"
+    assert mail.outbox[0].bcc == []

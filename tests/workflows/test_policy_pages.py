@@ -105,3 +105,14 @@ def test_a_bad_policy_is_refused_with_a_reason_and_nothing_changes(
 
 def test_an_unknown_tier_is_not_found(org: Org) -> None:
     assert signed_in(org.compliance).get("/workflows/policies/extreme/edit/").status_code == 404
+
+
+def test_publishing_over_someone_elses_newer_version_is_refused(org: Org) -> None:
+    policy = services.current_policy("low")
+    client = signed_in(org.compliance)
+    stale = form_data(policy, base_version=policy.version, grace_days=3)
+    services.policy_publish(actor=org.administrator, tier="low", stages=policy.stages, review_period_days=700)
+    response = client.post("/workflows/policies/low/edit/", stale)
+    assert response.status_code == 400
+    assert "Someone published version 2 meanwhile" in response.content.decode()
+    assert services.current_policy("low").review_period_days == 700

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -140,10 +140,10 @@ def test_an_overdue_finding_reminds_its_owner_once(flow: Flow) -> None:
     finding = services.finding_raise(
         actor=flow.validator, model=flow.model, version=flow.version, owner=flow.developer,
         kind="model_limitation", severity="low", title="Thin-file applicants",
-        due_date=date.today() + timedelta(days=3),
+        due_date=timezone.now().date() + timedelta(days=3),
     )  # fmt: skip
     assert services.workflow_reminders()["findings_overdue"] == 0
-    type(finding).objects.filter(pk=finding.pk).update(due_date=date.today() - timedelta(days=1))
+    type(finding).objects.filter(pk=finding.pk).update(due_date=timezone.now().date() - timedelta(days=1))
     assert services.workflow_reminders()["findings_overdue"] == 1
     assert services.workflow_reminders()["findings_overdue"] == 0
     assert notes(Event.FINDING_OVERDUE) == ["devon"]
@@ -210,3 +210,59 @@ def test_retiring_through_the_api_and_the_page(flow: Flow, token_for) -> None:
     )
     assert done.status_code == 200
     assert done.json()["status"] == "retired"
+
+
+def test_a_short_approval_period_does_not_reopen_a_recertification_right_after_approval(flow: Flow, settings) -> None:
+    settings.SIGNET_RECERT_REMIND_DAYS = 365
+    policy = services.current_policy("low")
+    services.policy_publish(actor=flow.compliance, tier="low", stages=policy.stages, review_period_days=30)
+    approval = approved(flow)
+    assert services.workflow_reminders()["recertifications_opened"] == 0  # 30 days ahead, window is 10
+    expire_in(approval, 9)
+    assert services.workflow_reminders()["recertifications_opened"] == 1
+    flow.decide(flow.validator2, Review.objects.get(status="open"))
+    assert services.workflow_reminders()["recertifications_opened"] == 0
+    assert Review.objects.filter(status="open").count() == 0
+
+
+def test_the_model_card_is_frozen_while_a_recertification_is_open(flow: Flow) -> None:
+    from apps.registry import services as registry
+
+    approval = approved(flow)
+    expire_in(approval, 5)
+    services.workflow_reminders()
+    with pytest.raises(ValidationError, match="in review"):
+        registry.card_update(actor=flow.developer, card=flow.version.card, sections={"limitations": "Changed now."})
+
+
+def test_an_overdue_finding_whose_date_moved_reminds_again_when_the_new_date_passes(flow: Flow) -> None:
+    finding = services.finding_raise(
+        actor=flow.validator, model=flow.model, version=flow.version, owner=flow.developer,
+        kind="model_limitation", severity="low", title="Thin-file applicants",
+        due_date=timezone.now().date() - timedelta(days=1),
+    )  # fmt: skip
+    assert services.workflow_reminders(now=timezone.now() + timedelta(days=1))["findings_overdue"] == 1
+    services.finding_update(actor=flow.validator, finding=finding, due_date=timezone.now().date() + timedelta(days=1))
+    assert services.workflow_reminders(now=timezone.now() + timedelta(days=1))["findings_overdue"] == 0
+    assert services.workflow_reminders(now=timezone.now() + timedelta(days=3))["findings_overdue"] == 1
+    assert len(notes(Event.FINDING_OVERDUE)) == 2
+
+
+def test_a_deployed_version_renewing_a_stale_approval_keeps_serving_but_the_gate_waits_for_the_new_review(
+    flow: Flow,
+) -> None:
+    from apps.registry import services as registry
+
+    approved(flow)
+    registry.card_update(
+        actor=flow.developer, card=flow.version.card, sections={"limitations": "Now also covers SMEs."}
+    )
+    assert not services.gate_check(version=flow.version, environment="production").allowed
+    renewal = flow.submit()
+    flow.version.refresh_from_db()
+    assert flow.version.status == "deployed"
+    assert not services.gate_check(version=flow.version, environment="production").allowed
+    flow.decide(flow.validator2, renewal)
+    flow.version.refresh_from_db()
+    assert flow.version.status == "deployed"
+    assert services.gate_check(version=flow.version, environment="production").allowed

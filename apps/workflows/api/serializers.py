@@ -147,6 +147,9 @@ class PolicySerializer(serializers.Serializer[Any]):
     grace_days = serializers.IntegerField(
         required=False, help_text="Days the gate still allows an expired approval; the previous value when omitted"
     )
+    requires_validation = serializers.BooleanField(
+        required=False, help_text="A passing validation run is needed to submit; the previous value when omitted"
+    )
     is_current = serializers.BooleanField(read_only=True)
 
 

@@ -229,6 +229,7 @@ class PolicyListView(APIView):
             stages=data.validated_data["stages"],
             review_period_days=data.validated_data["review_period_days"],
             grace_days=data.validated_data.get("grace_days"),
+            requires_validation=data.validated_data.get("requires_validation"),
         )
         return Response(PolicySerializer(policy).data, status=status.HTTP_201_CREATED)
 

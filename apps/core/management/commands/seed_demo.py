@@ -10,6 +10,7 @@ from django.db import transaction
 
 from apps.accounts import demo as accounts_demo
 from apps.registry import demo as registry_demo
+from apps.validation import demo as validation_demo
 from apps.workflows import demo as workflows_demo
 
 
@@ -26,5 +27,6 @@ class Command(BaseCommand):
             created = accounts_demo.seed()
             created += registry_demo.seed()
             created += workflows_demo.seed()
+            created += validation_demo.seed()
         password = accounts_demo.DEMO_PASSWORD
         self.stdout.write(f"demo organisation ready ({created} objects created); password for every user: {password}")

@@ -1,0 +1,30 @@
+"""The validation check engine: pure computation on two dataset files, no database.
+
+    spec = parse_spec(json.loads(text))
+    outcome = run_suite(reference_path, current_path, spec, progress=report)
+    outcome.to_dict()  # {"status": ..., "results": [...]}
+
+docs/validation.md describes the suite format, the metrics, the standard suite's thresholds and
+the statuses.
+"""
+
+from __future__ import annotations
+
+from apps.validation.engine.errors import InputError, SpecError
+from apps.validation.engine.runner import Artifact, Documentation, SuiteResult, overall_status, run_suite
+from apps.validation.engine.spec import Check, Columns, Spec, Thresholds, parse_spec
+
+__all__ = [
+    "Artifact",
+    "Check",
+    "Columns",
+    "Documentation",
+    "InputError",
+    "Spec",
+    "SpecError",
+    "SuiteResult",
+    "Thresholds",
+    "overall_status",
+    "parse_spec",
+    "run_suite",
+]

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+
+
+class JsonField(forms.CharField):
+    """A textarea holding JSON; refused with a message when it does not parse."""
+
+    def to_python(self, value: Any) -> Any:
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(f"This is not valid JSON: {exc.msg} at line {exc.lineno}.") from None
+
+
+class RunForm(forms.Form):
+    reference = forms.TypedChoiceField(coerce=int, label="Reference data", help_text="Training or last approved data")
+    current = forms.TypedChoiceField(
+        coerce=int, label="Current data", help_text="Evaluation data or a production sample"
+    )
+    suite = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Suite")
+    spec = JsonField(
+        required=False,
+        max_length=200_000,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        label="Or a suite as JSON",
+        help_text='For example {"task": "binary_classification", "columns": {...}, "checks": "standard"}.',
+    )
+
+    def __init__(self, *args: Any, datasets: list[Any], suites: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [(d.pk, f"{d.dataset.name} v{d.number} ({d.row_count or '?'} rows)") for d in datasets]
+        self.fields["reference"].choices = choices  # type: ignore[attr-defined]
+        self.fields["current"].choices = choices  # type: ignore[attr-defined]
+        self.fields["suite"].choices = [("", "The tier's standard suite"), *((s.pk, s.name) for s in suites)]  # type: ignore[attr-defined]
+
+
+class SuiteForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    spec = JsonField(
+        max_length=200_000, widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}), label="Suite (JSON)"
+    )
+    model = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Model (for a schedule)")
+    reference = forms.TypedChoiceField(
+        coerce=int, required=False, empty_value=None, label="Reference data (for a schedule)"
+    )
+    current_dataset = forms.TypedChoiceField(
+        coerce=int, required=False, empty_value=None, label="Current dataset (its latest version is used)"
+    )
+    schedule_hours = forms.IntegerField(required=False, min_value=1, max_value=2160, label="Run every (hours)")
+
+    def __init__(self, *args: Any, models: list[Any], datasets: list[Any], versions: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["model"].choices = [("", "—"), *((m.pk, m.name) for m in models)]  # type: ignore[attr-defined]
+        self.fields["reference"].choices = [("", "—"), *((d.pk, f"{d.dataset.name} v{d.number}") for d in versions)]  # type: ignore[attr-defined]
+        self.fields["current_dataset"].choices = [("", "—"), *((d.pk, d.name) for d in datasets)]  # type: ignore[attr-defined]

@@ -1,0 +1,56 @@
+"""Reads of validation runs and suites, restricted to what the user may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from apps.projects.models import Project
+from apps.validation.models import ValidationRun, ValidationSuite
+
+
+def runs_visible_to(user: Any) -> QuerySet[ValidationRun]:
+    return ValidationRun.objects.filter(version__model__project__in=Project.objects.visible_to(user)).select_related(
+        "version__model__project", "reference__dataset", "current__dataset", "suite", "created_by"
+    )
+
+
+def suites_visible_to(user: Any) -> QuerySet[ValidationSuite]:
+    return ValidationSuite.objects.filter(project__in=Project.objects.visible_to(user)).select_related(
+        "project", "model", "reference__dataset", "current_dataset", "created_by"
+    )
+
+
+def metric_history(run: ValidationRun, limit: int = 20) -> dict[str, list[tuple[int, float]]]:
+    """Per overall metric (no column or group), its values across the finished runs of the same model."""
+    from apps.validation.choices import FINISHED
+    from apps.validation.models import CheckResult
+
+    rows = (
+        CheckResult.objects.filter(
+            run__version__model_id=run.version.model_id,
+            run__status__in=FINISHED,
+            check_name="performance",
+            column="",
+            group="",
+            value__isnull=False,
+        )
+        .order_by("run__created_at", "run_id")
+        .values_list("metric", "run_id", "value")
+    )
+    history: dict[str, list[tuple[int, float]]] = {}
+    for metric, run_id, value in rows:
+        if value is not None:
+            history.setdefault(metric, []).append((run_id, value))
+    return {metric: points[-limit:] for metric, points in history.items() if len(points) >= 1}
+
+
+def validation_panel(*, user: Any, version: Any) -> dict[str, Any]:
+    """What the version page shows of validation: recent runs and whether this person may start one."""
+    from apps.validation.permissions import can_validate
+
+    return {
+        "validation_runs": ValidationRun.objects.filter(version=version).select_related("created_by")[:10],
+        "can_validate": can_validate(user, version.model.project),
+    }

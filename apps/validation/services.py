@@ -1,0 +1,458 @@
+"""Create validation runs, execute them in workers, and record their results.
+
+A run is queued in the request and executed by a Celery task after commit. The database decides
+who executes it: a worker claims it with a conditional update and a lease; a second delivery of
+the same message finds nothing to claim; a run whose worker died is claimed again once its lease
+has expired (the periodic sweep re-sends it). The engine runs in a child process with memory and
+CPU limits (apps/validation/sandbox.py), so a hostile file cannot take the worker down.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.audit.services import audit_record, changes_between
+from apps.core.permissions import require
+from apps.notifications.choices import Event
+from apps.notifications.services import announce
+from apps.projects.choices import ProjectRole
+from apps.projects.models import Membership
+from apps.registry.cards import card_completeness
+from apps.registry.models import DatasetVersion, ModelVersion
+from apps.validation.choices import CheckStatus, RunStatus, RunTrigger
+from apps.validation.engine import SpecError, parse_spec
+from apps.validation.models import CheckResult, ValidationRun, ValidationSuite
+from apps.validation.permissions import can_validate
+from apps.validation.suites import default_suite
+
+logger = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parents[2]
+VALIDATE_DENIED = "Only the project's owners, developers and validators run validation checks."
+
+
+def _clean_spec(spec: Any) -> dict[str, Any]:
+    try:
+        return parse_spec(spec).to_dict()
+    except SpecError as exc:
+        raise ValidationError({"spec": str(exc)}) from None
+
+
+def _check_datasets(version: ModelVersion, *datasets: DatasetVersion) -> None:
+    for field, dataset in zip(("reference", "current"), datasets, strict=False):
+        if dataset.dataset.project_id != version.model.project_id:
+            raise ValidationError({field: "Use a dataset of this version's project."})
+        if not dataset.file:
+            raise ValidationError({field: "This dataset version is only a link; checks need an uploaded file."})
+
+
+def run_create(
+    *,
+    actor: User,
+    version: ModelVersion,
+    reference: DatasetVersion,
+    current: DatasetVersion,
+    spec: Any = None,
+    suite: ValidationSuite | None = None,
+) -> ValidationRun:
+    """Queue a run of a suite on a version; a worker executes it after commit.
+
+    The suite is ``spec`` (JSON), else the stored ``suite``, else the tier's default suite.
+    Side effects: ``validation.run.created``; the task ``execute_run`` after commit.
+    Raises PermissionDenied, ValidationError (with a message for the person).
+    """
+    project = version.model.project
+    require(can_validate(actor, project), VALIDATE_DENIED)
+    if suite is not None and suite.project_id != project.pk:
+        raise ValidationError({"suite": "Use a suite of this version's project."})
+    if spec is None:
+        spec = suite.spec if suite is not None else default_suite(project.risk_tier, version.model.task)
+    clean = _clean_spec(spec)
+    _check_datasets(version, reference, current)
+    with transaction.atomic():
+        run = ValidationRun.objects.create(
+            version=version, suite=suite, spec=clean, reference=reference, current=current, created_by=actor
+        )
+        audit_record(
+            actor=actor,
+            action="validation.run.created",
+            target=run,
+            project=project,
+            data={"version": version.pk, "reference": reference.pk, "current": current.pk,
+                  "suite": suite.name if suite else None},
+        )  # fmt: skip
+        _enqueue_after_commit(run.pk)
+    return run
+
+
+def _enqueue_after_commit(run_id: int, countdown: float = 0) -> None:
+    def send() -> None:
+        from apps.validation.tasks import execute_run
+
+        execute_run.apply_async((run_id,), countdown=countdown)
+
+    transaction.on_commit(send, robust=True)
+
+
+def lease_seconds() -> int:
+    """A claim outlives the longest run, so only a dead worker's run is taken over."""
+    return int(settings.SIGNET_VALIDATION_TIME_LIMIT_SECONDS) + 10
+
+
+def run_claim(run_id: int, worker: str) -> ValidationRun | None:
+    """Take a queued run, or a running one whose lease expired; None when someone else has it or it is done."""
+    now = timezone.now()
+    claimed = (
+        ValidationRun.objects.filter(pk=run_id)
+        .filter(Q(status=RunStatus.QUEUED) | Q(status=RunStatus.RUNNING, lease_expires_at__lt=now))
+        .update(
+            status=RunStatus.RUNNING,
+            attempts=F("attempts") + 1,
+            lease_expires_at=now + timedelta(seconds=lease_seconds()),
+            worker=worker[:200],
+            started_at=Coalesce(F("started_at"), now),
+            progress=0,
+            step="Starting",
+        )
+    )
+    if not claimed:
+        return None
+    return ValidationRun.objects.select_related("version__model__project", "version__card", "reference", "current").get(
+        pk=run_id
+    )
+
+
+def _job(run: ValidationRun) -> dict[str, Any]:
+    version = run.version
+    done = card_completeness(version.card, version.model.project.risk_tier)
+    artifact = None
+    if version.artifact_sha256:
+        artifact = {"path": _reachable_artifact(version.artifact_uri), "expected_sha256": version.artifact_sha256}
+    return {
+        "reference": run.reference.file.path,
+        "current": run.current.file.path,
+        "spec": run.spec,
+        "documentation": {"completeness": done.percent / 100, "missing_sections": list(done.missing_titles)},
+        "artifact": artifact,
+        "memory_mb": settings.SIGNET_VALIDATION_MEMORY_MB,
+        "cpu_seconds": settings.SIGNET_VALIDATION_TIME_LIMIT_SECONDS,
+    }
+
+
+def _reachable_artifact(uri: str) -> str | None:
+    """A ``file://`` artifact inside an allowed folder; anything else is not reachable from here."""
+    if not uri.startswith("file://"):
+        return None
+    path = Path(uri.removeprefix("file://")).resolve()
+    roots = [Path(root).resolve() for root in settings.SIGNET_ARTIFACT_ROOTS]
+    if any(path.is_relative_to(root) for root in roots) and path.is_file():
+        return str(path)
+    return None
+
+
+class _Outcome:
+    def __init__(self, kind: str, message: str = "", data: dict[str, Any] | None = None, retry: bool = False) -> None:
+        self.kind, self.message, self.data, self.retry = kind, message, data or {}, retry
+
+
+def _sandbox(run: ValidationRun) -> _Outcome:
+    """Run the engine in its child process, relaying progress to the database."""
+    env = dict(os.environ, ARROW_DEFAULT_MEMORY_POOL="system", PYTHONPATH=str(ROOT))
+    process = subprocess.Popen(  # noqa: S603 - our own module, arguments fixed
+        [sys.executable, "-m", "apps.validation.sandbox"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    process.stdin.write(json.dumps(_job(run)))
+    process.stdin.close()
+    deadline = time.monotonic() + settings.SIGNET_VALIDATION_TIME_LIMIT_SECONDS
+    final: dict[str, Any] | None = None
+    last_write = 0.0
+    for line in process.stdout:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            continue
+        if "progress" in message:
+            if time.monotonic() - last_write > 0.3:
+                ValidationRun.objects.filter(pk=run.pk, attempts=run.attempts).update(
+                    progress=max(0, min(99, int(message["progress"]))), step=str(message.get("step", ""))[:200]
+                )
+                last_write = time.monotonic()
+        else:
+            final = message
+        if time.monotonic() > deadline:
+            process.kill()
+            break
+    try:
+        process.wait(timeout=max(1.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    stderr = process.stderr.read() if process.stderr else ""
+    if final is not None:
+        if "result" in final:
+            return _Outcome("result", data=final)
+        return _Outcome("unusable", final.get("input_error") or final.get("spec_error") or "The input is unusable.")
+    limit = settings.SIGNET_VALIDATION_TIME_LIMIT_SECONDS
+    if time.monotonic() > deadline or process.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+        return _Outcome("crash", f"The checks took longer than the {limit} s a run may use.", retry=True)
+    if "MemoryError" in stderr or "bad_alloc" in stderr or "Cannot allocate memory" in stderr:
+        return _Outcome(
+            "crash",
+            f"Reading the data needed more than the {settings.SIGNET_VALIDATION_MEMORY_MB} MB a run may use.",
+            retry=True,
+        )
+    logger.warning("validation run %s: check process ended with %s: %s", run.pk, process.returncode, stderr[-2000:])
+    return _Outcome("crash", f"The check process stopped unexpectedly (exit status {process.returncode}).", retry=True)
+
+
+def run_execute(run_id: int, *, worker: str | None = None) -> str:
+    """Claim and execute one run; return its status afterwards (or why nothing was done).
+
+    Side effects: progress updates; CheckResult rows and ``validation.run.finished`` once; a
+    notification; for a scheduled run that fails, a finding. Never raises for bad input.
+    """
+    worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+    run = run_claim(run_id, worker)
+    if run is None:
+        current = ValidationRun.objects.filter(pk=run_id).values_list("status", flat=True).first()
+        return f"not claimed ({current or 'missing'})"
+    if run.attempts > settings.SIGNET_VALIDATION_MAX_ATTEMPTS:
+        return _finish(run, RunStatus.ERROR, error=f"Gave up after {run.attempts - 1} attempts. {run.error}".strip())
+    outcome = _sandbox(run)
+    if outcome.kind == "result":
+        result = outcome.data["result"]
+        status = RunStatus.FAILED if result["status"] in (CheckStatus.FAIL, CheckStatus.ERROR) else RunStatus.SUCCEEDED
+        return _finish(run, status, result=result, curves=outcome.data.get("curves") or {})
+    if outcome.kind == "crash" and run.attempts < settings.SIGNET_VALIDATION_MAX_ATTEMPTS:
+        requeued = ValidationRun.objects.filter(pk=run.pk, attempts=run.attempts, status=RunStatus.RUNNING).update(
+            status=RunStatus.QUEUED, error=outcome.message, lease_expires_at=None, step="Waiting to try again"
+        )
+        if requeued:
+            with transaction.atomic():
+                _enqueue_after_commit(run.pk, countdown=5 * run.attempts)
+        return RunStatus.QUEUED
+    message = outcome.message
+    if outcome.kind == "crash":
+        message = f"{message} Gave up after {run.attempts} attempts."
+    return _finish(run, RunStatus.ERROR, error=message)
+
+
+def _finish(
+    run: ValidationRun,
+    status: str,
+    *,
+    result: dict[str, Any] | None = None,
+    curves: dict[str, Any] | None = None,
+    error: str = "",
+) -> str:
+    """Record the outcome once: only the worker that still holds the claim writes it."""
+    with transaction.atomic():
+        locked = ValidationRun.objects.select_for_update().get(pk=run.pk)
+        if locked.status != RunStatus.RUNNING or locked.attempts != run.attempts:
+            return f"not recorded (claim lost: {locked.status})"
+        results = (result or {}).get("results", [])
+        CheckResult.objects.bulk_create(
+            CheckResult(
+                run=locked,
+                position=position,
+                check_name=str(item.get("check") or "")[:20],
+                metric=str(item.get("metric") or "")[:60],
+                column=str(item.get("column") or "")[:256],
+                attribute=str(item.get("attribute") or "")[:256],
+                group="" if item.get("group") is None else str(item["group"])[:256],
+                value=item.get("value") if isinstance(item.get("value"), (int, float)) else None,
+                status=item.get("status") if item.get("status") in CheckStatus.values else CheckStatus.ERROR,
+                threshold=item.get("threshold"),
+                message=str(item.get("message") or ""),
+            )
+            for position, item in enumerate(results)
+        )
+        before = locked.status
+        locked.status = status
+        locked.outcome = str((result or {}).get("status") or "")[:10]
+        locked.progress = 100
+        locked.step = "Done" if status != RunStatus.ERROR else "Stopped"
+        locked.error = error
+        locked.curves = curves or {}
+        locked.finished_at = timezone.now()
+        locked.lease_expires_at = None
+        locked.save()
+        version = run.version
+        project = version.model.project
+        counts = {s: sum(1 for r in results if r.get("status") == s) for s in CheckStatus.values}
+        audit_record(
+            actor=None,
+            actor_name="worker",
+            action="validation.run.finished",
+            target=locked,
+            project=project,
+            changes=changes_between({"status": before}, {"status": status}),
+            data={"version": version.pk, "outcome": locked.outcome, "counts": counts, "error": error,
+                  "attempts": locked.attempts},
+        )  # fmt: skip
+        label = f"{version.model.name} v{version.number}"
+        said = {"succeeded": "passed", "failed": "failed", "error": "could not run"}[str(status)]
+        owners = [
+            m.user for m in Membership.objects.filter(project=project, role=ProjectRole.OWNER).select_related("user")
+        ]
+        announce(
+            event=Event.VALIDATION_FINISHED,
+            title=f"Validation of {label} {said}",
+            body=error
+            or f"{counts['pass']} passed, {counts['warn']} warnings, {counts['fail']} failed, "
+            f"{counts['error']} could not be computed.",
+            recipients=[locked.created_by, *(owners if status != RunStatus.SUCCEEDED else [])],
+            url=reverse("validation:run_detail", kwargs={"run_id": locked.pk}),
+            project=project,
+            data={"run": locked.pk, "version": version.pk, "status": status, "counts": counts},
+        )
+        if status == RunStatus.FAILED and locked.trigger == RunTrigger.SCHEDULE:
+            from apps.workflows.services import finding_raise_for_failed_run
+
+            finding_raise_for_failed_run(run=locked, counts=counts)
+    return status
+
+
+def runs_sweep() -> int:
+    """Re-send runs whose message may be lost: queued for a while, or running past their lease."""
+    now = timezone.now()
+    stale = ValidationRun.objects.filter(
+        Q(status=RunStatus.QUEUED, created_at__lt=now - timedelta(minutes=2))
+        | Q(status=RunStatus.RUNNING, lease_expires_at__lt=now)
+    ).values_list("pk", flat=True)[:200]
+    from apps.validation.tasks import execute_run
+
+    ids = list(stale)
+    for pk in ids:
+        execute_run.delay(pk)
+    return len(ids)
+
+
+# --- suites ---------------------------------------------------------------------------------------
+
+
+def suite_create(
+    *,
+    actor: User,
+    project: Any,
+    name: str,
+    spec: Any,
+    model: Any = None,
+    reference: DatasetVersion | None = None,
+    current_dataset: Any = None,
+    schedule_hours: int | None = None,
+) -> ValidationSuite:
+    """Store a suite for a project, optionally run every ``schedule_hours`` on the latest current data.
+
+    Side effects: ``validation.suite.created``. Raises PermissionDenied, ValidationError.
+    """
+    require(can_validate(actor, project), VALIDATE_DENIED)
+    name = (name or "").strip()
+    if not name or "\x00" in name or len(name) > 120:
+        raise ValidationError({"name": "Give the suite a name of at most 120 characters."})
+    clean = _clean_spec(spec)
+    if model is not None and model.project_id != project.pk:
+        raise ValidationError({"model": "Use a model of this project."})
+    if reference is not None and (reference.dataset.project_id != project.pk or not reference.file):
+        raise ValidationError({"reference": "Use an uploaded dataset version of this project."})
+    if current_dataset is not None and current_dataset.project_id != project.pk:
+        raise ValidationError({"current_dataset": "Use a dataset of this project."})
+    if schedule_hours is not None:
+        if (
+            isinstance(schedule_hours, bool)
+            or not isinstance(schedule_hours, int)
+            or not 1 <= schedule_hours <= 24 * 90
+        ):
+            raise ValidationError({"schedule_hours": "Run every 1 to 2,160 hours, or leave it empty."})
+        if model is None or reference is None or current_dataset is None:
+            raise ValidationError(
+                {
+                    "schedule_hours": "A scheduled suite needs a model, a reference dataset version "
+                    "and a current dataset."
+                }
+            )
+    if ValidationSuite.objects.filter(project=project, name=name).exists():
+        raise ValidationError({"name": "This project already has a suite with this name."})
+    with transaction.atomic():
+        suite = ValidationSuite.objects.create(
+            project=project, model=model, name=name, spec=clean, reference=reference,
+            current_dataset=current_dataset, schedule_hours=schedule_hours, created_by=actor,
+        )  # fmt: skip
+        audit_record(
+            actor=actor,
+            action="validation.suite.created",
+            target=suite,
+            project=project,
+            data={"name": name, "schedule_hours": schedule_hours, "spec": clean},
+        )
+    return suite
+
+
+def scheduled_runs(*, now: Any = None) -> int:
+    """Queue the runs of scheduled suites that are due, on the model's serving version; return how many."""
+    from apps.registry.choices import VersionStatus
+
+    now = now or timezone.now()
+    queued = 0
+    for suite in ValidationSuite.objects.filter(schedule_hours__isnull=False).select_related("model__project"):
+        assert suite.schedule_hours is not None
+        if suite.last_scheduled_at and suite.last_scheduled_at > now - timedelta(hours=suite.schedule_hours):
+            continue
+        version = (
+            ModelVersion.objects.filter(model=suite.model, status__in=(VersionStatus.DEPLOYED, VersionStatus.APPROVED))
+            .order_by("-status", "-number")  # deployed sorts after approved: prefer it
+            .first()
+        )
+        current = (
+            DatasetVersion.objects.filter(dataset=suite.current_dataset).exclude(file="").order_by("-number").first()
+        )
+        with transaction.atomic():
+            locked = ValidationSuite.objects.select_for_update().get(pk=suite.pk)
+            if locked.last_scheduled_at != suite.last_scheduled_at:
+                continue  # another beat got there first
+            locked.last_scheduled_at = now
+            locked.save(update_fields=["last_scheduled_at"])
+            if version is None or current is None or suite.reference is None:
+                continue
+            run = ValidationRun.objects.create(
+                version=version, suite=suite, spec=suite.spec, reference=suite.reference, current=current,
+                trigger=RunTrigger.SCHEDULE,
+            )  # fmt: skip
+            audit_record(
+                actor=None,
+                actor_name="schedule",
+                action="validation.run.created",
+                target=run,
+                project=suite.project,
+                data={"version": version.pk, "reference": suite.reference_id, "current": current.pk,
+                      "suite": suite.name, "trigger": "schedule"},
+            )  # fmt: skip
+            _enqueue_after_commit(run.pk)
+            queued += 1
+    return queued

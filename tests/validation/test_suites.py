@@ -1,0 +1,114 @@
+"""Stored suites and scheduled re-validation: a failure raises a finding and tells the owners."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.utils import timezone
+
+from apps.audit.models import AuditEvent
+from apps.notifications.models import Notification
+from apps.validation import services
+from apps.validation.models import ValidationRun, ValidationSuite
+from apps.workflows import services as workflows
+from apps.workflows.models import Finding
+from tests.conftest import bearer, signed_in
+from tests.validation.conftest import SUITE, evaluation_table, upload
+from tests.workflows.conftest import Flow
+
+
+def deployed(flow: Flow) -> None:
+    review = flow.submit()
+    flow.decide(flow.validator, review)
+    workflows.deployment_record(actor=flow.it_ops, version=flow.version, environment="production")
+
+
+def test_a_scheduled_suite_revalidates_the_serving_version_and_a_failure_raises_a_finding(
+    flow: Flow, data, tmp_path: Path
+) -> None:
+    reference, _current = data
+    deployed(flow)
+    suite = services.suite_create(
+        actor=flow.validator, project=flow.project, name="Monthly drift", spec=SUITE, model=flow.model,
+        reference=reference, current_dataset=flow.dataset, schedule_hours=24,
+    )  # fmt: skip
+    upload(flow, evaluation_table(seed=9, shift=2.0), tmp_path, "production-sample.parquet")  # the latest version
+    assert services.scheduled_runs() == 1
+    assert services.scheduled_runs() == 0  # not due again for 24 hours
+    run = ValidationRun.objects.get()
+    assert (run.trigger, run.version, run.created_by, run.suite) == ("schedule", flow.version, None, suite)
+    assert services.run_execute(run.pk) == "failed"
+    finding = Finding.objects.get()
+    assert (finding.kind, finding.severity, finding.owner, finding.version) == (
+        "validation_issue", "high", flow.owner, flow.version,
+    )  # fmt: skip
+    assert "drift psi" in finding.description
+    assert Notification.objects.filter(recipient=flow.owner, event="finding.assigned").exists()
+    assert Notification.objects.filter(recipient=flow.owner, event="validation.finished").exists()
+    raised = AuditEvent.objects.get(action="workflows.finding.raised")
+    assert raised.actor_name == "schedule"
+    answer = workflows.gate_check(version=flow.version, environment="production")
+    assert not answer.allowed
+    assert services.scheduled_runs(now=timezone.now() + timedelta(hours=25)) == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"spec": {"task": "binary_classification", "checks": "everything"}}, "spec"),
+        ({"schedule_hours": 0}, "schedule_hours"),
+        ({"schedule_hours": 24, "model": None}, "schedule_hours"),
+    ],
+)
+def test_a_bad_suite_is_refused_with_a_reason(flow: Flow, data, changes, field) -> None:
+    reference, _current = data
+    values = {"name": "Drift", "spec": SUITE, "model": flow.model, "reference": reference,
+              "current_dataset": flow.dataset, "schedule_hours": None, **changes}  # fmt: skip
+    with pytest.raises(ValidationError) as refused:
+        services.suite_create(actor=flow.developer, project=flow.project, **values)
+    assert field in refused.value.message_dict
+    assert not ValidationSuite.objects.exists()
+
+
+def test_suites_through_the_api_and_the_project_page(flow: Flow, data, token_for) -> None:
+    reference, current = data
+    api = Client(headers=bearer(token_for(flow.developer)))
+    created = api.post(
+        "/api/v1/validation-suites/",
+        {"project": flow.project.slug, "name": "Fairness", "spec": SUITE},
+        content_type="application/json",
+    )
+    assert created.status_code == 201
+    duplicate = api.post(
+        "/api/v1/validation-suites/",
+        {"project": flow.project.slug, "name": "Fairness", "spec": SUITE},
+        content_type="application/json",
+    )
+    assert duplicate.status_code == 400
+    suite = ValidationSuite.objects.get()
+    run = api.post(
+        "/api/v1/validation-runs/",
+        {"version": flow.version.pk, "reference": reference.pk, "current": current.pk, "suite": suite.pk},
+        content_type="application/json",
+    )
+    assert run.status_code == 201
+    assert run.json()["suite"] == "Fairness"
+    page = signed_in(flow.business_owner).get(f"/validation/projects/{flow.project.slug}/suites/")
+    assert "Fairness" in page.content.decode()
+    assert "Store a suite" not in page.content.decode()  # the business owner reads, does not edit
+    assert (
+        signed_in(flow.business_owner)
+        .post(f"/validation/projects/{flow.project.slug}/suites/", {"name": "x", "spec": "{}"})
+        .status_code
+        == 403
+    )
+    bad = signed_in(flow.developer).post(
+        f"/validation/projects/{flow.project.slug}/suites/", {"name": "x", "spec": "[1,"}
+    )
+    assert bad.status_code == 400
+    assert "This is not valid JSON" in bad.content.decode()
