@@ -25,7 +25,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -409,10 +409,14 @@ def pending_sweep() -> dict[str, int]:
             "pk", flat=True
         )[:500]
     )
+    # A first message that was lost goes again after a minute; a retry (Celery backs off) after an hour.
     emails = list(
-        Notification.objects.filter(
-            email_status=EmailStatus.PENDING, created_at__lt=lost, email_attempts__lt=MAX_EMAIL_ATTEMPTS
-        ).values_list("pk", flat=True)[:500]
+        Notification.objects.filter(email_status=EmailStatus.PENDING, email_attempts__lt=MAX_EMAIL_ATTEMPTS)
+        .filter(
+            Q(email_attempts=0, created_at__lt=lost)
+            | Q(email_attempts__gt=0, email_claimed_at__lt=now - timedelta(hours=1))
+        )
+        .values_list("pk", flat=True)[:500]
     )
     _enqueue(emails, deliveries)
     return {"emails": len(emails), "deliveries": len(deliveries)}

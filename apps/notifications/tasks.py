@@ -12,7 +12,7 @@ def send_notification_email(self, notification_id: int) -> str:  # type: ignore[
     try:
         return services.notification_email_send(notification_id)
     except OSError as exc:  # the mail server is away; the service kept the e-mail pending
-        raise self.retry(exc=exc) from exc
+        raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc  # 1, 2, 4, 8, 16 minutes
 
 
 @shared_task

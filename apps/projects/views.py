@@ -68,6 +68,8 @@ def project_create(request: HttpRequest) -> HttpResponse:
 
 
 def _page_context(request: HttpRequest, project: Project, **forms: Any) -> dict[str, Any]:
+    from apps.workflows import selectors as workflow_selectors
+
     user = request.user
     data = selectors.project_page_data(project=project)
     completeness = {}
@@ -79,6 +81,7 @@ def _page_context(request: HttpRequest, project: Project, **forms: Any) -> dict[
         "project": project,
         **data,
         "completeness": completeness,
+        "in_service": workflow_selectors.in_service(project),
         "next_steps": selectors.next_steps(project=project, data=data, tier_completeness=completeness),
         "roles": sorted(can.roles_in(user, project)),
         "can_edit": can.can_edit_project(user, project),

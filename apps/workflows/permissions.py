@@ -31,12 +31,33 @@ def _ever_built(user: Any, review: Review) -> bool:
     ).exists()
 
 
-def _edited_card_this_cycle(user: Any, review: Review) -> bool:
+def _cycle_start(review: Review) -> Any:
+    """When this review cycle began: the close of the previous review, or None for the first."""
     previous = Review.objects.filter(version=review.version, cycle__lt=review.cycle).order_by("-cycle").first()
+    return previous.closed_at if previous is not None else None
+
+
+def _edited_card_this_cycle(user: Any, review: Review) -> bool:
     edits = ModelCardRevision.objects.filter(card__version=review.version, author=user)
-    if previous is not None and previous.closed_at is not None:
-        edits = edits.filter(created_at__gt=previous.closed_at)
+    start = _cycle_start(review)
+    if start is not None:
+        edits = edits.filter(created_at__gt=start)
     return edits.exists()
+
+
+def _uploaded_evaluation_data_this_cycle(user: Any, review: Review) -> bool:
+    """Whether ``user`` uploaded a dataset version that a validation run of this version used, this cycle."""
+    from django.db.models import Q
+
+    from apps.validation.models import ValidationRun
+
+    runs = ValidationRun.objects.filter(version=review.version).filter(
+        Q(reference__created_by=user) | Q(current__created_by=user)
+    )
+    start = _cycle_start(review)
+    if start is not None:
+        runs = runs.filter(Q(reference__created_at__gt=start) | Q(current__created_at__gt=start))
+    return runs.exists()
 
 
 def _digest(review: Review) -> str:
@@ -63,6 +84,10 @@ def sign_off_refusal(user: Any, review: Review, stage: dict[str, Any]) -> str | 
             "You submitted this version for review.",
         ),
         (lambda: _edited_card_this_cycle(user, review), "You changed this version's model card in this review cycle."),
+        (
+            lambda: _uploaded_evaluation_data_this_cycle(user, review),
+            "You provided the evaluation data of this version in this review cycle.",
+        ),
         (
             lambda: bool(allowed_roles) and not allowed_roles & roles,
             "This stage is signed by the project's "

@@ -20,8 +20,18 @@ def reviews_visible_to(user: Any) -> QuerySet[Review]:
 
 def reviews_waiting_for(user: Any) -> list[Review]:
     """Open reviews whose current stage this person may sign now."""
+    from apps.accounts.permissions import is_administrator
+
+    if not user.is_authenticated or is_administrator(user):
+        return []  # administrators never sign
     waiting = []
-    for review in reviews_visible_to(user).filter(status=ReviewStatus.OPEN).prefetch_related("decisions"):
+    # Every stage is signed by project roles, so only reviews in the person's own projects can wait for them.
+    mine = (
+        reviews_visible_to(user)
+        .filter(status=ReviewStatus.OPEN, version__model__project__memberships__user=user)
+        .distinct()
+    )
+    for review in mine.prefetch_related("decisions"):
         stage, _refusal = stage_for(user, review, evidence_digest(review.version))
         if stage is not None:
             waiting.append(review)
@@ -101,3 +111,22 @@ def recertifications_for(user: Any) -> list[Review]:
         Review.objects.filter(version_id__in=latest, status=ReviewStatus.APPROVED).values_list("version_id", "cycle")
     )
     return [r for r in latest.values() if not any(v == r.version_id and c > r.cycle for v, c in renewed)]
+
+
+def in_service(project: Any) -> list[Deployment]:
+    """The latest deployment of each deployed version of the project, per environment."""
+    from apps.registry.choices import VersionStatus
+
+    deployments = (
+        Deployment.objects.filter(version__model__project=project, version__status=VersionStatus.DEPLOYED)
+        .select_related("version__model", "deployed_by")
+        .order_by("-deployed_at", "-pk")
+    )
+    seen: set[tuple[int, str]] = set()
+    latest = []
+    for deployment in deployments:
+        key = (deployment.version_id, deployment.environment)
+        if key not in seen:
+            seen.add(key)
+            latest.append(deployment)
+    return latest

@@ -220,3 +220,22 @@ def test_a_title_becomes_one_line_so_it_can_be_an_email_subject(flow: Flow) -> N
     assert services.notification_email_send(note.pk) == EmailStatus.SENT
     assert mail.outbox[0].subject == "[Signet] Drift Bcc: everyone@example.test"
     assert mail.outbox[0].bcc == []
+
+
+def test_the_sweep_resends_what_was_lost_and_leaves_backed_off_retries_alone(flow: Flow) -> None:
+    from django.utils import timezone
+
+    old = timezone.now() - timedelta(minutes=5)
+    lost, retrying, stuck = (
+        services.announce(event=Event.FINDING_OVERDUE, title=f"Reminder {i}", recipients=[flow.developer])[0]
+        for i in range(3)
+    )
+    Notification.objects.filter(pk=lost.pk).update(created_at=old)
+    Notification.objects.filter(pk=retrying.pk).update(created_at=old, email_attempts=1, email_claimed_at=old)
+    Notification.objects.filter(pk=stuck.pk).update(
+        created_at=old - timedelta(hours=2), email_status=EmailStatus.SENDING, email_attempts=1,
+        email_claimed_at=old - timedelta(hours=2),
+    )  # fmt: skip
+    assert services.pending_sweep() == {"emails": 2, "deliveries": 0}  # the lost one, and the stuck one freed
+    stuck.refresh_from_db()
+    assert stuck.email_status == EmailStatus.PENDING

@@ -35,13 +35,12 @@ def test_kstwo_survival_matches_scipy_at_every_formula_cut_over(n):
 
 @pytest.mark.parametrize("n", [999_999, 1_000_000])
 def test_kstwo_survival_matches_scipy_where_the_one_sided_tail_is_summed_in_full(n):
-    # SciPy sums up to a million terms here, slowly, so only a few statistics are compared.
-    for level in (2.2, 3.0, 9.0):
-        d = math.sqrt(level / n)
-        assert stats.kstwo_sf(d, n) == pytest.approx(float(scipy_stats.kstwo.sf(d, n)), abs=1e-7)
+    # SciPy sums up to a million terms here, slowly, so one statistic per size is compared.
+    d = math.sqrt(3.0 / n)
+    assert stats.kstwo_sf(d, n) == pytest.approx(float(scipy_stats.kstwo.sf(d, n)), abs=1e-7)
 
 
-@SETTINGS
+@settings(max_examples=150, deadline=None)
 @given(n=st.integers(min_value=1, max_value=20_000_000), scaled=st.floats(min_value=0.0, max_value=6.0))
 def test_kstwo_survival_matches_scipy_for_any_size_and_statistic(n, scaled):
     d = min(scaled / math.sqrt(n), 1.0)
@@ -70,6 +69,7 @@ def _sample(data, size_max, name):
     return values
 
 
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")  # SciPy's, when both samples hold one value
 @SETTINGS
 @given(data=st.data())
 def test_two_sample_ks_matches_scipy_asymptotic_with_and_without_ties(data):
@@ -96,6 +96,7 @@ def test_two_sample_ks_matches_scipy_on_large_samples(n1, n2, shift):
     assert pvalue == pytest.approx(float(expected.pvalue), abs=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")  # SciPy's, on a zero-size distribution
 def test_ks_of_one_value_each_has_no_pvalue_as_in_scipy():
     statistic, pvalue = stats.ks_2samp(np.array([1.0]), np.array([2.0]))
     assert statistic == 1.0

@@ -304,3 +304,24 @@ def test_a_run_failing_mid_review_voids_earlier_approvals_and_the_same_people_ma
     review.refresh_from_db()
     assert review.status == "approved"
     assert review.decisions.filter(decider=flow.validator).count() == 2  # one per evidence digest
+
+
+def test_whoever_provided_the_evaluation_data_this_cycle_cannot_sign_off(high_flow: Flow, tmp_path: Path) -> None:
+    from apps.registry import services as registry
+    from tests.validation.conftest import upload as upload_as_developer
+
+    flow = high_flow
+    reference = upload_as_developer(flow, evaluation_table(seed=1), tmp_path, "reference.parquet")
+    path = tmp_path / "owner-sample.parquet"
+    import pyarrow.parquet as pq
+
+    pq.write_table(evaluation_table(seed=2), path)
+    current = registry.dataset_version_upload(
+        actor=flow.owner, dataset=flow.dataset, path=path, original_name=path.name
+    )
+    services.run_create(actor=flow.validator, version=flow.version, reference=reference, current=current, spec=SUITE)
+    review = flow.submit()
+    with pytest.raises(PermissionDenied, match="You provided the evaluation data of this version"):
+        flow.decide(flow.owner, review)
+    flow.decide(flow.business_owner, review)  # the business owner did not touch the data
+    assert review.decisions.count() == 1

@@ -266,3 +266,15 @@ def test_a_deployed_version_renewing_a_stale_approval_keeps_serving_but_the_gate
     flow.version.refresh_from_db()
     assert flow.version.status == "deployed"
     assert services.gate_check(version=flow.version, environment="production").allowed
+
+
+def test_the_project_page_shows_what_is_in_production_until_it_is_retired(flow: Flow) -> None:
+    from tests.conftest import signed_in
+
+    approved(flow)
+    client = signed_in(flow.business_owner)
+    page = client.get(f"/projects/{flow.project.slug}/").content.decode()
+    assert 'id="in-service"' in page
+    assert "pd-model v1" in page
+    services.version_retire(actor=flow.it_ops, version=flow.version, reason="Replaced.")
+    assert 'id="in-service"' not in client.get(f"/projects/{flow.project.slug}/").content.decode()

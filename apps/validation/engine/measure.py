@@ -52,16 +52,15 @@ def judge(measure: Measure, thresholds: Thresholds) -> tuple[str, str | None]:
         else:
             status = "pass"
         return status, _join(measure.note) if measure.note else None
-    shown = _number(value)
-    verdicts = (
-        ("fail", thresholds.min, value < (thresholds.min or 0), "below the minimum"),
-        ("fail", thresholds.max, value > (thresholds.max or 0), "above the maximum"),
-        ("warn", thresholds.warn_min, value < (thresholds.warn_min or 0), "below the warning level"),
-        ("warn", thresholds.warn_max, value > (thresholds.warn_max or 0), "above the warning level"),
+    limits = (
+        ("fail", thresholds.min, "below the minimum"),
+        ("fail", thresholds.max, "above the maximum"),
+        ("warn", thresholds.warn_min, "below the warning level"),
+        ("warn", thresholds.warn_max, "above the warning level"),
     )
-    for status, limit, breached, words in verdicts:
-        if limit is not None and breached:
-            return status, _join(measure.note, f"{shown} is {words} {_number(limit)}")
+    for status, limit, words in limits:
+        if limit is not None and (value < limit if words.startswith("below") else value > limit):
+            return status, _join(measure.note, f"{_number(value)} is {words} {_number(limit)}")
     return "pass", _join(measure.note) if measure.note else None
 
 

@@ -49,11 +49,17 @@ class RowHasher:
         self.first = np.zeros(rows, dtype=np.uint64)
         self.second = np.zeros(rows, dtype=np.uint64)
         self.columns = 0
+        self.skipped: list[str] = []  # columns of types that cannot be compared (nested lists, maps, ...)
 
-    def add(self, column: Any) -> None:
+    def add(self, column: Any, name: str = "") -> None:
         """Fold one pyarrow column into the row hashes."""
-        for keys in _value_keys(column):
-            self._fold(keys)
+        try:
+            keys = _value_keys(column)
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
+            self.skipped.append(name)
+            return
+        for part in keys:
+            self._fold(part)
 
     def _fold(self, keys: np.ndarray) -> None:
         self.columns += 1
@@ -126,12 +132,15 @@ def _value_keys(column: Any) -> list[np.ndarray]:
     return [codes.view(np.uint64)]
 
 
-def duplicate_rows(duplicates: int, rows: int) -> Measure:
+def duplicate_rows(duplicates: int, rows: int, skipped: list[str] | None = None) -> Measure:
+    notes = []
     if rows == 0:
-        return Measure(0, "the current dataset has no rows")
-    if duplicates == 0:
-        return Measure(0)
-    return Measure(duplicates, f"{plural(duplicates, 'row')} ({duplicates / rows:.2%}) repeat an earlier row")
+        notes.append("the current dataset has no rows")
+    elif duplicates:
+        notes.append(f"{plural(duplicates, 'row')} ({duplicates / rows:.2%}) repeat an earlier row")
+    if skipped:
+        notes.append(f"columns of nested types were not compared: {_names(skipped)}")
+    return Measure(duplicates, "; ".join(notes) or None)
 
 
 def schema(expected: list[str], actual: list[str], source: str) -> tuple[Measure, str]:
@@ -164,13 +173,17 @@ def out_of_range(numbers: Numbers, low: float | None, high: float | None) -> Mea
     count = int(np.count_nonzero(outside)) + numbers.invalid + numbers.infinite
     notes = []
     if numbers.invalid:
-        notes.append(f"{plural(numbers.invalid, 'value')} are not numbers")
+        notes.append(f"{plural(numbers.invalid, 'value')} {_are(numbers.invalid)} not a number")
     if numbers.infinite:
-        notes.append(f"{plural(numbers.infinite, 'value')} are infinite")
+        notes.append(f"{plural(numbers.infinite, 'value')} {_are(numbers.infinite)} infinite")
     if count:
         bounds = f"[{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}]"
         notes.insert(0, f"{plural(count, 'value')} lie outside {bounds}")
     return Measure(count, "; ".join(notes) or None)
+
+
+def _are(count: int) -> str:
+    return "is" if count == 1 else "are"
 
 
 def _names(names: list[str], limit: int = 20) -> str:

@@ -27,6 +27,9 @@ from apps.registry import ingest
 from apps.registry.ingest import UnusableFile, detect_format
 from apps.validation.engine.errors import InputError
 
+# inspect_file's own limits, applied to the inspection steps called below.
+MAX_COLUMNS = 2000
+MAX_ROWS = 50_000_000
 NUMERIC_KINDS = frozenset({"integer", "float"})
 CATEGORICAL_KINDS = frozenset({"string", "boolean"})
 MAX_LABELS = 10_000  # distinct labels beyond this mean a mapped label column holds something else
@@ -47,7 +50,7 @@ class Dataset:
     kinds: dict[str, str]  # column name -> coarse type ("integer", "float", "string", ...), in file order
     _wanted: set[str] = field(default_factory=set)
     _csv: Any = None  # the CSV's needed columns, read in one pass
-    _lock: threading.Lock = field(default_factory=threading.Lock)  # drift reads columns from two threads
+    _lock: threading.Lock = field(default_factory=threading.Lock)  # units of work read from two threads
 
     @property
     def names(self) -> list[str]:
@@ -90,8 +93,10 @@ class Dataset:
                 return pa_csv.read_csv(
                     source, read_options=read_options, parse_options=parse_options, convert_options=convert_options
                 )
-        except ingest._ARROW_ERRORS as exc:
-            raise InputError(f"The {self.label} dataset could not be read: {ingest._short(str(exc))}") from exc
+        except _ARROW_ERRORS as exc:
+            raise InputError(
+                f"The {self.label} dataset ({self.path.name}) could not be read: {_short(str(exc))}"
+            ) from exc
 
     def _read_parquet_column(self, name: str) -> Any:
         # Text columns come back dictionary-encoded: categories then need no hashing of strings.
@@ -99,8 +104,8 @@ class Dataset:
         try:
             with pa.OSFile(str(self.path)) as source, pq.ParquetFile(source, read_dictionary=dictionary) as parquet:
                 return parquet.read(columns=[name], use_threads=True).column(0)
-        except ingest._ARROW_ERRORS as exc:
-            raise InputError(f"The {self.label} dataset: {_DAMAGED_PARQUET}") from exc
+        except _ARROW_ERRORS as exc:
+            raise InputError(f"The {self.label} dataset ({self.path.name}): {_DAMAGED_PARQUET}") from exc
 
 
 def open_dataset(path: Path, label: str) -> Dataset:
@@ -115,17 +120,7 @@ def open_dataset(path: Path, label: str) -> Dataset:
         if not path.is_file():
             raise InputError(f"{where} does not exist or is not a file.")
         fmt = detect_format(path.name)
-        size = path.stat().st_size
-        if size == 0:
-            raise UnusableFile("The file is empty.")
-        # The inspection's own steps, without inspect_file's SHA-256 of the whole file: the engine
-        # does not record the digest, and hashing a large file costs as much as reading it.
-        if fmt == "csv":
-            ingest._refuse_non_text(path, size)
-            row_count, columns = ingest._inspect_csv(path, max_columns=2000, max_rows=50_000_000)
-        else:
-            ingest._refuse_non_parquet(path, size)
-            row_count, columns = ingest._inspect_parquet(path, size, max_columns=2000, max_rows=50_000_000)
+        row_count, columns = _inspect(path, fmt)
     except UnusableFile as exc:
         raise InputError(f"{where}: {exc}") from exc
     except OSError as exc:
@@ -137,6 +132,28 @@ def open_dataset(path: Path, label: str) -> Dataset:
         row_count=row_count,
         kinds={column["name"]: column["type"] for column in columns},
     )
+
+
+def _inspect(path: Path, fmt: str) -> tuple[int, list[dict[str, str]]]:
+    """Run inspect_file's checks on the file and return its row count and columns.
+
+    These are inspect_file's own steps (private to ingest.py), called one by one to leave out its
+    SHA-256 of the whole file: the engine does not record the digest, and hashing a large file
+    costs about as much as reading the columns a run needs.
+    """
+    size = path.stat().st_size
+    if size == 0:
+        raise UnusableFile("The file is empty.")
+    if fmt == "csv":
+        ingest._refuse_non_text(path, size)
+        return ingest._inspect_csv(path, max_columns=MAX_COLUMNS, max_rows=MAX_ROWS)
+    ingest._refuse_non_parquet(path, size)
+    return ingest._inspect_parquet(path, size, max_columns=MAX_COLUMNS, max_rows=MAX_ROWS)
+
+
+# What pyarrow may raise on a hostile file, and the one-line shortening of its messages.
+_ARROW_ERRORS = ingest._ARROW_ERRORS
+_short = ingest._short
 
 
 # Columns to numpy
@@ -184,9 +201,11 @@ def to_numbers(column: Any) -> Numbers:
 
 
 def _float_array(column: Any) -> np.ndarray:
+    """Return a float64 column as a new, writable numpy array, NaN where it is null."""
     if column.num_chunks == 0:
         return np.empty(0, dtype=np.float64)
-    array = column.to_numpy()  # nulls become NaN for float64
+    array = column.to_numpy()
+    # A column without nulls comes back as a read-only view of Arrow's buffer: copy only then.
     return np.array(array, dtype=np.float64, copy=not array.flags.writeable)
 
 

@@ -1,8 +1,10 @@
 """Run a suite on a reference and a current dataset and return every result.
 
-The run reads each column when the first check needs it, computes everything that column allows
-at once, caches only the small results and lets the arrays go, so memory stays near a few columns
-of the larger dataset whatever the number of columns.
+A run checks both files, settles the columns and the list of checks, then computes in units of
+work: the quality scan of the current dataset, each feature's drift, performance, each sensitive
+attribute's fairness. A unit reads the columns it needs, keeps only the small measures it computes
+and lets the arrays go, so memory stays near a few columns of the larger dataset however many
+columns there are. Results are then assembled in the order of the checks.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from apps.validation.engine import drift, performance, quality
 from apps.validation.engine.errors import InputError
 from apps.validation.engine.fairness import AttributeFairness, attribute_fairness
 from apps.validation.engine.labels import BinaryColumn, binary_column
-from apps.validation.engine.measure import Measure, plural, result
+from apps.validation.engine.measure import RESULT_KEYS, Measure, plural, result
 from apps.validation.engine.reader import (
     CATEGORICAL_KINDS,
     NUMERIC_KINDS,
@@ -125,6 +127,9 @@ class _Labels:
 
 
 class _Run:
+    reference: Dataset
+    current: Dataset
+
     def __init__(
         self,
         spec: Spec,
@@ -151,6 +156,7 @@ class _Run:
         self._fairness: dict[str, AttributeFairness | str] = {}
         self._scan: tuple[dict[str, int], int | None] | None = None
         self.plan: list[Check] = []
+        self._skipped: list[str] = []  # columns the duplicate count could not compare
 
     # The run
 
@@ -221,14 +227,9 @@ class _Run:
         """Return the checks to run, with default thresholds where a check sets none."""
         if self.spec.checks is None:
             return self._standard_plan()
-        planned = []
         for check in self.spec.checks:
             self._validate_against_data(check)
-            defaulted = check.thresholds.empty and not (check.check == "quality" and check.metric == "range")
-            planned.append(
-                replace(check, thresholds=standard_thresholds(check.check, check.metric)) if defaulted else check
-            )
-        return planned
+        return [_with_default_thresholds(check) for check in self.spec.checks]
 
     def _standard_plan(self) -> list[Check]:
         columns = self.columns
@@ -357,7 +358,7 @@ class _Run:
         elif kind == "fairness":
             self._attribute_fairness(name)
         elif kind == "quality":
-            self._scan_missing()
+            self._quality_scan()
 
     def _drift_columns(self, check: Check) -> list[str]:
         if check.column is not None:
@@ -600,16 +601,15 @@ class _Run:
             return [item]
         if metric == "range":
             assert check.column is not None
-            self._scan_missing()  # keeps the progress count honest: range is part of the scan unit
             numbers = to_numbers(self.current.column(check.column))
             measure = quality.out_of_range(numbers, check.thresholds.min, check.thresholds.max)
             item = result(check=kind, metric=metric, column=check.column, measure=measure, thresholds=Thresholds())
             item["threshold"] = check.thresholds.as_dict()
             item["status"] = "fail" if measure.value else "pass"
             return [item]
-        missing, duplicates = self._scan_missing()
+        missing, duplicates = self._quality_scan()
         if metric == "duplicate_rows":
-            measure = quality.duplicate_rows(duplicates or 0, rows)
+            measure = quality.duplicate_rows(duplicates or 0, rows, self._skipped)
             return [result(check=kind, metric=metric, measure=measure, thresholds=check.thresholds)]
         names = [check.column] if check.column else self.current.names
         return [
@@ -623,7 +623,7 @@ class _Run:
             for name in names
         ]
 
-    def _scan_missing(self) -> tuple[dict[str, int], int | None]:
+    def _quality_scan(self) -> tuple[dict[str, int], int | None]:
         """Read the current dataset's columns once: missing counts and, if needed, duplicate rows."""
         if self._scan is not None:
             return self._scan
@@ -635,9 +635,10 @@ class _Run:
             column = self.current.column(name)
             missing[name] = quality.missing_count(column)
             if hasher is not None:
-                hasher.add(column)
+                hasher.add(column, name)
             del column
         self._scan = (missing, hasher.duplicates() if hasher is not None else None)
+        self._skipped = hasher.skipped if hasher is not None else []
         return self._scan
 
     # Documentation and integrity
@@ -664,17 +665,9 @@ class _Run:
     def _integrity_result(self) -> dict[str, Any]:
         artifact = self.artifact
         expected = artifact.expected_sha256.strip().lower() if artifact is not None else ""
-        item: dict[str, Any] = {
-            "check": "integrity",
-            "metric": "sha256",
-            "column": None,
-            "attribute": None,
-            "group": None,
-            "value": None,
-            "status": "skipped",
-            "threshold": {"equals": expected} if expected else None,
-            "message": None,
-        }
+        item: dict[str, Any] = dict.fromkeys(RESULT_KEYS)
+        item.update(check="integrity", metric="sha256", status="skipped")
+        item["threshold"] = {"equals": expected} if expected else None
         if artifact is None:
             item["message"] = "No model artifact was given to this run."
             return item

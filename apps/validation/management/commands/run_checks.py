@@ -29,15 +29,16 @@ class Command(BaseCommand):
         parser.add_argument("--output", type=Path, help="write the JSON here and print a one-line summary instead")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        spec = parse_spec_file(options["spec"])
+        # call_command passes keyword options as given, without argparse's type conversion.
+        spec = parse_spec_file(Path(options["spec"]))
         try:
-            outcome = run_suite(options["reference"], options["current"], spec)
+            outcome = run_suite(Path(options["reference"]), Path(options["current"]), spec)
         except InputError as exc:
             raise CommandError(str(exc), returncode=2) from exc
         except MemoryError as exc:
             raise CommandError("The datasets need more memory than this machine has.", returncode=2) from exc
         document = json.dumps(outcome.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
-        output: Path | None = options["output"]
+        output = Path(options["output"]) if options.get("output") else None
         if output is None:
             self.stdout.write(document)
         else:
