@@ -17,6 +17,8 @@ class JsonField(forms.CharField):
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise forms.ValidationError(f"This is not valid JSON: {exc.msg} at line {exc.lineno}.") from None
+        except RecursionError:
+            raise forms.ValidationError("This JSON is nested too deeply to be a suite.") from None
 
 
 class RunForm(forms.Form):

@@ -60,6 +60,7 @@ class ValidationRun(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     worker = models.CharField(max_length=200, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True, help_text="When a message last went to the broker")
     error = models.TextField(blank=True, help_text="Why the run could not complete, for a person")
     curves = models.JSONField(default=dict, blank=True, help_text="Points of the charts (ROC curve)")
     created_by = models.ForeignKey(
@@ -90,6 +91,7 @@ class CheckResult(models.Model):
     attribute = models.CharField(max_length=256, blank=True)
     group = models.CharField(max_length=256, blank=True)
     value = models.FloatField(null=True, blank=True)
+    value_text = models.CharField(max_length=200, blank=True, help_text="A value that is not a number (a digest)")
     status = models.CharField(max_length=10, choices=CheckStatus.choices)
     threshold = models.JSONField(null=True, blank=True)
     message = models.TextField(blank=True)
@@ -109,7 +111,7 @@ class CheckResult(models.Model):
             "column": self.column or None,
             "attribute": self.attribute or None,
             "group": self.group or None,
-            "value": self.value,
+            "value": self.value if self.value is not None else (self.value_text or None),
             "status": self.status,
             "threshold": self.threshold,
             "message": self.message or None,

@@ -16,11 +16,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+THREADS = 2  # Arrow's pools; each thread reserves address space that counts against RLIMIT_AS
+
 
 def _limit(memory_mb: int, cpu_seconds: int) -> None:
     memory = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+    # CPU time adds up over the threads; the worker's timer enforces the wall-clock limit itself.
+    cpu = int(cpu_seconds * (THREADS + 1)) + 5
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
@@ -32,6 +36,10 @@ def _emit(message: dict[str, Any]) -> None:
 def main() -> int:
     job = json.loads(sys.stdin.read())
     _limit(int(job["memory_mb"]), int(job["cpu_seconds"]))
+    import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
+
+    pa.set_cpu_count(THREADS)
+    pa.set_io_thread_count(THREADS)
     from apps.validation import curves
     from apps.validation.engine import Artifact, Documentation, InputError, SpecError, parse_spec, run_suite
 
@@ -59,7 +67,7 @@ def main() -> int:
         _emit({"input_error": str(exc)})
         return 0
     except MemoryError:
-        _emit({"input_error": f"Reading the data needed more than the {job['memory_mb']} MB a run may use."})
+        _emit({"input_error": f"The data needs more than the {job['memory_mb']} MB of memory a run may use."})
         return 0
     _emit({"result": result.to_dict(), "curves": {"roc": points} if points else {}})
     return 0

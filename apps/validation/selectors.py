@@ -36,14 +36,14 @@ def metric_history(run: ValidationRun, limit: int = 20) -> dict[str, list[tuple[
             group="",
             value__isnull=False,
         )
-        .order_by("run__created_at", "run_id")
-        .values_list("metric", "run_id", "value")
+        .order_by("-run__created_at", "-run_id")
+        .values_list("metric", "run_id", "value")[: limit * 20]
     )
     history: dict[str, list[tuple[int, float]]] = {}
-    for metric, run_id, value in rows:
+    for metric, run_id, value in reversed(list(rows)):  # the newest runs, oldest first
         if value is not None:
             history.setdefault(metric, []).append((run_id, value))
-    return {metric: points[-limit:] for metric, points in history.items() if len(points) >= 1}
+    return {metric: points[-limit:] for metric, points in history.items()}
 
 
 def validation_panel(*, user: Any, version: Any) -> dict[str, Any]:

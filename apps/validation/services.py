@@ -16,6 +16,8 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -47,6 +49,7 @@ from apps.validation.suites import default_suite
 logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATE_DENIED = "Only the project's owners, developers and validators run validation checks."
+TASK_MARGIN_SECONDS = 60  # the task may outlive its check process by this much (results, audit, notifications)
 
 
 def _clean_spec(spec: Any) -> dict[str, Any]:
@@ -54,6 +57,8 @@ def _clean_spec(spec: Any) -> dict[str, Any]:
         return parse_spec(spec).to_dict()
     except SpecError as exc:
         raise ValidationError({"spec": str(exc)}) from None
+    except RecursionError:
+        raise ValidationError({"spec": "This suite is nested too deeply to be a suite."}) from None
 
 
 def _check_datasets(version: ModelVersion, *datasets: DatasetVersion) -> None:
@@ -83,13 +88,23 @@ def run_create(
     require(can_validate(actor, project), VALIDATE_DENIED)
     if suite is not None and suite.project_id != project.pk:
         raise ValidationError({"suite": "Use a suite of this version's project."})
+    if suite is not None and spec is not None:
+        raise ValidationError({"spec": "Give a stored suite or a suite as JSON, not both."})
+    if reference.pk == current.pk:
+        raise ValidationError({"current": "Compare two different dataset versions: the current data is the reference."})
     if spec is None:
         spec = suite.spec if suite is not None else default_suite(project.risk_tier, version.model.task)
     clean = _clean_spec(spec)
     _check_datasets(version, reference, current)
     with transaction.atomic():
         run = ValidationRun.objects.create(
-            version=version, suite=suite, spec=clean, reference=reference, current=current, created_by=actor
+            version=version,
+            suite=suite,
+            spec=clean,
+            reference=reference,
+            current=current,
+            created_by=actor,
+            enqueued_at=timezone.now(),
         )
         audit_record(
             actor=actor,
@@ -113,12 +128,18 @@ def _enqueue_after_commit(run_id: int, countdown: float = 0) -> None:
 
 
 def lease_seconds() -> int:
-    """A claim outlives the longest run, so only a dead worker's run is taken over."""
-    return int(settings.SIGNET_VALIDATION_TIME_LIMIT_SECONDS) + 10
+    """A claim outlives the run's time limit, so only a dead worker's run is taken over; every
+    progress message renews it, so a live worker keeps its claim while it records the results."""
+    return int(settings.SIGNET_VALIDATION_TIME_LIMIT_SECONDS) + 30
 
 
 def run_claim(run_id: int, worker: str) -> ValidationRun | None:
     """Take a queued run, or a running one whose lease expired; None when someone else has it or it is done."""
+    with transaction.atomic():  # the claim and its audit event together
+        return _claim(run_id, worker)
+
+
+def _claim(run_id: int, worker: str) -> ValidationRun | None:
     now = timezone.now()
     claimed = (
         ValidationRun.objects.filter(pk=run_id)
@@ -135,9 +156,18 @@ def run_claim(run_id: int, worker: str) -> ValidationRun | None:
     )
     if not claimed:
         return None
-    return ValidationRun.objects.select_related("version__model__project", "version__card", "reference", "current").get(
+    run = ValidationRun.objects.select_related("version__model__project", "version__card", "reference", "current").get(
         pk=run_id
     )
+    audit_record(
+        actor=None,
+        actor_name="worker",
+        action="validation.run.started",
+        target=run,
+        project=run.version.model.project,
+        data={"attempt": run.attempts, "worker": run.worker},
+    )
+    return run
 
 
 def _job(run: ValidationRun) -> dict[str, Any]:
@@ -173,53 +203,80 @@ class _Outcome:
         self.kind, self.message, self.data, self.retry = kind, message, data or {}, retry
 
 
+def _child_environment() -> dict[str, str]:
+    """What the check process needs, and nothing else: no secret key, no database or broker URL."""
+    kept = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR") if name in os.environ}
+    return {
+        **kept,
+        "PYTHONPATH": str(ROOT),
+        "ARROW_DEFAULT_MEMORY_POOL": "system",  # Arrow then honours RLIMIT_AS
+        "MALLOC_ARENA_MAX": "2",  # glibc reserves an arena per thread otherwise, eating the address space
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+    }
+
+
 def _sandbox(run: ValidationRun) -> _Outcome:
-    """Run the engine in its child process, relaying progress to the database."""
-    env = dict(os.environ, ARROW_DEFAULT_MEMORY_POOL="system", PYTHONPATH=str(ROOT))
-    process = subprocess.Popen(  # noqa: S603 - our own module, arguments fixed
-        [sys.executable, "-m", "apps.validation.sandbox"],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdin is not None
-    assert process.stdout is not None
-    process.stdin.write(json.dumps(_job(run)))
-    process.stdin.close()
-    deadline = time.monotonic() + settings.SIGNET_VALIDATION_TIME_LIMIT_SECONDS
+    """Run the engine in its child process, relaying progress to the database.
+
+    The child's errors go to a file (a full pipe would block it), and a timer kills it at the time
+    limit even when it hangs without printing anything.
+    """
+    limit = settings.SIGNET_VALIDATION_TIME_LIMIT_SECONDS
     final: dict[str, Any] | None = None
-    last_write = 0.0
-    for line in process.stdout:
-        try:
-            message = json.loads(line)
-        except ValueError:
-            continue
-        if "progress" in message:
-            if time.monotonic() - last_write > 0.3:
-                ValidationRun.objects.filter(pk=run.pk, attempts=run.attempts).update(
-                    progress=max(0, min(99, int(message["progress"]))), step=str(message.get("step", ""))[:200]
-                )
-                last_write = time.monotonic()
-        else:
-            final = message
-        if time.monotonic() > deadline:
+    timed_out = threading.Event()
+    with tempfile.TemporaryFile("w+") as errors:
+        process = subprocess.Popen(  # noqa: S603 - our own module, arguments fixed
+            [sys.executable, "-m", "apps.validation.sandbox"],
+            cwd=ROOT,
+            env=_child_environment(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+        )
+
+        def stop() -> None:
+            timed_out.set()
             process.kill()
-            break
-    try:
-        process.wait(timeout=max(1.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    stderr = process.stderr.read() if process.stderr else ""
-    if final is not None:
+
+        timer = threading.Timer(limit, stop)
+        timer.start()
+        try:
+            assert process.stdin is not None
+            assert process.stdout is not None
+            process.stdin.write(json.dumps(_job(run)))
+            process.stdin.close()
+            last_write = 0.0
+            for line in process.stdout:
+                try:
+                    message = json.loads(line)
+                except ValueError:
+                    continue
+                if "progress" not in message:
+                    final = message
+                elif time.monotonic() - last_write > 0.3:
+                    ValidationRun.objects.filter(pk=run.pk, attempts=run.attempts, status=RunStatus.RUNNING).update(
+                        progress=max(0, min(99, int(message["progress"]))),
+                        step=str(message.get("step", ""))[:200],
+                        lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds()),  # still alive
+                    )
+                    last_write = time.monotonic()
+            process.wait()
+        except BrokenPipeError:  # the child died before reading its job
+            process.wait()
+        finally:
+            timer.cancel()
+            if process.poll() is None:  # we are leaving early (a soft time limit, a database error)
+                process.kill()
+                process.wait()
+        errors.seek(0)
+        stderr = errors.read()[-20_000:]
+    if final is not None and not timed_out.is_set():
         if "result" in final:
             return _Outcome("result", data=final)
         return _Outcome("unusable", final.get("input_error") or final.get("spec_error") or "The input is unusable.")
-    limit = settings.SIGNET_VALIDATION_TIME_LIMIT_SECONDS
-    if time.monotonic() > deadline or process.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+    if timed_out.is_set() or process.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
         return _Outcome("crash", f"The checks took longer than the {limit} s a run may use.", retry=True)
     if "MemoryError" in stderr or "bad_alloc" in stderr or "Cannot allocate memory" in stderr:
         return _Outcome(
@@ -229,6 +286,10 @@ def _sandbox(run: ValidationRun) -> _Outcome:
         )
     logger.warning("validation run %s: check process ended with %s: %s", run.pk, process.returncode, stderr[-2000:])
     return _Outcome("crash", f"The check process stopped unexpectedly (exit status {process.returncode}).", retry=True)
+
+
+def _gave_up(attempts: int) -> str:
+    return f"Gave up after {attempts} attempt{'s' if attempts != 1 else ''}."
 
 
 def run_execute(run_id: int, *, worker: str | None = None) -> str:
@@ -243,23 +304,36 @@ def run_execute(run_id: int, *, worker: str | None = None) -> str:
         current = ValidationRun.objects.filter(pk=run_id).values_list("status", flat=True).first()
         return f"not claimed ({current or 'missing'})"
     if run.attempts > settings.SIGNET_VALIDATION_MAX_ATTEMPTS:
-        return _finish(run, RunStatus.ERROR, error=f"Gave up after {run.attempts - 1} attempts. {run.error}".strip())
+        return _finish(run, RunStatus.ERROR, error=f"{_gave_up(run.attempts - 1)} {run.error}".strip())
     outcome = _sandbox(run)
     if outcome.kind == "result":
         result = outcome.data["result"]
         status = RunStatus.FAILED if result["status"] in (CheckStatus.FAIL, CheckStatus.ERROR) else RunStatus.SUCCEEDED
         return _finish(run, status, result=result, curves=outcome.data.get("curves") or {})
     if outcome.kind == "crash" and run.attempts < settings.SIGNET_VALIDATION_MAX_ATTEMPTS:
-        requeued = ValidationRun.objects.filter(pk=run.pk, attempts=run.attempts, status=RunStatus.RUNNING).update(
-            status=RunStatus.QUEUED, error=outcome.message, lease_expires_at=None, step="Waiting to try again"
-        )
-        if requeued:
-            with transaction.atomic():
-                _enqueue_after_commit(run.pk, countdown=5 * run.attempts)
+        delay = 5 * run.attempts
+        with transaction.atomic():
+            requeued = ValidationRun.objects.filter(pk=run.pk, attempts=run.attempts, status=RunStatus.RUNNING).update(
+                status=RunStatus.QUEUED,
+                error=outcome.message,
+                lease_expires_at=None,
+                step="Waiting to try again",
+                enqueued_at=timezone.now() + timedelta(seconds=delay),
+            )
+            if requeued:
+                audit_record(
+                    actor=None,
+                    actor_name="worker",
+                    action="validation.run.requeued",
+                    target=run,
+                    project=run.version.model.project,
+                    data={"attempt": run.attempts, "reason": outcome.message},
+                )
+                _enqueue_after_commit(run.pk, countdown=delay)
         return RunStatus.QUEUED
     message = outcome.message
     if outcome.kind == "crash":
-        message = f"{message} Gave up after {run.attempts} attempts."
+        message = f"{message} {_gave_up(run.attempts)}"
     return _finish(run, RunStatus.ERROR, error=message)
 
 
@@ -287,6 +361,7 @@ def _finish(
                 attribute=str(item.get("attribute") or "")[:256],
                 group="" if item.get("group") is None else str(item["group"])[:256],
                 value=item.get("value") if isinstance(item.get("value"), (int, float)) else None,
+                value_text=str(item["value"])[:200] if isinstance(item.get("value"), str) else "",
                 status=item.get("status") if item.get("status") in CheckStatus.values else CheckStatus.ERROR,
                 threshold=item.get("threshold"),
                 message=str(item.get("message") or ""),
@@ -342,13 +417,17 @@ def _finish(
 def runs_sweep() -> int:
     """Re-send runs whose message may be lost: queued for a while, or running past their lease."""
     now = timezone.now()
+    resend_before = now - timedelta(minutes=2)
     stale = ValidationRun.objects.filter(
-        Q(status=RunStatus.QUEUED, created_at__lt=now - timedelta(minutes=2))
-        | Q(status=RunStatus.RUNNING, lease_expires_at__lt=now)
+        Q(status=RunStatus.QUEUED, enqueued_at__lt=resend_before)
+        | Q(status=RunStatus.QUEUED, enqueued_at__isnull=True)
+        # A dead worker's run: once per expired lease (a new claim sets a new lease).
+        | Q(status=RunStatus.RUNNING, lease_expires_at__lt=now, enqueued_at__lt=F("lease_expires_at"))
     ).values_list("pk", flat=True)[:200]
     from apps.validation.tasks import execute_run
 
     ids = list(stale)
+    ValidationRun.objects.filter(pk__in=ids).update(enqueued_at=now)  # no flood of duplicate messages
     for pk in ids:
         execute_run.delay(pk)
     return len(ids)
@@ -442,7 +521,7 @@ def scheduled_runs(*, now: Any = None) -> int:
                 continue
             run = ValidationRun.objects.create(
                 version=version, suite=suite, spec=suite.spec, reference=suite.reference, current=current,
-                trigger=RunTrigger.SCHEDULE,
+                trigger=RunTrigger.SCHEDULE, enqueued_at=now,
             )  # fmt: skip
             audit_record(
                 actor=None,

@@ -8,7 +8,11 @@ from django.conf import settings
 from apps.validation import services
 
 
-@shared_task(bind=True, time_limit=settings.SIGNET_VALIDATION_TIME_LIMIT_SECONDS + 120)
+@shared_task(
+    bind=True,
+    soft_time_limit=settings.SIGNET_VALIDATION_TIME_LIMIT_SECONDS + services.TASK_MARGIN_SECONDS,
+    time_limit=settings.SIGNET_VALIDATION_TIME_LIMIT_SECONDS + services.TASK_MARGIN_SECONDS + 30,
+)
 def execute_run(self, run_id: int) -> str:  # type: ignore[no-untyped-def]
     return services.run_execute(run_id, worker=str(self.request.hostname or ""))
 

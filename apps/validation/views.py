@@ -118,7 +118,10 @@ def run_export(request: HttpRequest, run_id: int, fmt: str) -> HttpResponse:
     writer.writerow(fields)
     for row in rows:
         row["threshold"] = json.dumps(row["threshold"]) if row["threshold"] else ""
-        writer.writerow([neutralise("" if row[f] is None else str(row[f])) for f in fields])
+        # Numbers go out as they are (a negative R² stays a number); text is neutralised for spreadsheets.
+        writer.writerow(
+            [row[f] if isinstance(row[f], float) else neutralise("" if row[f] is None else str(row[f])) for f in fields]
+        )
     return response
 
 

@@ -51,13 +51,12 @@ def _uploaded_evaluation_data_this_cycle(user: Any, review: Review) -> bool:
 
     from apps.validation.models import ValidationRun
 
-    runs = ValidationRun.objects.filter(version=review.version).filter(
-        Q(reference__created_by=user) | Q(current__created_by=user)
-    )
     start = _cycle_start(review)
-    if start is not None:
-        runs = runs.filter(Q(reference__created_at__gt=start) | Q(current__created_at__gt=start))
-    return runs.exists()
+    reference, current = Q(reference__created_by=user), Q(current__created_by=user)
+    if start is not None:  # each dataset counts only if this person uploaded it during this cycle
+        reference &= Q(reference__created_at__gt=start)
+        current &= Q(current__created_at__gt=start)
+    return ValidationRun.objects.filter(version=review.version).filter(reference | current).exists()
 
 
 def _digest(review: Review) -> str:

@@ -134,14 +134,18 @@ def _require_passing_run(version: ModelVersion) -> None:
 
     if not current_policy(version.model.project.risk_tier).requires_validation:
         return
-    latest = (
-        ValidationRun.objects.filter(version=version, status__in=(RunStatus.SUCCEEDED, RunStatus.FAILED))
-        .order_by("-finished_at", "-pk")
-        .first()
+    # Only a run of the standard suite or of a suite stored for the project counts: an ad-hoc suite of
+    # one trivial check would otherwise satisfy the policy.
+    counted = ValidationRun.objects.filter(version=version, status__in=(RunStatus.SUCCEEDED, RunStatus.FAILED)).filter(
+        Q(suite__isnull=False) | Q(spec__checks="standard")
     )
-    if latest is None or latest.status != RunStatus.SUCCEEDED:
+    latest = counted.order_by("-finished_at", "-pk").first()
+    if latest is None or latest.status != RunStatus.SUCCEEDED or latest.outcome not in ("pass", "warn"):
         raise ValidationError(
-            {"validation": "This tier's policy needs a passing validation run of this version before it is submitted."}
+            {
+                "validation": "This tier's policy needs a passing validation run of this version, with the standard "
+                "suite or a suite stored for the project, before it is submitted."
+            }
         )
 
 
@@ -491,16 +495,8 @@ def deployment_record(*, actor: User, version: ModelVersion, environment: str, n
         deployment = Deployment(version=version, environment=environment, deployed_by=actor, notes=notes.strip())
         deployment.full_clean()
         deployment.save()
-        before = version.status
-        version.status = VersionStatus.DEPLOYED
-        version.save(update_fields=["status"])
-        audit_record(
-            actor=actor,
-            action="workflows.deployment.recorded",
-            target=version,
-            project=project,
-            changes=changes_between({"status": before}, {"status": version.status}),
-            data={"environment": environment},
+        _version_move(
+            actor, version, VersionStatus.DEPLOYED, "workflows.deployment.recorded", {"environment": environment}
         )
         announce(
             event=Event.DEPLOYMENT_RECORDED,
@@ -518,6 +514,21 @@ def deployment_record(*, actor: User, version: ModelVersion, environment: str, n
             },
         )
     return deployment
+
+
+def _version_move(actor: User, version: ModelVersion, status: str, action: str, data: dict[str, Any]) -> None:
+    """Set a locked version's status and write the audit event of the move, in the caller's transaction."""
+    before = version.status
+    version.status = status
+    version.save(update_fields=["status"])
+    audit_record(
+        actor=actor,
+        action=action,
+        target=version,
+        project=version.model.project,
+        changes=changes_between({"status": before}, {"status": status}),
+        data=data,
+    )
 
 
 def version_retire(*, actor: User, version: ModelVersion, reason: str) -> ModelVersion:
@@ -553,17 +564,7 @@ def version_retire(*, actor: User, version: ModelVersion, reason: str) -> ModelV
                 project=project,
                 data={"reason": reason},
             )
-        before = version.status
-        version.status = VersionStatus.RETIRED
-        version.save(update_fields=["status"])
-        audit_record(
-            actor=actor,
-            action="registry.model_version.retired",
-            target=version,
-            project=project,
-            changes=changes_between({"status": before}, {"status": version.status}),
-            data={"reason": reason},
-        )
+        _version_move(actor, version, VersionStatus.RETIRED, "registry.model_version.retired", {"reason": reason})
         announce(
             event=Event.VERSION_RETIRED,
             title=f"{version.model.name} v{version.number} was retired",

@@ -49,6 +49,7 @@ def test_a_run_created_through_the_api_answers_at_once_and_is_audited(flow: Flow
         ({"version": 999_999}, "version"),
         ({"current": "x"}, "current"),
         ({"suite": 424242}, "suite"),
+        ({"spec": {"checks": [[[[[[[[[[]]]]]]]]]]}}, "spec"),
     ],
 )
 def test_bad_run_requests_are_400_with_a_reason_and_create_nothing(flow: Flow, data, token_for, payload, field) -> None:
@@ -178,6 +179,13 @@ def test_a_policy_can_require_a_passing_run_before_submission(flow: Flow, data, 
     lenient = dict(SUITE, checks=[{"check": "quality", "metric": "row_count", "min": 1}])
     run = services.run_create(
         actor=flow.developer, version=flow.version, reference=reference, current=current, spec=lenient
+    )
+    assert services.run_execute(run.pk) == "succeeded"
+    with pytest.raises(ValidationError, match="standard suite or a suite stored for the project"):
+        flow.submit()  # an ad-hoc suite of one trivial check does not count
+    stored = services.suite_create(actor=flow.validator, project=flow.project, name="Agreed checks", spec=lenient)
+    run = services.run_create(
+        actor=flow.developer, version=flow.version, reference=reference, current=current, suite=stored
     )
     assert services.run_execute(run.pk) == "succeeded"
     assert flow.submit().cycle == 1
@@ -325,3 +333,67 @@ def test_whoever_provided_the_evaluation_data_this_cycle_cannot_sign_off(high_fl
         flow.decide(flow.owner, review)
     flow.decide(flow.business_owner, review)  # the business owner did not touch the data
     assert review.decisions.count() == 1
+
+
+def test_a_run_over_its_time_limit_is_stopped_and_ends_as_an_error_with_the_reason(flow: Flow, data, settings) -> None:
+    settings.SIGNET_VALIDATION_TIME_LIMIT_SECONDS = 0.2  # less than the check process needs to start
+    settings.SIGNET_VALIDATION_MAX_ATTEMPTS = 1
+    reference, current = data
+    run = services.run_create(
+        actor=flow.developer, version=flow.version, reference=reference, current=current, spec=SUITE
+    )
+    assert services.run_execute(run.pk) == "error"
+    run.refresh_from_db()
+    assert run.error == "The checks took longer than the 0.2 s a run may use. Gave up after 1 attempt."
+    assert not run.results.exists()
+
+
+def test_deeply_nested_json_is_a_400_not_a_crash(flow: Flow, data, token_for) -> None:
+    reference, current = data
+    api = Client(headers=bearer(token_for(flow.developer)))
+    deep = "[" * 50_000 + "]" * 50_000
+    body = f'{{"version": {flow.version.pk}, "reference": {reference.pk}, "current": {current.pk}, "spec": {deep}}}'
+    response = api.post("/api/v1/validation-runs/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["error"]["message"]
+    page = signed_in(flow.developer).post(
+        f"/validation/versions/{flow.version.pk}/runs/new/",
+        {"reference": reference.pk, "current": current.pk, "spec": deep},
+    )
+    assert page.status_code == 400
+    assert "nested too deeply" in page.content.decode()
+    assert not ValidationRun.objects.exists()
+
+
+def test_a_run_compares_two_different_datasets_and_takes_one_suite(flow: Flow, data) -> None:
+    reference, current = data
+    with pytest.raises(ValidationError, match="two different dataset versions"):
+        services.run_create(actor=flow.developer, version=flow.version, reference=reference, current=reference)
+    stored = services.suite_create(actor=flow.developer, project=flow.project, name="Stored", spec=SUITE)
+    with pytest.raises(ValidationError, match="not both"):
+        services.run_create(
+            actor=flow.developer, version=flow.version, reference=reference, current=current, suite=stored, spec=SUITE
+        )
+    assert not ValidationRun.objects.exists()
+
+
+def test_the_sweep_resends_lost_and_abandoned_runs_once_each(flow: Flow, data) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    reference, current = data
+    fresh, lost, abandoned = (
+        services.run_create(
+            actor=flow.developer, version=flow.version, reference=reference, current=current, spec=SUITE
+        )
+        for _ in range(3)
+    )
+    past = timezone.now() - timedelta(minutes=10)
+    ValidationRun.objects.filter(pk=lost.pk).update(enqueued_at=past)
+    ValidationRun.objects.filter(pk=abandoned.pk).update(
+        status="running", enqueued_at=past, lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert services.runs_sweep() == 2  # not the fresh one
+    assert services.runs_sweep() == 0  # and not again until something changes
+    assert ValidationRun.objects.get(pk=fresh.pk).status == "queued"

@@ -68,7 +68,7 @@ def test_a_worker_killed_in_the_middle_of_a_run_leaves_it_to_the_next_worker_whi
     rows = 3_000_000  # long enough to be caught running
     reference = upload(flow, evaluation_table(rows, seed=1), tmp_path, "reference.parquet")
     current = upload(flow, evaluation_table(rows, seed=2), tmp_path, "current.parquet")
-    env = {"VALIDATION_TIME_LIMIT_SECONDS": "20"}  # the lease, 30 s, is what the next worker waits out
+    env = {"VALIDATION_TIME_LIMIT_SECONDS": "20"}  # the lease, 50 s, is what the next worker waits out
     with celery_worker(tmp_path / "first.log", env=env) as first:
         run = services.run_create(actor=flow.developer, version=flow.version, reference=reference, current=current)
         assert wait_for(lambda: ValidationRun.objects.get(pk=run.pk).status == "running", timeout=30, interval=0.05)

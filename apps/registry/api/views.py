@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api.parsers import JSONBodyParser
 from apps.core.permissions import acting_user
 from apps.projects.models import Project
 from apps.registry import selectors, services
@@ -222,7 +223,7 @@ class DatasetVersionListView(generics.ListCreateAPIView[DatasetVersion]):
 
     permission_classes = [IsAuthenticated]
     serializer_class = DatasetVersionSerializer
-    parser_classes = [parsers.JSONParser, parsers.MultiPartParser]
+    parser_classes = [JSONBodyParser, parsers.MultiPartParser]
 
     def _dataset(self) -> Dataset:
         return get_object_or_404(

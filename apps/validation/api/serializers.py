@@ -13,6 +13,7 @@ class CheckResultSerializer(serializers.ModelSerializer[CheckResult]):
     attribute = serializers.SerializerMethodField()
     group = serializers.SerializerMethodField()
     message = serializers.SerializerMethodField()
+    value = serializers.SerializerMethodField(method_name="value_of")
 
     class Meta:
         model = CheckResult
@@ -30,6 +31,9 @@ class CheckResultSerializer(serializers.ModelSerializer[CheckResult]):
 
     def get_message(self, obj: CheckResult) -> str | None:
         return obj.message or None
+
+    def value_of(self, obj: CheckResult) -> float | str | None:
+        return obj.value if obj.value is not None else (obj.value_text or None)
 
 
 class ValidationRunSerializer(serializers.ModelSerializer[ValidationRun]):

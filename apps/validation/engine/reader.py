@@ -93,6 +93,8 @@ class Dataset:
                 return pa_csv.read_csv(
                     source, read_options=read_options, parse_options=parse_options, convert_options=convert_options
                 )
+        except MemoryError:  # ArrowMemoryError too: the data is bigger than a run may hold, not damaged
+            raise
         except _ARROW_ERRORS as exc:
             raise InputError(
                 f"The {self.label} dataset ({self.path.name}) could not be read: {_short(str(exc))}"
@@ -104,6 +106,8 @@ class Dataset:
         try:
             with pa.OSFile(str(self.path)) as source, pq.ParquetFile(source, read_dictionary=dictionary) as parquet:
                 return parquet.read(columns=[name], use_threads=True).column(0)
+        except MemoryError:  # ArrowMemoryError too: the data is bigger than a run may hold, not damaged
+            raise
         except _ARROW_ERRORS as exc:
             raise InputError(f"The {self.label} dataset ({self.path.name}): {_DAMAGED_PARQUET}") from exc
 

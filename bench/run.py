@@ -1,0 +1,565 @@
+"""Benchmark Signet's `run_checks` against Evidently and fairlearn on the same Parquet files.
+
+    bash bench/setup.sh                                   # once: bench/.venv-evidently
+    .venv/bin/python bench/run.py                         # 1,000,000 + 1,000,000 rows, every contender
+    .venv/bin/python bench/run.py --rows 10000000 --skip-evidently   # Signet only, 10M + 10M
+
+Each contender runs in its own process, started by this script, which measures from outside:
+- wall seconds: from starting the process to its exit (interpreter start, imports, file reading, compute,
+  writing the results: everything a user waits for);
+- peak RSS: the kernel's ru_maxrss of that process (os.wait4 on its pid; Linux reports the largest
+  resident set of the process and of any child it waited for), and, as a check, the largest sum of RSS over
+  the process tree sampled by psutil every 20 ms.
+- CPU seconds (user + system, from the same wait4), and the share of the machine other processes used.
+The Evidently and fairlearn workers also time their own phases (imports, read, compute), and each Signet
+contender is followed by bench/signet_probe.py (the same engine calls, timed from inside), so compute-only
+times are reported beside the end-to-end ones. Every contender reads the files inside the measured process.
+
+Contenders: signet-standard (standard.json: the whole standard suite), signet-fairness (fairness.json),
+evidently (DataDriftPreset + ClassificationPreset), fairlearn (MetricFrame and the between-groups metrics).
+Results go to the terminal as a table and to bench/results/<UTC timestamp>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+MAIN_PYTHON = REPO / ".venv" / "bin" / "python"
+EVIDENTLY_PYTHON = BENCH / ".venv-evidently" / "bin" / "python"
+ALL = ["signet-standard", "signet-fairness", "evidently", "fairlearn"]
+# Not contenders: bench/signet_probe.py does what run_checks does, timing start-up apart from read + compute +
+# write; run beside each Signet contender for its compute-only time. Its name is the contender's + PROBE.
+PROBE = "/probe"
+SAMPLE_SECONDS = 0.02
+QUIET_CPU_PERCENT = 15.0
+MB = 1024 * 1024
+
+
+@dataclass
+class Measurement:
+    """One run of one contender."""
+
+    wall_s: float
+    cpu_s: float  # user + system CPU seconds of the process (and of children it waited for)
+    peak_rss_mb: float
+    tree_peak_mb: float
+    returncode: int
+    loadavg_before: float
+    other_cpu_pct: float  # share of the machine's CPU used by other processes during the run
+    phases: dict[str, float] = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Contender:
+    """How to start one contender and how to read what it wrote."""
+
+    name: str
+    command: Callable[[Path], list[str]]  # given a scratch folder
+    ok_codes: tuple[int, ...] = (0,)
+    env: dict[str, str] = field(default_factory=dict)
+    read_detail: Callable[[Path], tuple[dict[str, float], dict[str, Any]]] | None = None
+
+
+class TreeSampler(threading.Thread):
+    """Samples the summed RSS of a process and its descendants until stopped."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak = 0
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            root = psutil.Process(self.pid)
+        except psutil.NoSuchProcess:
+            return
+        while not self.stopped.is_set():
+            total = 0
+            try:
+                for proc in [root, *root.children(recursive=True)]:
+                    try:
+                        total += proc.memory_info().rss
+                    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                        continue
+            except (psutil.NoSuchProcess, psutil.ZombieProcess):
+                return
+            self.peak = max(self.peak, total)
+            self.stopped.wait(SAMPLE_SECONDS)
+
+
+def _busy_seconds() -> float:
+    """CPU seconds the whole machine has spent not idle, summed over its cores."""
+    times = psutil.cpu_times()
+    return float(sum(times)) - times.idle - getattr(times, "iowait", 0.0)
+
+
+def wait_quiet(limit_s: float) -> float:
+    """Wait (at most limit_s) until other work uses less than QUIET_CPU_PERCENT of the machine; seconds waited."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit_s:
+        if psutil.cpu_percent(interval=1.0) < QUIET_CPU_PERCENT:
+            break
+    return time.perf_counter() - started
+
+
+def measure(contender: Contender, scratch: Path, timeout: float) -> Measurement:
+    """Start the contender in its own process; wall time, ru_maxrss (wait4) and sampled tree peak."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **contender.env}
+    load_before = os.getloadavg()[0]
+    busy_before = _busy_seconds()
+    with (scratch / "stdout").open("wb") as out, (scratch / "stderr").open("wb") as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(  # noqa: S603  (our own fixed commands)
+            contender.command(scratch), stdout=out, stderr=err, env=env, cwd=REPO
+        )
+        sampler = TreeSampler(proc.pid)
+        sampler.start()
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        timer.cancel()
+        sampler.stopped.set()
+        sampler.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4; tell Popen
+    cpu = usage.ru_utime + usage.ru_stime
+    other = max(0.0, _busy_seconds() - busy_before - cpu) / (wall * (os.cpu_count() or 1))
+    measurement = Measurement(
+        wall_s=wall,
+        cpu_s=cpu,
+        peak_rss_mb=usage.ru_maxrss * 1024 / MB,  # Linux: kilobytes
+        tree_peak_mb=sampler.peak / MB,
+        returncode=proc.returncode,
+        loadavg_before=load_before,
+        other_cpu_pct=100.0 * other,
+    )
+    if proc.returncode not in contender.ok_codes:
+        tail = (scratch / "stderr").read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"{contender.name} exited {proc.returncode}:\n{tail}")
+    if contender.read_detail is not None:
+        measurement.phases, measurement.detail = contender.read_detail(scratch)
+    return measurement
+
+
+def _read_worker(scratch: Path) -> tuple[dict[str, float], dict[str, Any]]:
+    report = json.loads((scratch / "phases.json").read_text())
+    phases = report.pop("phases")
+    return phases, report
+
+
+def _read_signet(scratch: Path) -> tuple[dict[str, float], dict[str, Any]]:
+    output = json.loads((scratch / "output.json").read_text())
+    statuses: dict[str, int] = {}
+    for result in output["results"]:
+        statuses[result["status"]] = statuses.get(result["status"], 0) + 1
+    return {}, {"status": output["status"], "results": len(output["results"]), "by_status": statuses}
+
+
+def contenders(data: Path, names: list[str], var_dir: Path) -> list[Contender]:
+    """The contenders selected by name, in the order given; Signet's SIGNET_VAR_DIR is var_dir."""
+    # Production settings (DEBUG off), which need a SECRET_KEY and ALLOWED_HOSTS: a throwaway key per run.
+    signet_env = {
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "SIGNET_VAR_DIR": str(var_dir),
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "localhost",
+    }
+
+    def signet(spec: str) -> Callable[[Path], list[str]]:
+        def command(scratch: Path) -> list[str]:
+            return [
+                str(MAIN_PYTHON),
+                str(REPO / "manage.py"),
+                "run_checks",
+                "--reference",
+                str(data / "reference.parquet"),
+                "--current",
+                str(data / "current.parquet"),
+                "--spec",
+                str(data / spec),
+                "--output",
+                str(scratch / "output.json"),
+            ]
+
+        return command
+
+    def probe(spec: str) -> Callable[[Path], list[str]]:
+        def command(scratch: Path) -> list[str]:
+            return [
+                str(MAIN_PYTHON),
+                str(BENCH / "signet_probe.py"),
+                "--data",
+                str(data),
+                "--spec",
+                spec,
+                "--phases",
+                str(scratch / "phases.json"),
+            ]
+
+        return command
+
+    available = {
+        **{
+            f"signet-{suite}{PROBE}": Contender(
+                f"signet-{suite}{PROBE}",
+                probe(f"{suite}.json"),
+                env=signet_env,
+                read_detail=_read_worker,
+            )
+            for suite in ("standard", "fairness")
+        },
+        # run_checks exits 1 when a check fails: a valid result, not an error.
+        "signet-standard": Contender(
+            "signet-standard", signet("standard.json"), (0, 1), signet_env, read_detail=_read_signet
+        ),
+        "signet-fairness": Contender(
+            "signet-fairness", signet("fairness.json"), (0, 1), signet_env, read_detail=_read_signet
+        ),
+        "evidently": Contender(
+            "evidently",
+            lambda scratch: [
+                str(EVIDENTLY_PYTHON),
+                str(BENCH / "evidently_worker.py"),
+                "--data",
+                str(data),
+                "--phases",
+                str(scratch / "phases.json"),
+                "--output",
+                str(scratch / "output.json"),
+            ],
+            env={"DO_NOT_TRACK": "1"},
+            read_detail=_read_worker,
+        ),
+        "fairlearn": Contender(
+            "fairlearn",
+            lambda scratch: [
+                str(MAIN_PYTHON),
+                str(BENCH / "fairlearn_worker.py"),
+                "--data",
+                str(data),
+                "--phases",
+                str(scratch / "phases.json"),
+            ],
+            read_detail=_read_worker,
+        ),
+    }
+    return [available[name] for name in names]
+
+
+def compare_fairness(signet_output: Path, fairlearn_values: dict[str, Any]) -> dict[str, Any]:
+    """Largest absolute difference between Signet's fairness results and fairlearn's, and how many compared."""
+    results = json.loads(signet_output.read_text())["results"]
+    worst, compared, missing = 0.0, 0, []
+    for result in results:
+        if result.get("check") != "fairness" or result.get("value") is None:
+            continue
+        metric, group = result["metric"], result.get("group")
+        expected = fairlearn_values.get(metric)
+        if isinstance(expected, dict):
+            expected = expected.get(str(group))
+        if expected is None:
+            missing.append(f"{metric}/{group}")
+            continue
+        worst = max(worst, abs(float(result["value"]) - float(expected)))
+        compared += 1
+    return {"compared": compared, "max_abs_diff": worst, "not_in_fairlearn": missing}
+
+
+def summarise(runs: list[Measurement]) -> dict[str, Any]:
+    walls = [m.wall_s for m in runs]
+    summary: dict[str, Any] = {
+        "wall_s_median": statistics.median(walls),
+        "wall_s_min": min(walls),
+        "wall_s_max": max(walls),
+        "cpu_s_median": statistics.median(m.cpu_s for m in runs),
+        "other_cpu_pct_max": max(m.other_cpu_pct for m in runs),
+        "peak_rss_mb": max(m.peak_rss_mb for m in runs),
+        "tree_peak_mb": max(m.tree_peak_mb for m in runs),
+    }
+    phase_names = sorted({name for m in runs for name in m.phases})
+    summary["phases_median"] = {
+        name: statistics.median(m.phases[name] for m in runs if name in m.phases) for name in phase_names
+    }
+    return summary
+
+
+def engine_digest() -> str:
+    """SHA-256 over apps/validation's Python files (names and bytes): which engine was measured, committed or not."""
+    digest = hashlib.sha256()
+    for path in sorted((REPO / "apps" / "validation").rglob("*.py")):
+        digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gb": round(psutil.virtual_memory().total / 1024**3, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "git_commit": commit,
+        "engine_sha256": engine_digest(),
+        "openblas_env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ},
+    }
+
+
+def ratio(numerator: dict[str, Any] | None, denominator: dict[str, Any] | None, key: str) -> float | None:
+    if not numerator or not denominator or not numerator.get(key) or not denominator.get(key):
+        return None
+    return float(numerator[key]) / float(denominator[key])
+
+
+def add_work_times(summaries: dict[str, dict[str, Any]]) -> None:
+    """Set work_s: read + compute + write, without start-up (interpreter, imports, Django setup).
+
+    Timed inside the process: the workers time their own phases; a Signet contender takes the time of its
+    probe (the same engine calls as run_checks makes, timed from inside).
+    """
+    for summary in summaries.values():
+        phases = summary["phases_median"]
+        if "total_in_process_s" in phases:
+            summary["work_s"] = phases["total_in_process_s"] - phases.get("import_s", 0.0)
+    for name, summary in summaries.items():
+        if name.startswith("signet") and PROBE not in name:
+            summary["work_s"] = summaries.get(name + PROBE, {}).get("work_s")
+
+
+def compute_ratios(summaries: dict[str, dict[str, Any]]) -> dict[str, float | None]:
+    get = summaries.get
+    ratios: dict[str, float | None] = {}
+    for other, signet in (("evidently", "signet-standard"), ("fairlearn", "signet-fairness")):
+        for label, key in (
+            ("wall", "wall_s_median"),
+            ("CPU", "cpu_s_median"),
+            ("read + compute + write, no start-up", "work_s"),
+            ("peak RSS", "peak_rss_mb"),
+        ):
+            ratios[f"{other} / {signet} ({label})"] = ratio(get(other), get(signet), key)
+    return ratios
+
+
+def _cell(value: float | None, digits: int, width: int) -> str:
+    return f"{'-':>{width}}" if value is None else f"{value:{width}.{digits}f}"
+
+
+def print_table(rows: int, summaries: dict[str, dict[str, Any]], ratios: dict[str, float | None]) -> None:
+    header = (
+        f"{'contender':<22} {'rows':>11} {'wall s':>8} {'min':>8} {'CPU s':>8} "
+        f"{'excl. start-up':>14} {'peak MB':>8} {'tree MB':>8} {'other CPU':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, s in summaries.items():
+        print(
+            f"{name:<22} {rows:>11,} {s['wall_s_median']:8.2f} {s['wall_s_min']:8.2f} {s['cpu_s_median']:8.2f} "
+            f"{_cell(s.get('work_s'), 2, 14)} {s['peak_rss_mb']:8.0f} {s['tree_peak_mb']:8.0f} "
+            f"{s['other_cpu_pct_max']:8.0f}%"
+        )
+    print("(wall s: median of the runs; excl. start-up: read + compute + write, timed in the process;")
+    print(" other CPU: largest share of the machine's CPU that other processes used during a run)")
+    print()
+    for name, value in ratios.items():
+        if value is not None:
+            print(f"{name:<66} {value:9,.1f}x")
+
+
+def goals(rows: int, summaries: dict[str, dict[str, Any]], ratios: dict[str, float | None]) -> dict[str, Any]:
+    """The figures the benchmark is checked against, each with its measured value and verdict."""
+    result: dict[str, Any] = {}
+    checks = [
+        ("signet-standard >= 25x faster than evidently (wall)", ratios.get("evidently / signet-standard (wall)"), 25),
+        ("signet-fairness >= 100x faster than fairlearn (wall)", ratios.get("fairlearn / signet-fairness (wall)"), 100),
+    ]
+    for label, value, target in checks:
+        if value is not None:
+            result[label] = {"value": round(value, 1), "met": value >= target}
+    peaks = [s["peak_rss_mb"] for n, s in summaries.items() if n.startswith("signet") and PROBE not in n]
+    if peaks and rows == 1_000_000:
+        result["signet peak RSS < 1024 MB at 1,000,000+1,000,000"] = {
+            "value": round(max(peaks)),
+            "met": max(peaks) < 1024,
+        }
+    elif peaks:
+        limit = psutil.virtual_memory().total / MB
+        label = f"signet finishes within this machine's memory ({limit:,.0f} MB) at {rows:,}+{rows:,}"
+        result[label] = {"value": round(max(peaks)), "met": max(peaks) < limit}
+    return result
+
+
+def parse_args() -> tuple[argparse.Namespace, list[str]]:
+    """The options, and the contenders to run (each Signet one followed by its probe)."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows in each of reference and current")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each contender (median reported)")
+    parser.add_argument(
+        "--skip-evidently",
+        action="store_true",
+        help="Signet only: skip the other tools (Evidently and fairlearn)",
+    )
+    parser.add_argument("--contenders", default=",".join(ALL), help=f"comma-separated subset of {','.join(ALL)}")
+    parser.add_argument("--data", type=Path, default=None, help="data folder (default bench/data/<rows>)")
+    parser.add_argument("--results", type=Path, default=BENCH / "results")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds before a contender is killed")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help=f"before each run, wait up to SECONDS for the machine's CPU use to fall below {QUIET_CPU_PERCENT:.0f}%%",
+    )
+    parser.add_argument("--note", default="", help="free text stored with the results (e.g. what else ran)")
+    args = parser.parse_args()
+
+    names = [n.strip() for n in args.contenders.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(ALL))
+    if unknown or args.repeat < 1:
+        parser.error(f"unknown contenders {unknown}" if unknown else "--repeat must be at least 1")
+    if args.skip_evidently:
+        names = [n for n in names if n.startswith("signet")]
+    if "evidently" in names and not EVIDENTLY_PYTHON.exists():
+        parser.error(f"{EVIDENTLY_PYTHON} is missing: run `bash bench/setup.sh` first, or pass --skip-evidently")
+    names = [m for n in names for m in ([n, n + PROBE] if n.startswith("signet") else [n])]
+
+    return args, names
+
+
+def write_record(
+    args: argparse.Namespace,
+    summaries: dict[str, dict[str, Any]],
+    ratios: dict[str, float | None],
+    verdicts: dict[str, Any],
+    checks: dict[str, Any],
+    runs: dict[str, list[Measurement]],
+) -> Path:
+    """Write the results as JSON to --results/<UTC timestamp>.json and return the path."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    args.results.mkdir(parents=True, exist_ok=True)
+    path: Path = args.results / f"{stamp}.json"
+    record = {
+        "timestamp": stamp,
+        "rows": args.rows,
+        "seed": args.seed,
+        "repeat": args.repeat,
+        "note": args.note,
+        "machine": machine(),
+        "memory_method": "peak_rss_mb: os.wait4 ru_maxrss of the contender's process; "
+        "tree_peak_mb: psutil sum of RSS over the process tree, sampled every 20 ms",
+        "summaries": summaries,
+        "ratios": ratios,
+        "goals": verdicts,
+        "checks": checks,
+        "runs": {
+            name: [
+                {
+                    "wall_s": m.wall_s,
+                    "cpu_s": m.cpu_s,
+                    "peak_rss_mb": m.peak_rss_mb,
+                    "tree_peak_mb": m.tree_peak_mb,
+                    "returncode": m.returncode,
+                    "loadavg_before": m.loadavg_before,
+                    "other_cpu_pct": m.other_cpu_pct,
+                    "phases": m.phases,
+                    "detail": {k: v for k, v in m.detail.items() if k != "values"},
+                }
+                for m in ms
+            ]
+            for name, ms in runs.items()
+        },
+    }
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    return path
+
+
+def main() -> None:
+    args, names = parse_args()
+    data = args.data or BENCH / "data" / str(args.rows)
+    t = time.perf_counter()
+    # In a child process, so that this process stays small: a child's ru_maxrss starts from the RSS of the
+    # process that forked it (Linux carries the high-water mark across fork and exec), so a parent holding
+    # generated data would inflate every contender's figure. This one holds ~20 MB (psutil and stdlib).
+    generator = [sys.executable, str(BENCH / "generate.py"), "--rows", str(args.rows), "--seed", str(args.seed)]
+    subprocess.run([*generator, "--out", str(data)], check=True, stdout=subprocess.DEVNULL)  # noqa: S603
+    print(f"data: {data} ({args.rows:,} + {args.rows:,} rows, ready in {time.perf_counter() - t:.1f} s)")
+
+    with tempfile.TemporaryDirectory(prefix="signet-bench-") as tmp:
+        scratch_root = Path(tmp)
+        selected = contenders(data, names, scratch_root / "signet-var")
+        runs: dict[str, list[Measurement]] = {c.name: [] for c in selected}
+        for repeat in range(args.repeat):
+            for contender in selected:  # interleaved, so a burst of other load hits every contender alike
+                scratch = scratch_root / f"{contender.name}-{repeat}"
+                waited = wait_quiet(args.wait_quiet) if args.wait_quiet > 0 else 0.0
+                m = measure(contender, scratch, args.timeout)
+                runs[contender.name].append(m)
+                print(
+                    f"  run {repeat + 1}/{args.repeat} {contender.name:<22} {m.wall_s:8.2f} s wall "
+                    f"{m.cpu_s:8.2f} s CPU {m.peak_rss_mb:6.0f} MB (other CPU {m.other_cpu_pct:.0f}%, "
+                    f"waited {waited:.0f} s, exit {m.returncode})",
+                    flush=True,
+                )
+        checks: dict[str, Any] = {}
+        if "signet-fairness" in runs and "fairlearn" in runs:
+            checks["fairness_vs_fairlearn"] = compare_fairness(
+                scratch_root / "signet-fairness-0" / "output.json", runs["fairlearn"][0].detail["values"]
+            )
+
+    summaries = {name: summarise(ms) for name, ms in runs.items()}
+    add_work_times(summaries)
+    ratios = compute_ratios(summaries)
+    print()
+    print_table(args.rows, summaries, ratios)
+    verdicts = goals(args.rows, summaries, ratios)
+    for label, verdict in verdicts.items():
+        print(f"goal: {label}: {verdict['value']} -> {'met' if verdict['met'] else 'NOT met'}")
+    for name, value in checks.items():
+        print(f"check: {name}: {value}")
+    others = [m.other_cpu_pct for ms in runs.values() for m in ms]
+    if others and max(others) > 10.0:
+        print(f"note: other processes used up to {max(others):.0f}% of the machine's CPU during a run: noisy figures")
+
+    path = write_record(args, summaries, ratios, verdicts, checks, runs)
+    print(f"\nwritten: {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
+
+
+if __name__ == "__main__":
+    main()
