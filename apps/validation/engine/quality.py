@@ -9,7 +9,7 @@ import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 import pyarrow.compute as pc  # type: ignore[import-untyped, unused-ignore]
 
 from apps.validation.engine.measure import Measure, plural
-from apps.validation.engine.reader import Numbers, encode
+from apps.validation.engine.reader import Numbers, encode, numpy_of
 
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
@@ -113,7 +113,7 @@ def _value_keys(column: Any) -> list[np.ndarray]:
     """Return uint64 arrays (new, writable) whose rows are all equal exactly when the values are equal."""
     kind = column.type
     if pa.types.is_floating(kind):
-        values = np.array(pc.cast(column, pa.float64()).to_numpy() if column.num_chunks else [], dtype=np.float64)
+        values = numpy_of(pc.cast(column, pa.float64()), np.float64, fill=np.nan)
         values[values == 0.0] = 0.0  # -0.0 and 0.0 are the same value
         keys = values.view(np.uint64)
         keys[np.isnan(values)] = _NAN_BITS  # nulls are NaN here, and every NaN is one value
@@ -121,11 +121,11 @@ def _value_keys(column: Any) -> list[np.ndarray]:
     if pa.types.is_integer(kind) or pa.types.is_boolean(kind):
         # Unsigned values above 2**63 wrap to negative int64: still one key per value.
         as_int = pc.cast(column, pa.int64(), safe=False)
-        keys = np.array(pc.fill_null(as_int, 0).to_numpy(), dtype=np.int64).view(np.uint64)
+        keys = numpy_of(as_int, np.int64, fill=0).view(np.uint64)
         if not column.null_count:
             return [keys]
         # Every 64-bit pattern is some integer, so whether a value is null is a key of its own.
-        nulls = np.array(pc.is_null(column).to_numpy(), dtype=np.uint64)
+        nulls = numpy_of(pc.is_null(column), np.uint64)
         return [keys, nulls]
     # Text (already dictionary-encoded from Parquet), dates and anything else: dictionary codes, -1 for null.
     codes, _ = encode(column)
