@@ -73,3 +73,12 @@ def next_steps(*, project: Project, data: dict[str, Any], tier_completeness: dic
             done = tier_completeness[versions[0].pk]
             steps.append(f"Complete the model card of {model.name} v{versions[0].number} ({done.percent}% written).")
     return steps
+
+
+def project_people(project: Project, *roles: str) -> list[Any]:
+    """The people who hold any of ``roles`` in the project, oldest account first (a stable order)."""
+    from apps.accounts.models import User
+
+    return list(
+        User.objects.filter(memberships__project=project, memberships__role__in=roles).distinct().order_by("pk")
+    )

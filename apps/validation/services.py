@@ -37,7 +37,7 @@ from apps.core.permissions import require
 from apps.notifications.choices import Event
 from apps.notifications.services import announce
 from apps.projects.choices import ProjectRole
-from apps.projects.models import Membership
+from apps.projects.selectors import project_people
 from apps.registry.cards import card_completeness
 from apps.registry.models import DatasetVersion, ModelVersion
 from apps.validation.choices import CheckStatus, RunStatus, RunTrigger
@@ -393,9 +393,7 @@ def _finish(
         )  # fmt: skip
         label = f"{version.model.name} v{version.number}"
         said = {"succeeded": "passed", "failed": "failed", "error": "could not run"}[str(status)]
-        owners = [
-            m.user for m in Membership.objects.filter(project=project, role=ProjectRole.OWNER).select_related("user")
-        ]
+        owners = project_people(project, ProjectRole.OWNER)
         announce(
             event=Event.VALIDATION_FINISHED,
             title=f"Validation of {label} {said}",

@@ -26,7 +26,7 @@ from apps.notifications.choices import Event
 from apps.notifications.services import announce
 from apps.projects import permissions as can
 from apps.projects.choices import ProjectRole
-from apps.projects.models import Membership
+from apps.projects.selectors import project_people
 from apps.registry.cards import card_completeness
 from apps.registry.choices import VersionStatus
 from apps.registry.models import ModelCard, ModelVersion, RegisteredModel
@@ -382,15 +382,11 @@ def _close_if_decided(actor: User, review: Review, version: ModelVersion, kind: 
         event=Event.REVIEW_CLOSED,
         title=f"{version.model.name} v{version.number}: {ReviewStatus(review_status).label.lower()}",
         body=f"Review {review.cycle} of {version.model.name} v{version.number} in {project.name} closed.",
-        recipients=[review.submitted_by, version.created_by, *_project_people(project, ProjectRole.OWNER)],
+        recipients=[review.submitted_by, version.created_by, *project_people(project, ProjectRole.OWNER)],
         url=_review_url(review),
         project=project,
         data={"review": review.pk, "version": version.pk, "outcome": review_status, "kind": review.kind},
     )
-
-
-def _project_people(project: Any, *roles: str) -> list[User]:
-    return [m.user for m in Membership.objects.filter(project=project, role__in=roles).select_related("user")]
 
 
 def review_delegate(*, actor: User, review: Review, to_user: User, reason: str = "") -> Delegation:
@@ -502,7 +498,7 @@ def deployment_record(*, actor: User, version: ModelVersion, environment: str, n
             event=Event.DEPLOYMENT_RECORDED,
             title=f"{version.model.name} v{version.number} was deployed to {environment}",
             body=deployment.notes,
-            recipients=[version.created_by, *_project_people(project, ProjectRole.OWNER, ProjectRole.BUSINESS_OWNER)],
+            recipients=[version.created_by, *project_people(project, ProjectRole.OWNER, ProjectRole.BUSINESS_OWNER)],
             url=reverse("registry:version_detail", kwargs={"version_id": version.pk}),
             project=project,
             data={
@@ -569,7 +565,7 @@ def version_retire(*, actor: User, version: ModelVersion, reason: str) -> ModelV
             event=Event.VERSION_RETIRED,
             title=f"{version.model.name} v{version.number} was retired",
             body=reason,
-            recipients=[version.created_by, *_project_people(project, ProjectRole.OWNER, ProjectRole.IT_OPS)],
+            recipients=[version.created_by, *project_people(project, ProjectRole.OWNER, ProjectRole.IT_OPS)],
             url=reverse("registry:version_detail", kwargs={"version_id": version.pk}),
             project=project,
             data={"version": version.pk, "model": version.model.name, "number": version.number, "reason": reason},
@@ -836,7 +832,7 @@ def workflow_reminders(*, now: Any = None) -> dict[str, int]:
                 )
                 _announce_waiting(recert, [s["key"] for s in recert.stages])
                 counts["recertifications_opened"] += 1
-            owners = _project_people(project, ProjectRole.OWNER, ProjectRole.BUSINESS_OWNER)
+            owners = project_people(project, ProjectRole.OWNER, ProjectRole.BUSINESS_OWNER)
             assert approval.expires_at is not None
             if approval.expires_at > now:
                 counts["due"] += bool(
@@ -865,7 +861,7 @@ def workflow_reminders(*, now: Any = None) -> dict[str, int]:
                             f"The deployment gate refuses it from {grace_end:%Y-%m-%d %H:%M} UTC until review "
                             f"{recert.cycle} re-certifies it."
                         ),
-                        recipients=[*owners, *_project_people(project, ProjectRole.IT_OPS)],
+                        recipients=[*owners, *project_people(project, ProjectRole.IT_OPS)],
                         url=_review_url(recert),
                         project=project,
                         data={
@@ -904,7 +900,7 @@ def finding_raise_for_failed_run(*, run: Any, counts: dict[str, int]) -> Finding
     """
     version = run.version
     project = version.model.project
-    owners = sorted(_project_people(project, ProjectRole.OWNER), key=lambda person: person.pk)
+    owners = project_people(project, ProjectRole.OWNER)
     owner = owners[0] if owners else run.suite.created_by  # a project always keeps an owner; this is a fallback
     failing = ", ".join(
         sorted({f"{r.check_name} {r.metric}" + (f" ({r.column or r.attribute})" if r.column or r.attribute else "")

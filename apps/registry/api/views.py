@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api.lookups import visible_or_invalid
 from apps.core.api.parsers import JSONBodyParser
 from apps.core.permissions import acting_user
 from apps.projects.models import Project
@@ -35,10 +36,7 @@ from apps.registry.uploads import too_large_message, upload_too_large
 
 def _visible_project(request: Request, slug: str) -> Project:
     """Resolve a project named in a request body through what the caller may see (no probing by slug)."""
-    project = Project.objects.visible_to(request.user).filter(slug=slug).first()
-    if project is None:
-        raise exceptions.ValidationError({"project": ["No project with this slug that you can see."]})
-    return project
+    return visible_or_invalid(Project.objects.visible_to(request.user), "project", "project", slug=slug)
 
 
 def _models(request: Request) -> QuerySet[RegisteredModel]:
@@ -106,16 +104,12 @@ def _links(request: Request, model: RegisteredModel, data: dict[str, Any]) -> di
     """Turn ids into objects through what the caller may see; unknown and hidden ids read the same."""
     fields = dict(data)
     if fields.get("training_dataset") is not None:
-        dataset = (
-            selectors.dataset_versions_visible_to(request.user)
-            .select_related("dataset__project")
-            .filter(pk=fields["training_dataset"])
+        fields["training_dataset"] = visible_or_invalid(
+            selectors.dataset_versions_visible_to(request.user).select_related("dataset__project"),
+            "training_dataset",
+            "dataset version",
+            pk=fields["training_dataset"],
         )
-        fields["training_dataset"] = dataset.first()
-        if fields["training_dataset"] is None:
-            raise exceptions.ValidationError(
-                {"training_dataset": ["No dataset version with this id that you can see."]}
-            )
     if fields.get("parent") is not None:
         fields["parent"] = model.versions.filter(pk=fields["parent"]).first()
         if fields["parent"] is None:

@@ -9,6 +9,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.api.lookups import visible_or_invalid
 from apps.core.permissions import acting_user
 from apps.projects.models import Project
 from apps.registry import selectors as registry_selectors
@@ -24,12 +25,7 @@ from apps.validation.models import ValidationRun, ValidationSuite
 
 
 def _visible(queryset: QuerySet[Any], pk: int | None, field: str, what: str) -> Any:
-    if pk is None:
-        return None
-    found = queryset.filter(pk=pk).first()
-    if found is None:
-        raise exceptions.ValidationError({field: [f"No {what} with this id that you can see."]})
-    return found
+    return None if pk is None else visible_or_invalid(queryset, field, what, pk=pk)
 
 
 class ValidationRunListView(generics.ListCreateAPIView[ValidationRun]):
@@ -106,9 +102,7 @@ class ValidationSuiteListView(generics.ListCreateAPIView[ValidationSuite]):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         user = request.user
-        project = Project.objects.visible_to(user).filter(slug=values["project"]).first()
-        if project is None:
-            raise exceptions.ValidationError({"project": ["No project with this slug that you can see."]})
+        project = visible_or_invalid(Project.objects.visible_to(user), "project", "project", slug=values["project"])
         suite = services.suite_create(
             actor=acting_user(request),
             project=project,

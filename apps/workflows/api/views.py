@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.selectors import active_user_by_username
+from apps.core.api.lookups import visible_or_invalid
 from apps.core.permissions import acting_user
 from apps.registry import selectors as registry_selectors
 from apps.registry.api.serializers import ModelVersionSerializer
@@ -111,9 +112,9 @@ class FindingListView(generics.ListCreateAPIView[Finding]):
         data = FindingCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        model = registry_selectors.models_visible_to(request.user).filter(pk=fields.pop("model")).first()
-        if model is None:
-            raise exceptions.ValidationError({"model": ["No model with this id that you can see."]})
+        model = visible_or_invalid(
+            registry_selectors.models_visible_to(request.user), "model", "model", pk=fields.pop("model")
+        )
         version_id = fields.pop("version", None)
         version = model.versions.filter(pk=version_id).first() if version_id else None
         if version_id and version is None:
@@ -160,9 +161,12 @@ class DeploymentListView(generics.ListCreateAPIView[Deployment]):
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = DeploymentCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        version = registry_selectors.versions_visible_to(request.user).filter(pk=data.validated_data["version"]).first()
-        if version is None:
-            raise exceptions.ValidationError({"version": ["No model version with this id that you can see."]})
+        version = visible_or_invalid(
+            registry_selectors.versions_visible_to(request.user),
+            "version",
+            "model version",
+            pk=data.validated_data["version"],
+        )
         deployment = services.deployment_record(
             actor=acting_user(request),
             version=version,
