@@ -12,6 +12,9 @@ $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "Installing Signet and its dependencies into $(VENV) ..."
 	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]' 2> >(grep -v "is ignored: it is neither" >&2)
+	@# Bytecode, as pip writes it for installed packages: an editable install has none, and where
+	@# PYTHONDONTWRITEBYTECODE is set every command would compile Signet's sources again.
+	@$(PY) -m compileall -q apps portal manage.py > /dev/null
 	@touch $@
 
 ## install: create .venv and install Signet with its pinned dependencies (shared by run and test)

@@ -16,7 +16,8 @@ contender is followed by bench/signet_probe.py (the same engine calls, timed fro
 times are reported beside the end-to-end ones. Every contender reads the files inside the measured process.
 
 Contenders: signet-standard (standard.json: the whole standard suite), signet-fairness (fairness.json),
-evidently (DataDriftPreset + ClassificationPreset), fairlearn (MetricFrame and the between-groups metrics).
+evidently (DataDriftPreset + ClassificationPreset), fairlearn (MetricFrame and the between-groups metrics),
+fairlearn-frame (the between-groups metrics derived from the one MetricFrame).
 Results go to the terminal as a table and to bench/results/<UTC timestamp>.json.
 """
 
@@ -46,7 +47,7 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 MAIN_PYTHON = REPO / ".venv" / "bin" / "python"
 EVIDENTLY_PYTHON = BENCH / ".venv-evidently" / "bin" / "python"
-ALL = ["signet-standard", "signet-fairness", "evidently", "fairlearn"]
+ALL = ["signet-standard", "signet-fairness", "evidently", "fairlearn", "fairlearn-frame"]
 # Not contenders: bench/signet_probe.py does what run_checks does, timing start-up apart from read + compute +
 # write; run beside each Signet contender for its compute-only time. Its name is the contender's + PROBE.
 PROBE = "/probe"
@@ -266,6 +267,19 @@ def contenders(data: Path, names: list[str], var_dir: Path) -> list[Contender]:
             ],
             read_detail=_read_worker,
         ),
+        "fairlearn-frame": Contender(
+            "fairlearn-frame",
+            lambda scratch: [
+                str(MAIN_PYTHON),
+                str(BENCH / "fairlearn_worker.py"),
+                "--data",
+                str(data),
+                "--phases",
+                str(scratch / "phases.json"),
+                "--one-frame",
+            ],
+            read_detail=_read_worker,
+        ),
     }
     return [available[name] for name in names]
 
@@ -366,7 +380,8 @@ def add_work_times(summaries: dict[str, dict[str, Any]]) -> None:
 def compute_ratios(summaries: dict[str, dict[str, Any]]) -> dict[str, float | None]:
     get = summaries.get
     ratios: dict[str, float | None] = {}
-    for other, signet in (("evidently", "signet-standard"), ("fairlearn", "signet-fairness")):
+    pairs = (("evidently", "signet-standard"), ("fairlearn", "signet-fairness"), ("fairlearn-frame", "signet-fairness"))
+    for other, signet in pairs:
         for label, key in (
             ("wall", "wall_s_median"),
             ("CPU", "cpu_s_median"),
@@ -405,10 +420,17 @@ def print_table(rows: int, summaries: dict[str, dict[str, Any]], ratios: dict[st
 def goals(rows: int, summaries: dict[str, dict[str, Any]], ratios: dict[str, float | None]) -> dict[str, Any]:
     """The figures the benchmark is checked against, each with its measured value and verdict."""
     result: dict[str, Any] = {}
+    # The fairness goal is about the fairness part: reading, computing and writing the fairness results, timed
+    # inside each process. End to end, a Python process that imports numpy and pyarrow needs ~0.2 s before it
+    # reads a byte, which alone caps the ratio against a ~19 s fairlearn-frame run below 100x; both are shown.
     checks = [
         ("signet-standard >= 25x faster than evidently (wall)", ratios.get("evidently / signet-standard (wall)"), 25),
-        ("signet-fairness >= 100x faster than fairlearn (wall)", ratios.get("fairlearn / signet-fairness (wall)"), 100),
     ]
+    for peer in ("fairlearn", "fairlearn-frame"):
+        for label, key in (("fairness part: read + compute + write", "read + compute + write, no start-up"),
+                           ("end to end: wall", "wall")):  # fmt: skip
+            value = ratios.get(f"{peer} / signet-fairness ({key})")
+            checks.append((f"signet-fairness >= 100x faster than {peer} ({label})", value, 100))
     for label, value, target in checks:
         if value is not None:
             result[label] = {"value": round(value, 1), "met": value >= target}
@@ -520,6 +542,10 @@ def main() -> None:
     generator = [sys.executable, str(BENCH / "generate.py"), "--rows", str(args.rows), "--seed", str(args.seed)]
     subprocess.run([*generator, "--out", str(data)], check=True, stdout=subprocess.DEVNULL)  # noqa: S603
     print(f"data: {data} ({args.rows:,} + {args.rows:,} rows, ready in {time.perf_counter() - t:.1f} s)")
+    # Signet's bytecode, as pip wrote fairlearn's and Evidently's at install time (`make install` does this too):
+    # an editable install has none, and with PYTHONDONTWRITEBYTECODE set every run would compile the sources.
+    compiling = [str(MAIN_PYTHON), "-m", "compileall", "-q", str(REPO / "apps"), str(REPO / "manage.py")]
+    subprocess.run(compiling, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
 
     with tempfile.TemporaryDirectory(prefix="signet-bench-") as tmp:
         scratch_root = Path(tmp)
@@ -538,10 +564,11 @@ def main() -> None:
                     flush=True,
                 )
         checks: dict[str, Any] = {}
-        if "signet-fairness" in runs and "fairlearn" in runs:
-            checks["fairness_vs_fairlearn"] = compare_fairness(
-                scratch_root / "signet-fairness-0" / "output.json", runs["fairlearn"][0].detail["values"]
-            )
+        for peer in ("fairlearn", "fairlearn-frame"):
+            if "signet-fairness" in runs and peer in runs:
+                checks[f"fairness_vs_{peer}"] = compare_fairness(
+                    scratch_root / "signet-fairness-0" / "output.json", runs[peer][0].detail["values"]
+                )
 
     summaries = {name: summarise(ms) for name, ms in runs.items()}
     add_work_times(summaries)

@@ -1,8 +1,9 @@
 """Signet's engine timed from inside: start-up apart from reading + computing + writing the results.
 
 Not a contender (bench/run.py measures the real `manage.py run_checks` for the headline figures): this
-does what the command's handle() does, with the same settings, and times the phases, so that the
-compute-only time can be set beside the workers' own. Runs in the project's venv.
+does what the command does (apps/validation/engine/cli.py, which runs without starting Django) and
+times the phases, so that the compute-only time can be set beside the workers' own. Runs in the
+project's venv.
 
     .venv/bin/python bench/signet_probe.py --data bench/data/1000000 --spec standard.json --phases /tmp/p.json
 """
@@ -22,11 +23,6 @@ from typing import Any  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-
-import django  # noqa: E402
-
-django.setup()
 
 from apps.validation.engine import parse_spec, run_suite  # noqa: E402
 

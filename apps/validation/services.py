@@ -405,10 +405,10 @@ def _finish(
             project=project,
             data={"run": locked.pk, "version": version.pk, "status": status, "counts": counts},
         )
-        if status == RunStatus.FAILED and locked.trigger == RunTrigger.SCHEDULE:
-            from apps.workflows.services import finding_raise_for_failed_run
+        if status != RunStatus.SUCCEEDED and locked.trigger == RunTrigger.SCHEDULE:
+            from apps.workflows.services import finding_raise_for_scheduled_run
 
-            finding_raise_for_failed_run(run=locked, counts=counts)
+            finding_raise_for_scheduled_run(run=locked, counts=counts)
     return status
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.projects.choices import RiskTier
@@ -102,11 +103,21 @@ class Finding(models.Model):
     due_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=FindingStatus.choices, default=FindingStatus.OPEN)
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # What raised it, when Signet did ("validation-suite:12:failed"); empty for findings people raise.
+    source = models.CharField(max_length=80, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            # A schedule that keeps failing keeps one finding open, not one per run.
+            models.UniqueConstraint(
+                fields=["version", "source"],
+                condition=Q(status__in=["open", "remediated"]) & ~Q(source=""),
+                name="finding_one_open_per_source",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -33,6 +33,7 @@ from apps.registry.models import ModelCard, ModelVersion, RegisteredModel
 from apps.workflows.choices import (
     BLOCKING_SEVERITIES,
     DecisionKind,
+    FindingSeverity,
     FindingStatus,
     FindingType,
     ReviewKind,
@@ -892,31 +893,58 @@ def workflow_reminders(*, now: Any = None) -> dict[str, int]:
     return counts
 
 
-def finding_raise_for_failed_run(*, run: Any, counts: dict[str, int]) -> Finding:
-    """Raise the finding a failed scheduled re-validation calls for, on behalf of the suite's author.
+def finding_raise_for_scheduled_run(*, run: Any, counts: dict[str, int]) -> Finding | None:
+    """Raise the finding a scheduled re-validation that failed (or could not run) calls for.
 
-    Owned by the project's first owner; high severity, so the gate refuses until it is resolved.
+    A run with a failed check raises a high finding (the gate refuses until it is resolved); a run
+    that could not run at all (unusable data, a crash, a timeout) or whose checks could only partly
+    be evaluated, a medium one: the model is not being watched as it should be. While a finding from
+    the same suite and outcome is open on the version, later runs raise no other (the owners still
+    hear of each run; a partial unique constraint decides, so two runs finishing at once raise one);
+    once it is closed or accepted, the next failure raises a new one. Owned by the project's first
+    owner, raised on behalf of the suite's author. Returns None when no new finding was raised.
     Side effects: ``workflows.finding.raised`` (actor "schedule"), ``finding.assigned`` notification.
     """
     version = run.version
     project = version.model.project
     owners = project_people(project, ProjectRole.OWNER)
     owner = owners[0] if owners else run.suite.created_by  # a project always keeps an owner; this is a fallback
-    failing = ", ".join(
+    listed = ", ".join(
         sorted({f"{r.check_name} {r.metric}" + (f" ({r.column or r.attribute})" if r.column or r.attribute else "")
-                for r in run.results.filter(status="fail")})
+                for r in run.results.filter(status__in=("fail", "error"))})
     )[:1500]  # fmt: skip
-    finding = Finding.objects.create(
+    where = f"Run {run.pk} on the latest current data"
+    if counts.get("fail", 0):
+        outcome, severity = "failed", FindingSeverity.HIGH
+        title = f"Scheduled validation failed: {run.suite.name}"
+        errors = f" and could not evaluate {counts['error']}" if counts.get("error") else ""
+        description = f"{where} failed {counts['fail']} check(s){errors}: {listed}."
+    else:
+        outcome, severity = "error", FindingSeverity.MEDIUM
+        title = f"Scheduled validation could not run: {run.suite.name}"
+        if run.error:
+            description = f"{where} could not run: {run.error}"
+        else:
+            description = f"{where} could not evaluate {counts.get('error', 0)} check(s): {listed}."
+    finding = Finding(
         model=version.model,
         version=version,
         kind=FindingType.VALIDATION_ISSUE,
-        severity="high",
-        title=f"Scheduled validation failed: {run.suite.name}"[:200],
-        description=f"Run {run.pk} on the latest current data failed {counts.get('fail', 0)} check(s): {failing}.",
+        severity=severity,
+        title=title[:200],
+        description=description[:4000],
         owner=owner,
         raised_by=run.suite.created_by,
+        source=f"validation-suite:{run.suite_id}:{outcome}",
         due_date=timezone.localdate() + timedelta(days=14),
     )
+    try:
+        with transaction.atomic():  # a savepoint: the run's transaction goes on either way
+            finding.save()
+    except IntegrityError as exc:
+        if "finding_one_open_per_source" not in str(exc) and "workflows_finding.source" not in str(exc):
+            raise  # PostgreSQL names the constraint, SQLite the columns; anything else is not ours to swallow
+        return None  # one from this suite and outcome is still open
     audit_record(
         actor=None,
         actor_name="schedule",
@@ -927,7 +955,7 @@ def finding_raise_for_failed_run(*, run: Any, counts: dict[str, int]) -> Finding
     )
     announce(
         event=Event.FINDING_ASSIGNED,
-        title=f"High finding on {version.model.name}: {finding.title}",
+        title=f"{finding.get_severity_display()} finding on {version.model.name}: {finding.title}",
         body=finding.description,
         recipients=[owner, *owners],
         url=_finding_url(finding),

@@ -175,3 +175,103 @@ def test_missing_arguments_exit_two_with_usage(files):
     result = run_command("--reference", str(reference))
     assert result.returncode == 2
     assert "the following arguments are required: --current, --spec" in result.stderr
+
+
+def test_manage_py_runs_the_checks_without_starting_django(files):
+    directory, reference, current = files
+    suite = spec_file(directory, "standard")
+    script = (
+        "import sys, runpy\n"
+        "sys.argv = ['manage.py', 'run_checks', *sys.argv[1:]]\n"
+        "try:\n    runpy.run_path('manage.py', run_name='__main__')\nexcept SystemExit as exc:\n"
+        "    print('exit', exc.code, file=sys.stderr)\n"
+        "print('django imported:', 'django' in sys.modules, file=sys.stderr)"
+    )
+    args = ["--reference", str(reference), "--current", str(current), "--spec", str(suite)]
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], cwd=ROOT, capture_output=True, text=True, check=False, timeout=120
+    )
+    assert "django imported: False" in done.stderr, done.stderr
+    assert json.loads(done.stdout)["results"]
+
+
+@pytest.mark.parametrize("checks", ["standard", [{"check": "performance", "metric": "roc_auc", "min": 0.999}]])
+def test_with_and_without_django_the_command_prints_the_same_and_exits_the_same(files, checks):
+    directory, reference, current = files
+    suite = spec_file(directory, checks)
+    args = ("--reference", str(reference), "--current", str(current), "--spec", str(suite))
+    standalone = run_command(*args)
+    through_django = run_command(*args, "--settings", "tests.settings", "--no-color")
+    assert standalone.returncode == through_django.returncode
+    assert standalone.stdout == through_django.stdout
+    assert standalone.stderr == through_django.stderr
+    out = io.StringIO()
+    if standalone.returncode == 0:
+        call_command("run_checks", reference=str(reference), current=str(current), spec=str(suite), stdout=out)
+    else:
+        with pytest.raises(CommandError) as caught:
+            call_command("run_checks", reference=str(reference), current=str(current), spec=str(suite), stdout=out)
+        assert f"CommandError: {caught.value}\n" == standalone.stderr
+        assert caught.value.returncode == standalone.returncode
+    assert out.getvalue() == standalone.stdout
+
+
+def test_help_and_bad_arguments_without_django(files):
+    directory, reference, current = files
+    helped = run_command("--help")
+    assert helped.returncode == 0
+    assert "--reference" in helped.stdout
+    assert "Exit status" in helped.stdout
+    suite = spec_file(directory, "standard")
+    args = ("--reference", str(reference), "--current", str(current), "--spec", str(suite))
+    unknown = run_command(*args, "--bogus", "1")
+    assert unknown.returncode == 2
+    assert unknown.stdout == ""
+    assert "unrecognized arguments: --bogus 1" in unknown.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "standalone"),
+    [
+        (["--reference", "a", "--current", "b", "--spec", "c"], True),
+        (["--spec", "settings.json", "--output", "-verbose.json"], True),
+        (["--settings", "tests.settings"], False),
+        (["--settings=tests.settings"], False),
+        (["--pythonpath", "."], False),
+        (["--traceback"], False),
+        (["-v", "2"], False),
+        (["-v2"], False),
+        (["--verbosity=0"], False),
+        (["--no-color"], False),
+        (["--force-color"], False),
+        (["--version"], False),
+        (["--sett=tests.settings"], False),  # argparse takes abbreviations: so does Django's parser
+        (["--verb", "0"], False),
+        (["--output", "r01"], True),  # values are not options
+        (["--output", "2024", "--spec", "v2.json"], True),
+        (["--spec", "s.json", "--", "--settings"], True),
+    ],
+)
+def test_django_options_send_the_command_through_django(argv, standalone):
+    from apps.validation.engine import cli
+
+    assert cli.standalone(argv) is standalone
+
+
+@pytest.mark.parametrize("through_django", [False, True])
+def test_a_stdout_that_cannot_be_written_exits_two_with_one_line(files, through_django):
+    directory, reference, current = files
+    args = ["--reference", str(reference), "--current", str(current), "--spec", str(spec_file(directory, "standard"))]
+    if through_django:
+        args += ["--settings", "tests.settings"]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    with open("/dev/full", "w") as full:  # every write fails: no space left on device
+        done = subprocess.run(
+            [sys.executable, "manage.py", "run_checks", *args],
+            cwd=ROOT, env=env, stdout=full, stderr=subprocess.PIPE, text=True, check=False, timeout=120,
+        )  # fmt: skip
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr == (
+        "CommandError: The results could not be written to standard output: No space left on device.\n"
+    )

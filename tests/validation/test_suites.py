@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -54,6 +55,86 @@ def test_a_scheduled_suite_revalidates_the_serving_version_and_a_failure_raises_
     answer = workflows.gate_check(version=flow.version, environment="production")
     assert not answer.allowed
     assert services.scheduled_runs(now=timezone.now() + timedelta(hours=25)) == 1
+
+
+def test_a_schedule_that_keeps_failing_keeps_one_finding_open(flow: Flow, data, tmp_path: Path) -> None:
+    reference, _current = data
+    deployed(flow)
+    suite = services.suite_create(
+        actor=flow.validator, project=flow.project, name="Weekly drift", spec=SUITE, model=flow.model,
+        reference=reference, current_dataset=flow.dataset, schedule_hours=24,
+    )  # fmt: skip
+    upload(flow, evaluation_table(seed=9, shift=2.0), tmp_path, "drifted.parquet")
+    later = timezone.now()
+    for _ in range(3):
+        assert services.scheduled_runs(now=later) == 1
+        assert services.run_execute(ValidationRun.objects.latest("pk").pk) == "failed"
+        later += timedelta(hours=25)
+    finding = Finding.objects.get()
+    assert finding.source == f"validation-suite:{suite.pk}:failed"
+    assert Notification.objects.filter(recipient=flow.owner, event="validation.finished").count() == 3
+    assert Notification.objects.filter(recipient=flow.owner, event="finding.assigned").count() == 1
+
+    workflows.finding_update(actor=flow.validator, finding=finding, status="closed", reason="retrained")
+    assert services.scheduled_runs(now=later) == 1
+    assert services.run_execute(ValidationRun.objects.latest("pk").pk) == "failed"
+    assert Finding.objects.filter(status="open").count() == 1  # a new one, the closed one stays closed
+    assert Finding.objects.count() == 2
+    assert AuditEvent.objects.filter(action="workflows.finding.raised").count() == 2
+
+
+def test_a_scheduled_run_that_cannot_run_raises_a_medium_finding(flow: Flow, data, tmp_path: Path) -> None:
+    reference, _current = data
+    deployed(flow)
+    services.suite_create(
+        actor=flow.validator, project=flow.project, name="Nightly", spec=SUITE, model=flow.model,
+        reference=reference, current_dataset=flow.dataset, schedule_hours=24,
+    )  # fmt: skip
+    upload(flow, evaluation_table(seed=3).drop_columns(["y_score"]), tmp_path, "no-scores.parquet")
+    assert services.scheduled_runs() == 1
+    run = ValidationRun.objects.get()
+    assert services.run_execute(run.pk) == "error"
+    run.refresh_from_db()
+    finding = Finding.objects.get()
+    assert (finding.severity, finding.owner, finding.version) == ("medium", flow.owner, flow.version)
+    assert finding.title == "Scheduled validation could not run: Nightly"
+    assert "y_score" in finding.description
+    assert run.error in finding.description
+    assert workflows.gate_check(version=flow.version, environment="production").allowed  # medium does not block
+
+
+def test_checks_that_cannot_be_evaluated_raise_a_medium_finding_that_names_them(
+    flow: Flow, data, tmp_path: Path
+) -> None:
+    reference, _current = data
+    deployed(flow)
+    spec = {**SUITE, "checks": [{"check": "performance", "metric": "roc_auc", "min": 0.6}]}
+    services.suite_create(
+        actor=flow.validator, project=flow.project, name="AUC only", spec=spec, model=flow.model,
+        reference=reference, current_dataset=flow.dataset, schedule_hours=24,
+    )  # fmt: skip
+    one_class = evaluation_table(seed=4)
+    one_class = one_class.set_column(one_class.schema.get_field_index("y_true"), "y_true", pa.array([1] * 2000))
+    upload(flow, one_class, tmp_path, "one-class.parquet")
+    assert services.scheduled_runs() == 1
+    assert services.run_execute(ValidationRun.objects.get().pk) == "failed"  # an error result fails the run
+    finding = Finding.objects.get()
+    assert (finding.severity, finding.title) == ("medium", "Scheduled validation could not run: AUC only")
+    assert "could not evaluate 1 check(s): performance roc_auc." in finding.description
+
+
+def test_one_open_finding_per_source_is_kept_by_the_database(flow: Flow) -> None:
+    from django.db import IntegrityError, transaction
+
+    fields = {"model": flow.model, "version": flow.version, "kind": "validation_issue", "severity": "high",
+              "title": "t", "owner": flow.owner, "raised_by": flow.validator}  # fmt: skip
+    Finding.objects.create(**fields, source="validation-suite:1:failed")
+    Finding.objects.create(**fields, source="validation-suite:1:error")
+    Finding.objects.create(**fields, source="")
+    Finding.objects.create(**fields, source="")  # people's findings are not limited
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Finding.objects.create(**fields, source="validation-suite:1:failed")
+    Finding.objects.create(**fields, source="validation-suite:1:failed", status="closed")
 
 
 @pytest.mark.parametrize(

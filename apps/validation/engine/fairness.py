@@ -82,19 +82,22 @@ def attribute_fairness(
 
 
 def _count(codes: np.ndarray, predicted: np.ndarray, actual: np.ndarray | None, size: int) -> _Counts:
-    def per_group(selected: np.ndarray) -> np.ndarray:
-        return np.bincount(codes[selected], minlength=size)
-
-    rows = np.bincount(codes, minlength=size)
+    # One pass: each row falls in cell (group, actual, predicted) of a size x 2 x 2 table.
+    cells = codes.astype(np.intp) * 4 + predicted
+    if actual is not None:
+        cells += actual.astype(np.intp) * 2
+    table = np.bincount(cells, minlength=size * 4).reshape(size, 2, 2)  # [group, actual, predicted]
+    rows = table.sum(axis=(1, 2))
+    selected = table[:, :, 1].sum(axis=1)
     if actual is None:
-        return _Counts(rows, per_group(predicted), None, None, None, None)
+        return _Counts(rows, selected, None, None, None, None)
     return _Counts(
         rows=rows,
-        selected=per_group(predicted),
-        positives=per_group(actual),
-        true_positives=per_group(actual & predicted),
-        false_positives=per_group(~actual & predicted),
-        correct=per_group(actual == predicted),
+        selected=selected,
+        positives=table[:, 1, :].sum(axis=1),
+        true_positives=table[:, 1, 1],
+        false_positives=table[:, 0, 1],
+        correct=table[:, 0, 0] + table[:, 1, 1],
     )
 
 

@@ -234,6 +234,24 @@ def numpy_of(column: Any, dtype: Any, *, fill: Any = None) -> np.ndarray:
     return values
 
 
+def integers_of(column: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    """Return an integer or boolean column as a read-only numpy view of Arrow's buffer (booleans as uint8,
+    one copy), and where values are present (None when none is missing); a null's slot holds any value."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    if pa.types.is_boolean(column.type):
+        column = pc.cast(column, pa.uint8())
+    source = np.dtype(_NUMPY_TYPES[str(column.type)])
+    if len(column) == 0:
+        return np.empty(0, dtype=source), None
+    validity, data = column.buffers()[:2]
+    values = np.frombuffer(data, dtype=source, count=len(column), offset=column.offset * source.itemsize)
+    if not column.null_count:
+        return values, None
+    bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
+    return values, bits[column.offset : column.offset + len(column)].astype(bool)
+
+
 def _float_array(column: Any) -> np.ndarray:
     """Return a float64 column as a new, writable numpy array, NaN where it is null."""
     return numpy_of(column, np.float64, fill=np.nan)
