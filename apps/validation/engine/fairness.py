@@ -61,7 +61,7 @@ def attribute_fairness(
     if without_group:
         notes.append(f"{plural(without_group, 'row')} without a value for the attribute were left out")
     note = "; ".join(notes) or None
-    counts = _count(groups.codes[rows], y_pred[rows], None if y_true is None else y_true[rows], len(groups.texts))
+    counts = _count(groups.codes, y_pred, y_true, rows, len(groups.texts))
 
     results: list[GroupMeasures] = []
     rates: dict[str, list[float]] = {"selection_rate": [], "tpr": [], "fpr": []}
@@ -81,12 +81,19 @@ def attribute_fairness(
     return AttributeFairness(results, _attribute_measures(rates, undefined, y_true is not None, note))
 
 
-def _count(codes: np.ndarray, predicted: np.ndarray, actual: np.ndarray | None, size: int) -> _Counts:
-    # One pass: each row falls in cell (group, actual, predicted) of a size x 2 x 2 table.
-    cells = codes.astype(np.intp) * 4 + predicted
+def _count(
+    codes: np.ndarray, predicted: np.ndarray, actual: np.ndarray | None, counted: np.ndarray, size: int
+) -> _Counts:
+    # One pass over the rows, no copies of the columns: each row counted falls in cell (group, actual,
+    # predicted) of a size x 2 x 2 table; the rows left out go to one extra cell, dropped afterwards.
+    cells = codes.astype(np.intp, copy=True)
+    np.multiply(cells, 4, out=cells)
+    np.add(cells, predicted, out=cells)
     if actual is not None:
-        cells += actual.astype(np.intp) * 2
-    table = np.bincount(cells, minlength=size * 4).reshape(size, 2, 2)  # [group, actual, predicted]
+        np.add(cells, actual, out=cells)
+        np.add(cells, actual, out=cells)
+    cells[~counted] = size * 4
+    table = np.bincount(cells, minlength=size * 4 + 1)[: size * 4].reshape(size, 2, 2)  # [group, actual, predicted]
     rows = table.sum(axis=(1, 2))
     selected = table[:, :, 1].sum(axis=1)
     if actual is None:
