@@ -84,3 +84,6 @@ def test_integers_beyond_float_precision_are_compared_exactly() -> None:
     assert binary_column(unsigned, str(top)).positive.tolist() == [True, False]
     assert binary_column(unsigned, "1e3").seen == {"0", str(top)}
     assert binary_column(pa.chunked_array([pa.array([1000, 1], pa.int16())]), "1e3").positive.tolist() == [True, False]
+    huge = binary_column(pa.chunked_array([pa.array([1, 0], pa.int64())]), "1e100000000")  # no giant int is built
+    assert huge.positive.tolist() == [False, False]
+    assert huge.seen == {"0", "1"}

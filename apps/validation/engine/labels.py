@@ -89,6 +89,7 @@ def _exact_integer(text: str) -> int | None:
         number = Decimal(text)
     except InvalidOperation:
         return None
-    if not number.is_finite() or number != number.to_integral_value():
+    # No integer column holds more than 20 digits; "1e100000000" must not become a 100-million-digit int.
+    if not number.is_finite() or number.adjusted() > 20 or number != number.to_integral_value():
         return None
     return int(number)
