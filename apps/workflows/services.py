@@ -921,10 +921,11 @@ def finding_raise_for_scheduled_run(*, run: Any, counts: dict[str, int]) -> Find
         description = f"{where} failed {counts['fail']} check(s){errors}: {listed}."
     else:
         outcome, severity = "error", FindingSeverity.MEDIUM
-        title = f"Scheduled validation could not run: {run.suite.name}"
         if run.error:
+            title = f"Scheduled validation could not run: {run.suite.name}"
             description = f"{where} could not run: {run.error}"
         else:
+            title = f"Scheduled validation could not evaluate every check: {run.suite.name}"
             description = f"{where} could not evaluate {counts.get('error', 0)} check(s): {listed}."
     finding = Finding(
         model=version.model,

@@ -119,7 +119,10 @@ def test_checks_that_cannot_be_evaluated_raise_a_medium_finding_that_names_them(
     assert services.scheduled_runs() == 1
     assert services.run_execute(ValidationRun.objects.get().pk) == "failed"  # an error result fails the run
     finding = Finding.objects.get()
-    assert (finding.severity, finding.title) == ("medium", "Scheduled validation could not run: AUC only")
+    assert (finding.severity, finding.title) == (
+        "medium",
+        "Scheduled validation could not evaluate every check: AUC only",
+    )
     assert "could not evaluate 1 check(s): performance roc_auc." in finding.description
 
 
