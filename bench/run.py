@@ -255,33 +255,27 @@ def contenders(data: Path, names: list[str], var_dir: Path) -> list[Contender]:
             env={"DO_NOT_TRACK": "1"},
             read_detail=_read_worker,
         ),
-        "fairlearn": Contender(
-            "fairlearn",
-            lambda scratch: [
-                str(MAIN_PYTHON),
-                str(BENCH / "fairlearn_worker.py"),
-                "--data",
-                str(data),
-                "--phases",
-                str(scratch / "phases.json"),
-            ],
-            read_detail=_read_worker,
-        ),
-        "fairlearn-frame": Contender(
-            "fairlearn-frame",
-            lambda scratch: [
-                str(MAIN_PYTHON),
-                str(BENCH / "fairlearn_worker.py"),
-                "--data",
-                str(data),
-                "--phases",
-                str(scratch / "phases.json"),
-                "--one-frame",
-            ],
-            read_detail=_read_worker,
-        ),
+        "fairlearn": fairlearn(data, "fairlearn"),
+        "fairlearn-frame": fairlearn(data, "fairlearn-frame", "--one-frame"),
     }
     return [available[name] for name in names]
+
+
+def fairlearn(data: Path, name: str, *options: str) -> Contender:
+    """bench/fairlearn_worker.py in the project's venv, with the worker's options."""
+    return Contender(
+        name,
+        lambda scratch: [
+            str(MAIN_PYTHON),
+            str(BENCH / "fairlearn_worker.py"),
+            "--data",
+            str(data),
+            "--phases",
+            str(scratch / "phases.json"),
+            *options,
+        ],
+        read_detail=_read_worker,
+    )
 
 
 def compare_fairness(signet_output: Path, fairlearn_values: dict[str, Any]) -> dict[str, Any]:

@@ -835,6 +835,7 @@ def workflow_reminders(*, now: Any = None) -> dict[str, int]:
                 counts["recertifications_opened"] += 1
             owners = project_people(project, ProjectRole.OWNER, ProjectRole.BUSINESS_OWNER)
             assert approval.expires_at is not None
+            data = {"version": version.pk, "review": recert.pk, "expires_at": approval.expires_at.isoformat()}
             if approval.expires_at > now:
                 counts["due"] += bool(
                     announce(
@@ -844,11 +845,7 @@ def workflow_reminders(*, now: Any = None) -> dict[str, int]:
                         recipients=owners,
                         url=_review_url(recert),
                         project=project,
-                        data={
-                            "version": version.pk,
-                            "review": recert.pk,
-                            "expires_at": approval.expires_at.isoformat(),
-                        },
+                        data=data,
                         dedupe_key=f"recert-due:{approval.pk}",
                     )
                 )
@@ -865,11 +862,7 @@ def workflow_reminders(*, now: Any = None) -> dict[str, int]:
                         recipients=[*owners, *project_people(project, ProjectRole.IT_OPS)],
                         url=_review_url(recert),
                         project=project,
-                        data={
-                            "version": version.pk,
-                            "review": recert.pk,
-                            "expires_at": approval.expires_at.isoformat(),
-                        },
+                        data=data,
                         dedupe_key=f"recert-expired:{approval.pk}",
                     )
                 )
