@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from apps.core.ids import parse_id
+
 GENESIS_HASH = "0" * 64
 
 CHAINED_FIELDS = (
@@ -65,12 +67,13 @@ class Checkpoint:
     def parse(cls, text: str) -> Checkpoint:
         """Parse ``SEQ:HASH``; raise ValueError with a readable message otherwise."""
         seq_text, sep, hash_text = text.strip().partition(":")
-        if not sep or not seq_text.isdigit() or int(seq_text) < 1:
+        seq = parse_id(seq_text)
+        if not sep or seq is None:
             raise ValueError("a checkpoint is SEQ:HASH, for example 42:3f5a…, with SEQ a positive number")
         hash_text = hash_text.lower()
         if len(hash_text) != 64 or any(c not in "0123456789abcdef" for c in hash_text):
             raise ValueError("the hash of a checkpoint is 64 hexadecimal characters")
-        return cls(seq=int(seq_text), hash=hash_text)
+        return cls(seq=seq, hash=hash_text)
 
     def __str__(self) -> str:
         return f"{self.seq}:{self.hash}"

@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.core.forms import add_service_errors
+from apps.core.ids import parse_id
 from apps.core.permissions import acting_user
 from apps.notifications import selectors, services
 from apps.notifications.forms import WebhookForm
@@ -41,7 +42,7 @@ def notification_read(request: HttpRequest) -> HttpResponse:
         count = services.notifications_mark_read(actor=actor)
         messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} read.")
         return redirect("notifications:notification_list")
-    notification = get_object_or_404(selectors.notifications_for(request.user), pk=raw if raw.isdigit() else 0)
+    notification = get_object_or_404(selectors.notifications_for(request.user), pk=parse_id(raw) or 0)
     services.notifications_mark_read(actor=actor, ids=[notification.pk])
     target = notification.url
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):

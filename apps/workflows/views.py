@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts.selectors import active_user_by_username
 from apps.core.forms import add_service_errors
+from apps.core.ids import parse_id
 from apps.core.permissions import acting_user
 from apps.projects.choices import RiskTier
 from apps.registry import selectors as registry_selectors
@@ -170,8 +171,9 @@ def finding_update(request: HttpRequest, finding_id: int) -> HttpResponse:
             messages.success(request, "Finding updated.")
     else:
         messages.error(request, "Choose a status.")
-    if target and target.isdigit():
-        return redirect("workflows:review_detail", review_id=int(target))
+    review_id = parse_id(target)
+    if review_id is not None:
+        return redirect("workflows:review_detail", review_id=review_id)
     if finding.version_id is None:
         return redirect("registry:model_detail", model_id=finding.model_id)
     return redirect("registry:version_detail", version_id=finding.version_id)

@@ -218,7 +218,9 @@ def test_verify_names_a_checkpoint_beyond_the_chain_as_cut_short() -> None:
     assert "broken at seq 4" in str(caught.value)
 
 
-@pytest.mark.parametrize("bad", ["abc", "0:" + "a" * 64, "3:xyz", "3:" + "a" * 63, ":"])
+@pytest.mark.parametrize(
+    "bad", ["abc", "0:" + "a" * 64, "3:xyz", "3:" + "a" * 63, ":", "²:" + "a" * 64, f"{2**63}:" + "a" * 64]
+)
 def test_a_malformed_checkpoint_is_a_usage_error(bad: str) -> None:
     with pytest.raises(CommandError) as caught:
         _run_verify("--checkpoint", bad)

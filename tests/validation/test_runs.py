@@ -85,6 +85,21 @@ def test_outsiders_neither_see_nor_start_runs(flow: Flow, data, token_for) -> No
     assert signed_in(flow.outsider).get(f"/validation/runs/{run.pk}/").status_code == 404
 
 
+def test_the_run_list_filters_by_version_and_refuses_what_is_not_an_id(flow: Flow, data, token_for) -> None:
+    reference, current = data
+    run = services.run_create(
+        actor=flow.validator, version=flow.version, reference=reference, current=current, spec=SUITE
+    )
+    api = Client(headers=bearer(token_for(flow.validator)))
+    listed = api.get(f"/api/v1/validation-runs/?version={flow.version.pk}").json()["results"]
+    assert [item["id"] for item in listed] == [run.pk]
+    assert api.get(f"/api/v1/validation-runs/?version={2**63 - 1}").json()["results"] == []
+    for hostile in ("²", "abc", str(2**63), "-1"):
+        response = api.get("/api/v1/validation-runs/", {"version": hostile})
+        assert response.status_code == 400, hostile
+        assert response.json()["error"]["details"]["version"] == ["Give a version id."]
+
+
 def test_data_of_another_project_or_only_linked_is_refused(flow: Flow, data, tmp_path: Path) -> None:
     from apps.registry import services as registry
     from tests.factories import make_project

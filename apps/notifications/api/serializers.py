@@ -4,6 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from apps.core.api.fields import IdField
 from apps.notifications.choices import Event
 from apps.notifications.models import Notification, WebhookAttempt, WebhookDelivery, WebhookSubscription
 
@@ -22,7 +23,7 @@ class NotificationSerializer(serializers.ModelSerializer[Notification]):
 
 
 class MarkReadSerializer(serializers.Serializer[dict[str, Any]]):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=1000)
+    ids = serializers.ListField(child=IdField(), required=False, max_length=1000)
     all = serializers.BooleanField(required=False, default=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

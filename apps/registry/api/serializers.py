@@ -4,6 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from apps.core.api.fields import IdField
 from apps.registry.cards import card_completeness
 from apps.registry.choices import CARD_SECTION_NAMES, ModelTask, Sensitivity
 from apps.registry.forms import parse_metrics
@@ -101,9 +102,9 @@ class ModelVersionWriteSerializer(serializers.Serializer[dict[str, Any]]):
     artifact_uri = serializers.CharField(max_length=500, required=False, allow_blank=True)
     artifact_sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", required=False, allow_blank=True)
     framework = serializers.CharField(max_length=60, required=False, allow_blank=True)
-    training_dataset = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    training_dataset = IdField(required=False, allow_null=True)
     # DRF moves declared fields off the class, so these names do not clash with Field.parent/.source.
-    parent = serializers.IntegerField(required=False, allow_null=True, min_value=1)  # type: ignore[assignment]
+    parent = IdField(required=False, allow_null=True)  # type: ignore[assignment]
     source_run_id = serializers.CharField(max_length=200, required=False, allow_blank=True)
     metrics = MetricsField(required=False)
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True)

@@ -4,6 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from apps.core.api.fields import IdField
 from apps.validation.models import CheckResult, ValidationRun, ValidationSuite
 
 
@@ -56,10 +57,10 @@ class ValidationRunSerializer(serializers.ModelSerializer[ValidationRun]):
 
 
 class ValidationRunCreateSerializer(serializers.Serializer[dict[str, Any]]):
-    version = serializers.IntegerField(min_value=1)
-    reference = serializers.IntegerField(min_value=1, help_text="Dataset version id of the reference data")
-    current = serializers.IntegerField(min_value=1, help_text="Dataset version id of the current data")
-    suite = serializers.IntegerField(min_value=1, required=False, help_text="A stored suite of the project")
+    version = IdField()
+    reference = IdField(help_text="Dataset version id of the reference data")
+    current = IdField(help_text="Dataset version id of the current data")
+    suite = IdField(required=False, help_text="A stored suite of the project")
     spec = serializers.JSONField(
         required=False, help_text="A suite as JSON (DESIGN.md §6); the default suite if omitted"
     )
@@ -82,9 +83,9 @@ class ValidationSuiteCreateSerializer(serializers.Serializer[dict[str, Any]]):
     project = serializers.SlugField()
     name = serializers.CharField(max_length=120)
     spec = serializers.JSONField()
-    model = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
-    reference = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
-    current_dataset = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    model = IdField(required=False, allow_null=True, default=None)
+    reference = IdField(required=False, allow_null=True, default=None)
+    current_dataset = IdField(required=False, allow_null=True, default=None)
     schedule_hours = serializers.IntegerField(
         min_value=1, max_value=2160, required=False, allow_null=True, default=None
     )

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.api.lookups import visible_or_invalid
+from apps.core.ids import parse_id
 from apps.core.permissions import acting_user
 from apps.projects.models import Project
 from apps.registry import selectors as registry_selectors
@@ -38,9 +39,10 @@ class ValidationRunListView(generics.ListCreateAPIView[ValidationRun]):
         runs = selectors.runs_visible_to(self.request.user)
         version = self.request.query_params.get("version")
         if version is not None:
-            if not version.isdigit():
+            version_id = parse_id(version)
+            if version_id is None:
                 raise exceptions.ValidationError({"version": ["Give a version id."]})
-            runs = runs.filter(version_id=int(version))
+            runs = runs.filter(version_id=version_id)
         run_status = self.request.query_params.get("status")
         if run_status is not None:
             if run_status not in RunStatus.values:

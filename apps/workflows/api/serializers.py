@@ -4,6 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from apps.core.api.fields import IdField
 from apps.workflows.choices import DecisionKind, FindingSeverity, FindingStatus, FindingType
 from apps.workflows.models import Decision, Deployment, Finding, Review
 from apps.workflows.services import evidence_digest, stage_states
@@ -98,8 +99,8 @@ class FindingSerializer(serializers.ModelSerializer[Finding]):
 
 
 class FindingCreateSerializer(serializers.Serializer[dict[str, Any]]):
-    model = serializers.IntegerField(min_value=1)
-    version = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    model = IdField()
+    version = IdField(required=False, allow_null=True)
     kind = serializers.ChoiceField(choices=FindingType.choices)
     severity = serializers.ChoiceField(choices=FindingSeverity.choices)
     title = serializers.CharField(max_length=200)
@@ -129,7 +130,7 @@ class DeploymentSerializer(serializers.ModelSerializer[Deployment]):
 
 
 class DeploymentCreateSerializer(serializers.Serializer[dict[str, Any]]):
-    version = serializers.IntegerField(min_value=1)
+    version = IdField()
     environment = serializers.SlugField(max_length=40)
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
