@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 
 from apps.projects.models import Project
 from apps.workflows.choices import FindingStatus, ReviewStatus
@@ -78,39 +81,46 @@ def workflow_panel(*, user: Any, version: Any) -> dict[str, Any]:
     }
 
 
-def recertifications_for(user: Any) -> list[Review]:
-    """Approvals in the projects this person owns that expire within the reminder window, or expired."""
-    from datetime import timedelta
+def approvals_coming_due(approvals: QuerySet[Review], now: datetime) -> list[Review]:
+    """The approvals among ``approvals`` that the re-certification schedule acts on now, soonest first.
 
-    from django.conf import settings
-    from django.utils import timezone
-
-    from apps.projects.choices import ProjectRole
+    The latest approval of each approved or deployed version, once it is within its reminder window
+    before expiry — ``SIGNET_RECERT_REMIND_DAYS``, but never more than a third of its approval period,
+    or a short period would come due right after approval — or past expiry. The schedule
+    (``services.workflow_reminders``) and the home page both read this, so they agree.
+    """
     from apps.registry.choices import VersionStatus
 
-    if not user.is_authenticated:
-        return []
-    horizon = timezone.now() + timedelta(days=settings.SIGNET_RECERT_REMIND_DAYS)
-    approvals = (
-        reviews_visible_to(user)
-        .filter(
+    renewed = Review.objects.filter(
+        version=OuterRef("version"), status=ReviewStatus.APPROVED, cycle__gt=OuterRef("cycle")
+    )
+    horizon = now + timedelta(days=settings.SIGNET_RECERT_REMIND_DAYS)
+    candidates = (
+        approvals.filter(
             status=ReviewStatus.APPROVED,
             expires_at__lte=horizon,
             version__status__in=(VersionStatus.APPROVED, VersionStatus.DEPLOYED),
-            version__model__project__memberships__user=user,
-            version__model__project__memberships__role__in=(ProjectRole.OWNER, ProjectRole.BUSINESS_OWNER),
         )
-        .distinct()
-        .order_by("expires_at")
+        .exclude(Exists(renewed))
+        .order_by("expires_at", "pk")
     )
-    latest: dict[int, Review] = {}
-    for review in approvals:
-        if review.cycle >= getattr(latest.get(review.version_id), "cycle", 0):
-            latest[review.version_id] = review
-    renewed = set(
-        Review.objects.filter(version_id__in=latest, status=ReviewStatus.APPROVED).values_list("version_id", "cycle")
+    return [a for a in candidates if a.expires_at is not None and a.expires_at <= now + _reminder_window(a)]
+
+
+def _reminder_window(approval: Review) -> timedelta:
+    return min(timedelta(days=settings.SIGNET_RECERT_REMIND_DAYS), timedelta(days=approval.review_period_days) / 3)
+
+
+def recertifications_for(user: Any) -> list[Review]:
+    """Approvals in the projects this person owns that the schedule treats as coming due, or expired."""
+    from apps.projects.choices import ProjectRole
+
+    if not user.is_authenticated:
+        return []
+    owned = Project.objects.filter(
+        memberships__user=user, memberships__role__in=(ProjectRole.OWNER, ProjectRole.BUSINESS_OWNER)
     )
-    return [r for r in latest.values() if not any(v == r.version_id and c > r.cycle for v, c in renewed)]
+    return approvals_coming_due(reviews_visible_to(user).filter(version__model__project__in=owned), timezone.now())
 
 
 def in_service(project: Any) -> list[Deployment]:

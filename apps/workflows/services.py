@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -791,20 +790,9 @@ def workflow_reminders(*, now: Any = None) -> dict[str, int]:
     """
     now = now or timezone.now()
     counts = {"recertifications_opened": 0, "due": 0, "expired": 0, "findings_overdue": 0}
-    horizon = now + timedelta(days=settings.SIGNET_RECERT_REMIND_DAYS)
-    approvals = Review.objects.filter(
-        status=ReviewStatus.APPROVED,
-        expires_at__lte=horizon,
-        version__status__in=(VersionStatus.APPROVED, VersionStatus.DEPLOYED),
-    ).select_related("version__model__project")
-    for approval in approvals:
-        assert approval.expires_at is not None
-        # Never more than a third of the approval period ahead, or a short period would re-open at once.
-        window = min(
-            timedelta(days=settings.SIGNET_RECERT_REMIND_DAYS), timedelta(days=approval.review_period_days) / 3
-        )
-        if approval.expires_at > now + window:
-            continue
+    from apps.workflows.selectors import approvals_coming_due
+
+    for approval in approvals_coming_due(Review.objects.select_related("version__model__project"), now):
         with transaction.atomic():
             version = ModelVersion.objects.select_for_update(of=("self",)).get(pk=approval.version_id)
             latest = Review.objects.filter(version=version, status=ReviewStatus.APPROVED).order_by("-cycle").first()

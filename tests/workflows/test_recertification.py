@@ -11,7 +11,7 @@ from django.utils import timezone
 from apps.audit.models import AuditEvent
 from apps.notifications.choices import Event
 from apps.notifications.models import Notification
-from apps.workflows import services
+from apps.workflows import selectors, services
 from apps.workflows.models import Review
 from tests.workflows.conftest import Flow
 
@@ -217,11 +217,15 @@ def test_a_short_approval_period_does_not_reopen_a_recertification_right_after_a
     services.policy_publish(actor=flow.compliance, tier="low", stages=policy.stages, review_period_days=30)
     approval = approved(flow)
     assert services.workflow_reminders()["recertifications_opened"] == 0  # 30 days ahead, window is 10
+    assert selectors.recertifications_for(flow.owner) == []  # the home page agrees with the schedule
     expire_in(approval, 9)
+    assert selectors.recertifications_for(flow.owner) == [approval]
+    assert selectors.recertifications_for(flow.developer) == []  # owners and business owners only
     assert services.workflow_reminders()["recertifications_opened"] == 1
     flow.decide(flow.validator2, Review.objects.get(status="open"))
     assert services.workflow_reminders()["recertifications_opened"] == 0
     assert Review.objects.filter(status="open").count() == 0
+    assert selectors.recertifications_for(flow.owner) == []  # renewed: the old approval is no longer due
 
 
 def test_the_model_card_is_frozen_while_a_recertification_is_open(flow: Flow) -> None:
