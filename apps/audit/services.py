@@ -16,6 +16,7 @@ from django.utils import timezone
 from apps.audit.chain import GENESIS_HASH, Checkpoint, VerifyResult, compute_hash, format_time, verify
 from apps.audit.models import AuditEvent
 from apps.core import context
+from apps.core.text import storable
 
 # Any constant works; it only has to be the same for every writer of the chain.
 _CHAIN_LOCK_KEY = 0x5167_0001
@@ -27,10 +28,8 @@ class ProjectRef(Protocol):
     slug: str
 
 
-def _clean_text(value: str, limit: int | None = None) -> str:
-    # PostgreSQL text cannot hold NUL; replace it so the stored value equals the hashed value.
-    value = value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
-    return value[:limit] if limit is not None else value
+# PostgreSQL text cannot hold NUL; replaced before hashing, so the stored value equals the hashed value.
+_clean_text = storable
 
 
 class _Encoder(DjangoJSONEncoder):

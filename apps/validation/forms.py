@@ -7,18 +7,32 @@ from django import forms
 
 
 class JsonField(forms.CharField):
-    """A textarea holding JSON; refused with a message when it does not parse."""
+    """A textarea holding a JSON object; refused with a message when it is not one.
+
+    The length limit applies to the text (CharField's own validator would measure the parsed value).
+    """
+
+    def __init__(self, *, text_limit: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.text_limit = text_limit
 
     def to_python(self, value: Any) -> Any:
         text = super().to_python(value)
         if not text:
             return None
+        if len(text) > self.text_limit:
+            raise forms.ValidationError(f"A suite is at most {self.text_limit:,} characters; this is {len(text):,}.")
         try:
-            return json.loads(text)
+            data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise forms.ValidationError(f"This is not valid JSON: {exc.msg} at line {exc.lineno}.") from None
         except RecursionError:
             raise forms.ValidationError("This JSON is nested too deeply to be a suite.") from None
+        except ValueError:  # for example a number with thousands of digits
+            raise forms.ValidationError("This JSON holds a number too large to read.") from None
+        if not isinstance(data, dict):
+            raise forms.ValidationError('A suite is a JSON object: {"task": …, "columns": {…}, "checks": …}.')
+        return data
 
 
 class RunForm(forms.Form):
@@ -29,7 +43,7 @@ class RunForm(forms.Form):
     suite = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Suite")
     spec = JsonField(
         required=False,
-        max_length=200_000,
+        text_limit=200_000,
         widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
         label="Or a suite as JSON",
         help_text='For example {"task": "binary_classification", "columns": {...}, "checks": "standard"}.',
@@ -46,7 +60,7 @@ class RunForm(forms.Form):
 class SuiteForm(forms.Form):
     name = forms.CharField(max_length=120)
     spec = JsonField(
-        max_length=200_000, widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}), label="Suite (JSON)"
+        text_limit=200_000, widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}), label="Suite (JSON)"
     )
     model = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Model (for a schedule)")
     reference = forms.TypedChoiceField(

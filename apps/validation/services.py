@@ -25,7 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -34,6 +34,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.audit.services import audit_record, changes_between
 from apps.core.permissions import require
+from apps.core.text import storable, storable_json
 from apps.notifications.choices import Event
 from apps.notifications.services import announce
 from apps.projects.choices import ProjectRole
@@ -350,7 +351,9 @@ def _finish(
         locked = ValidationRun.objects.select_for_update().get(pk=run.pk)
         if locked.status != RunStatus.RUNNING or locked.attempts != run.attempts:
             return f"not recorded (claim lost: {locked.status})"
-        results = (result or {}).get("results", [])
+        # Group values and column names come from uploaded files: NUL would make PostgreSQL refuse the write.
+        result, curves, error = storable_json(result or {}), storable_json(curves or {}), storable(error)
+        results = result.get("results", [])
         CheckResult.objects.bulk_create(
             CheckResult(
                 run=locked,
@@ -474,20 +477,21 @@ def suite_create(
                     "and a current dataset."
                 }
             )
-    if ValidationSuite.objects.filter(project=project, name=name).exists():
-        raise ValidationError({"name": "This project already has a suite with this name."})
-    with transaction.atomic():
-        suite = ValidationSuite.objects.create(
-            project=project, model=model, name=name, spec=clean, reference=reference,
-            current_dataset=current_dataset, schedule_hours=schedule_hours, created_by=actor,
-        )  # fmt: skip
-        audit_record(
-            actor=actor,
-            action="validation.suite.created",
-            target=suite,
-            project=project,
-            data={"name": name, "schedule_hours": schedule_hours, "spec": clean},
-        )
+    try:
+        with transaction.atomic():
+            suite = ValidationSuite.objects.create(
+                project=project, model=model, name=name, spec=clean, reference=reference,
+                current_dataset=current_dataset, schedule_hours=schedule_hours, created_by=actor,
+            )  # fmt: skip
+            audit_record(
+                actor=actor,
+                action="validation.suite.created",
+                target=suite,
+                project=project,
+                data={"name": name, "schedule_hours": schedule_hours, "spec": clean},
+            )
+    except IntegrityError:  # suite_unique_name decides, also between two requests at once
+        raise ValidationError({"name": "This project already has a suite with this name."}) from None
     return suite
 
 
@@ -497,7 +501,10 @@ def scheduled_runs(*, now: Any = None) -> int:
 
     now = now or timezone.now()
     queued = 0
-    for suite in ValidationSuite.objects.filter(schedule_hours__isnull=False).select_related("model__project"):
+    suites = ValidationSuite.objects.filter(schedule_hours__isnull=False).select_related(
+        "model", "project", "reference"
+    )
+    for suite in suites:
         assert suite.schedule_hours is not None
         if suite.last_scheduled_at and suite.last_scheduled_at > now - timedelta(hours=suite.schedule_hours):
             continue
@@ -515,8 +522,8 @@ def scheduled_runs(*, now: Any = None) -> int:
                 continue  # another beat got there first
             locked.last_scheduled_at = now
             locked.save(update_fields=["last_scheduled_at"])
-            if version is None or current is None or suite.reference is None:
-                continue
+            if version is None or current is None or suite.reference is None or current.pk == suite.reference_id:
+                continue  # nothing serves, no data, or no data newer than the reference: nothing to re-validate
             run = ValidationRun.objects.create(
                 version=version, suite=suite, spec=suite.spec, reference=suite.reference, current=current,
                 trigger=RunTrigger.SCHEDULE, enqueued_at=now,

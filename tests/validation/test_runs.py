@@ -412,3 +412,22 @@ def test_the_sweep_resends_lost_and_abandoned_runs_once_each(flow: Flow, data) -
     assert services.runs_sweep() == 2  # not the fresh one
     assert services.runs_sweep() == 0  # and not again until something changes
     assert ValidationRun.objects.get(pk=fresh.pk).status == "queued"
+
+
+def test_group_values_holding_nul_are_stored_readably(flow: Flow, data, tmp_path: Path) -> None:
+    import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
+
+    reference, _current = data
+    table = evaluation_table(seed=5)
+    groups = [("b\x00x" if value == "b" else value) for value in table.column("group").to_pylist()]
+    table = table.set_column(table.schema.get_field_index("group"), "group", pa.array(groups))
+    current = upload(flow, table, tmp_path, "nul-groups.parquet")  # an uploaded file may hold NUL in its values
+    run = services.run_create(
+        actor=flow.validator, version=flow.version, reference=reference, current=current, spec=SUITE
+    )
+    assert services.run_execute(run.pk) in ("succeeded", "failed")  # recorded, not stuck in "running"
+    stored = set(CheckResult.objects.filter(run=run, attribute="group").values_list("group", flat=True))
+    assert "b\ufffdx" in stored
+    page = signed_in(flow.validator).get(f"/validation/runs/{run.pk}/")
+    assert page.status_code == 200
+    assert "b\ufffdx" in page.content.decode()

@@ -196,3 +196,73 @@ def test_suites_through_the_api_and_the_project_page(flow: Flow, data, token_for
     )
     assert bad.status_code == 400
     assert "This is not valid JSON" in bad.content.decode()
+
+
+HOSTILE_SUITES = [
+    ({**SUITE, "checks": [{"check": "quality", "metric": "row_count", "min": 10**400}]}, "must be a finite number"),
+    ({**SUITE, "checks": [{"check": "quality", "metric": "row_count", "min": -(10**1000)}]}, "too large"),
+    ({**SUITE, "positive_label": "yes\x00"}, "control character"),
+    ({**SUITE, "columns": {**SUITE["columns"], "target": "y_true\x00"}}, "control character"),
+    ({**SUITE, "positive_label": 10**30}, "larger number"),
+]
+
+
+@pytest.mark.parametrize(("spec", "reason"), HOSTILE_SUITES)
+def test_hostile_suites_are_refused_through_the_api_and_the_page(flow: Flow, data, token_for, spec, reason) -> None:
+    import json
+
+    api = Client(headers=bearer(token_for(flow.developer)))
+    body = json.dumps({"project": flow.project.slug, "name": "Hostile", "spec": spec}, ensure_ascii=True)
+    refused = api.post("/api/v1/validation-suites/", body, content_type="application/json")
+    assert refused.status_code == 400
+    assert reason in refused.json()["error"]["message"]
+    reference, current = data
+    run = json.dumps({"version": flow.version.pk, "reference": reference.pk, "current": current.pk, "spec": spec})
+    assert api.post("/api/v1/validation-runs/", run, content_type="application/json").status_code == 400
+    page = signed_in(flow.developer).post(
+        f"/validation/projects/{flow.project.slug}/suites/", {"name": "Hostile", "spec": json.dumps(spec)}
+    )
+    assert page.status_code == 400
+    assert not ValidationSuite.objects.exists()
+    assert not ValidationRun.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("5", "A suite is a JSON object"),
+        ("true", "A suite is a JSON object"),
+        ("[1, 2]", "A suite is a JSON object"),
+        ("1" * 5000, "too large to read"),  # json.loads refuses ints over 4,300 digits
+        ("{" * 200_001, "at most 200,000 characters"),
+    ],
+)
+def test_the_suite_form_refuses_text_that_is_not_a_suite(flow: Flow, text, reason) -> None:
+    page = signed_in(flow.developer).post(
+        f"/validation/projects/{flow.project.slug}/suites/", {"name": "x", "spec": text}
+    )
+    assert page.status_code == 400
+    assert reason in page.content.decode()
+    assert not ValidationSuite.objects.exists()
+
+
+def test_a_number_too_long_to_read_in_the_body_is_a_400(flow: Flow, token_for) -> None:
+    api = Client(headers=bearer(token_for(flow.developer)))
+    check = '{"check": "quality", "metric": "row_count", "min": ' + "9" * 5000 + "}"  # over json.loads' 4,300 digits
+    body = f'{{"project": "{flow.project.slug}", "name": "Long", "spec": {{"task": "other", "checks": [{check}]}}}}'
+    refused = api.post("/api/v1/validation-suites/", body, content_type="application/json")
+    assert refused.status_code == 400
+    assert not ValidationSuite.objects.exists()
+
+
+def test_no_run_is_scheduled_until_data_newer_than_the_reference_arrives(flow: Flow, data, tmp_path: Path) -> None:
+    _reference, current = data  # `current` is the latest version of the flow's dataset
+    deployed(flow)
+    services.suite_create(
+        actor=flow.validator, project=flow.project, name="Weekly", spec=SUITE, model=flow.model,
+        reference=current, current_dataset=flow.dataset, schedule_hours=24,
+    )  # fmt: skip
+    assert services.scheduled_runs() == 0  # the latest data is the reference itself: nothing to compare
+    upload(flow, evaluation_table(seed=11), tmp_path, "next-month.parquet")
+    assert services.scheduled_runs(now=timezone.now() + timedelta(hours=25)) == 1
+    assert ValidationRun.objects.get().reference == current

@@ -242,6 +242,12 @@ def _parse_positive_label(raw: object) -> bool | int | str:
     if isinstance(raw, bool | str) or (isinstance(raw, int) and not isinstance(raw, bool)):
         if isinstance(raw, str) and not raw:
             raise SpecError('"positive_label" must not be empty.')
+        if isinstance(raw, str):
+            if len(raw) > MAX_NAME_CHARS:
+                raise SpecError(f'"positive_label" is longer than {MAX_NAME_CHARS} characters.')
+            _refuse_control_characters(raw, '"positive_label"')
+        elif isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) >= 2**64:
+            raise SpecError('"positive_label" is a larger number than any label column holds.')
         return raw
     if isinstance(raw, float) and raw.is_integer():
         return int(raw)
@@ -307,7 +313,7 @@ def _parse_thresholds(raw: Mapping[str, Any], where: str) -> Thresholds:
         value = raw.get(key)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
             raise SpecError(f'{where}: "{key}" must be a finite number, not {_show(value)}.')
         limits[key] = value
     thresholds = Thresholds(**limits)
@@ -362,12 +368,25 @@ def _check_fairness(metric: str, where: str, task: str, columns: Columns, attrib
         raise SpecError(f'{where}: attribute {attribute!r} is not listed in "columns.sensitive".')
 
 
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond any float, e.g. 10**400
+        return False
+
+
 def _name(value: object, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise SpecError(f"{where} must be a column name (a non-empty string), not {_show(value)}.")
     if len(value) > MAX_NAME_CHARS:
         raise SpecError(f"{where} is longer than {MAX_NAME_CHARS} characters.")
+    _refuse_control_characters(value, where)
     return value
+
+
+def _refuse_control_characters(value: str, where: str) -> None:
+    if any(ord(char) < 32 or 127 <= ord(char) < 160 for char in value):
+        raise SpecError(f"{where} holds a control character (such as NUL or a line break).")
 
 
 def _name_list(value: object, where: str) -> tuple[str, ...]:
@@ -406,6 +425,8 @@ def _json_type(value: object) -> str:
 
 def _show(value: object) -> str:
     """Return a short, printable rendering of a JSON value for an error message."""
+    if isinstance(value, int) and value.bit_length() > 64:
+        return "a number too large to use"  # repr() of 10**5000 would itself fail
     text = "null" if value is None else repr(value)
     text = "".join(char if char.isprintable() else "?" for char in text)
     return text if len(text) <= 60 else text[:59] + "…"
