@@ -202,7 +202,7 @@ HOSTILE_SUITES = [
     ({**SUITE, "checks": [{"check": "quality", "metric": "row_count", "min": 10**400}]}, "must be a finite number"),
     ({**SUITE, "checks": [{"check": "quality", "metric": "row_count", "min": -(10**1000)}]}, "too large"),
     ({**SUITE, "positive_label": "yes\x00"}, "control character"),
-    ({**SUITE, "columns": {**SUITE["columns"], "target": "y_true\x00"}}, "control character"),
+    ({**SUITE, "columns": {"target": "y_true\x00", "prediction": "y_pred"}}, "control character"),
     ({**SUITE, "positive_label": 10**30}, "larger number"),
 ]
 
