@@ -128,3 +128,8 @@ def can_edit_policies(user: Any) -> bool:
     return is_administrator(user) or (
         user.is_authenticated and user.is_active and user.teams.filter(function=TeamFunction.COMPLIANCE).exists()
     )
+
+
+def can_retire(user: Any, project: Any) -> bool:
+    """The project's owners and IT operations retire its versions."""
+    return bool(can.roles_in(user, project) & {ProjectRole.OWNER, ProjectRole.IT_OPS})

@@ -12,6 +12,7 @@ from django.utils import timezone
 from apps.projects.models import Project
 from apps.workflows.choices import FindingStatus, ReviewStatus
 from apps.workflows.models import Deployment, Finding, Review
+from apps.workflows.permissions import can_retire
 from apps.workflows.services import evidence_digest, stage_for
 
 
@@ -76,7 +77,7 @@ def workflow_panel(*, user: Any, version: Any) -> dict[str, Any]:
         and version.status in (VersionStatus.DRAFT, VersionStatus.CHANGES_REQUESTED),
         "gate": gate,
         "can_deploy": ProjectRole.IT_OPS in can.roles_in(user, project) and gate.allowed,
-        "can_retire": bool(can.roles_in(user, project) & {ProjectRole.OWNER, ProjectRole.IT_OPS})
+        "can_retire": can_retire(user, project)
         and version.status not in (VersionStatus.RETIRED, VersionStatus.IN_REVIEW),
     }
 

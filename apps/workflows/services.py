@@ -39,7 +39,7 @@ from apps.workflows.choices import (
     ReviewStatus,
 )
 from apps.workflows.models import ApprovalPolicy, Decision, Delegation, Deployment, Finding, Review
-from apps.workflows.permissions import can_edit_policies, sign_off_refusal
+from apps.workflows.permissions import can_edit_policies, can_retire, sign_off_refusal
 from apps.workflows.policies import DEFAULT_POLICIES
 
 
@@ -536,7 +536,7 @@ def version_retire(*, actor: User, version: ModelVersion, reason: str) -> ModelV
     """
     project = version.model.project
     require(
-        bool(can.roles_in(actor, project) & {ProjectRole.OWNER, ProjectRole.IT_OPS}),
+        can_retire(actor, project),
         "Only the project's owners and IT operations retire versions.",
     )
     reason = reason.strip()
@@ -550,7 +550,13 @@ def version_retire(*, actor: User, version: ModelVersion, reason: str) -> ModelV
             raise ValidationError(
                 {"status": f"A version that is {version.get_status_display().lower()} cannot be retired."}
             )
-        for review in Review.objects.select_for_update().filter(version=version, status=ReviewStatus.OPEN):
+        open_reviews = list(Review.objects.select_for_update().filter(version=version, status=ReviewStatus.OPEN))
+        if any(review.kind == ReviewKind.SUBMISSION for review in open_reviews):
+            # A deployed version renewing its approval stays "deployed" while the submission is reviewed.
+            raise ValidationError(
+                {"status": "A version under a submission review cannot be retired until it is decided."}
+            )
+        for review in open_reviews:
             review.status, review.closed_at = ReviewStatus.WITHDRAWN, timezone.now()
             review.save(update_fields=["status", "closed_at"])
             audit_record(

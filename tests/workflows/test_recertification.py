@@ -265,6 +265,9 @@ def test_a_deployed_version_renewing_a_stale_approval_keeps_serving_but_the_gate
     flow.version.refresh_from_db()
     assert flow.version.status == "deployed"
     assert not services.gate_check(version=flow.version, environment="production").allowed
+    with pytest.raises(ValidationError, match="under a submission review cannot be retired"):
+        services.version_retire(actor=flow.owner, version=flow.version, reason="Replaced.")
+    assert Review.objects.get(pk=renewal.pk).status == "open"
     flow.decide(flow.validator2, renewal)
     flow.version.refresh_from_db()
     assert flow.version.status == "deployed"
