@@ -27,17 +27,18 @@ def metric_history(run: ValidationRun, limit: int = 20) -> dict[str, list[tuple[
     from apps.validation.choices import FINISHED
     from apps.validation.models import CheckResult
 
+    # The latest runs first (an index walk), then only their results: a schedule adds thousands of runs a year.
+    recent = (
+        ValidationRun.objects.filter(version__model_id=run.version.model_id, status__in=FINISHED)
+        .order_by("-created_at", "-pk")
+        .values_list("pk", flat=True)[:limit]
+    )
     rows = (
         CheckResult.objects.filter(
-            run__version__model_id=run.version.model_id,
-            run__status__in=FINISHED,
-            check_name="performance",
-            column="",
-            group="",
-            value__isnull=False,
+            run_id__in=list(recent), check_name="performance", column="", group="", value__isnull=False
         )
         .order_by("-run__created_at", "-run_id")
-        .values_list("metric", "run_id", "value")[: limit * 20]
+        .values_list("metric", "run_id", "value")
     )
     history: dict[str, list[tuple[int, float]]] = {}
     for metric, run_id, value in reversed(list(rows)):  # the newest runs, oldest first

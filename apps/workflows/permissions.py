@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -37,21 +38,19 @@ def _cycle_start(review: Review) -> Any:
     return previous.closed_at if previous is not None else None
 
 
-def _edited_card_this_cycle(user: Any, review: Review) -> bool:
+def _edited_card_this_cycle(user: Any, review: Review, start: Any) -> bool:
     edits = ModelCardRevision.objects.filter(card__version=review.version, author=user)
-    start = _cycle_start(review)
     if start is not None:
         edits = edits.filter(created_at__gt=start)
     return edits.exists()
 
 
-def _uploaded_evaluation_data_this_cycle(user: Any, review: Review) -> bool:
+def _uploaded_evaluation_data_this_cycle(user: Any, review: Review, start: Any) -> bool:
     """Whether ``user`` uploaded a dataset version that a validation run of this version used, this cycle."""
     from django.db.models import Q
 
     from apps.validation.models import ValidationRun
 
-    start = _cycle_start(review)
     reference, current = Q(reference__created_by=user), Q(current__created_by=user)
     if start is not None:  # each dataset counts only if this person uploaded it during this cycle
         reference &= Q(reference__created_at__gt=start)
@@ -59,20 +58,22 @@ def _uploaded_evaluation_data_this_cycle(user: Any, review: Review) -> bool:
     return ValidationRun.objects.filter(version=review.version).filter(reference | current).exists()
 
 
-def _digest(review: Review) -> str:
-    from apps.workflows.services import evidence_digest
-
-    return evidence_digest(review.version)
-
-
-def sign_off_refusal(user: Any, review: Review, stage: dict[str, Any]) -> str | None:
+def sign_off_refusal(user: Any, review: Review, stage: dict[str, Any], digest: str | None = None) -> str | None:
     """Return why ``user`` may not sign ``stage`` of ``review`` (a sentence for the person), or None.
 
     The checks run in order and stop at the first that applies; each is a rule of DESIGN.md section 4.
+    ``digest`` is the version's evidence digest when the caller has it (each computation is two queries).
     """
     if not (user.is_authenticated and user.is_active):
         return "Sign in first."
     version = review.version
+    start = functools.cache(lambda: _cycle_start(review))  # asked by two checks, looked up at most once
+
+    def current_digest() -> str:
+        from apps.workflows.services import evidence_digest
+
+        return digest if digest is not None else evidence_digest(version)
+
     roles = can.roles_in(user, version.model.project)
     allowed_roles, team = set(stage.get("project_roles") or []), stage.get("team")
     checks: list[tuple[Callable[[], bool], str]] = [
@@ -82,9 +83,12 @@ def sign_off_refusal(user: Any, review: Review, stage: dict[str, Any]) -> str | 
             lambda: Review.objects.filter(version=version, submitted_by=user).exists(),
             "You submitted this version for review.",
         ),
-        (lambda: _edited_card_this_cycle(user, review), "You changed this version's model card in this review cycle."),
         (
-            lambda: _uploaded_evaluation_data_this_cycle(user, review),
+            lambda: _edited_card_this_cycle(user, review, start()),
+            "You changed this version's model card in this review cycle.",
+        ),
+        (
+            lambda: _uploaded_evaluation_data_this_cycle(user, review, start()),
             "You provided the evaluation data of this version in this review cycle.",
         ),
         (
@@ -106,7 +110,7 @@ def sign_off_refusal(user: Any, review: Review, stage: dict[str, Any]) -> str | 
             "Independent validation cannot be signed by someone who developed or owned this project.",
         ),
         (
-            lambda: review.decisions.filter(decider=user, evidence_digest=_digest(review)).exists(),
+            lambda: review.decisions.filter(decider=user, evidence_digest=current_digest()).exists(),
             "You have already decided on this review; one person fills one place.",
         ),
         (

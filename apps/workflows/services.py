@@ -164,14 +164,14 @@ def _review_open(version: ModelVersion, *, submitted_by: User | None, kind: str)
     )
 
 
-def eligible_signers(review: Review, stage: dict[str, Any]) -> list[User]:
-    """The project's people who may sign ``stage`` of ``review`` now."""
+def eligible_signers(review: Review, stage: dict[str, Any], digest: str) -> list[User]:
+    """The project's people who may sign ``stage`` of ``review`` now (``digest``: the version's evidence)."""
     candidates = User.objects.filter(
         is_active=True,
         memberships__project=review.version.model.project,
         memberships__role__in=stage.get("project_roles") or [],
     ).distinct()
-    return [person for person in candidates if sign_off_refusal(person, review, stage) is None]
+    return [person for person in candidates if sign_off_refusal(person, review, stage, digest) is None]
 
 
 def _review_url(review: Review) -> str:
@@ -191,7 +191,7 @@ def _announce_waiting(review: Review, stage_keys: list[str]) -> None:
             event=Event.REVIEW_WAITING,
             title=f"{label} waits for your {stage['name'].lower()} ({what} {review.cycle})",
             body=f"The {what} of {label} in {version.model.project.name} waits for a decision you may take.",
-            recipients=eligible_signers(review, stage),
+            recipients=eligible_signers(review, stage, digest),
             url=_review_url(review),
             project=version.model.project,
             data={"review": review.pk, "version": version.pk, "stage": stage["key"], "kind": review.kind},
@@ -249,7 +249,7 @@ def stage_for(user: Any, review: Review, digest: str) -> tuple[dict[str, Any] | 
     stages = open_stages(review, digest)
     if not stages:
         return None, "Every stage is already signed."
-    refusals = [sign_off_refusal(user, review, stage) for stage in stages]
+    refusals = [sign_off_refusal(user, review, stage, digest) for stage in stages]
     for stage, refusal in zip(stages, refusals, strict=True):
         if refusal is None:
             return stage, None
@@ -407,7 +407,7 @@ def review_delegate(*, actor: User, review: Review, to_user: User, reason: str =
             raise PermissionDenied(refusal)
         if to_user.pk == actor.pk:
             raise ValidationError({"to_user": "Delegate to someone else."})
-        delegate_refusal = sign_off_refusal(to_user, review, stage)
+        delegate_refusal = sign_off_refusal(to_user, review, stage, digest)
         if delegate_refusal is not None:
             raise ValidationError({"to_user": f"{to_user.username} cannot sign this stage: {delegate_refusal}"})
         delegation = Delegation.objects.create(

@@ -55,11 +55,18 @@ class ReviewSerializer(serializers.ModelSerializer[Review]):
         )
         read_only_fields = fields
 
+    def _digest(self, review: Review) -> str:
+        """The version's evidence digest, computed once per review and response (it takes two queries)."""
+        cache: dict[int, str] = self.context.setdefault("evidence_digests", {})
+        if review.version_id not in cache:
+            cache[review.version_id] = evidence_digest(review.version)
+        return cache[review.version_id]
+
     def get_evidence_digest(self, review: Review) -> str:
-        return evidence_digest(review.version)
+        return self._digest(review)
 
     def get_stage_progress(self, review: Review) -> list[dict[str, Any]]:
-        states = stage_states(review, evidence_digest(review.version))
+        states = stage_states(review, self._digest(review))
         return [
             {"key": s.key, "name": s.name, "quorum": s.quorum, "approvals": len(s.approvals), "passed": s.passed}
             for s in states
