@@ -81,15 +81,25 @@ def test_the_owner_of_a_new_finding_is_told(flow: Flow) -> None:
     assert "Raised by vera" in note.body
 
 
-def test_a_change_that_rolls_back_announces_nothing(flow: Flow) -> None:
+def test_a_change_that_rolls_back_announces_nothing(flow: Flow, django_capture_on_commit_callbacks) -> None:
     def submit_then_fail() -> None:
         with transaction.atomic():
             flow.submit()
             raise RuntimeError("the request failed after the submit")
 
-    with pytest.raises(RuntimeError):
+    with django_capture_on_commit_callbacks() as sends, pytest.raises(RuntimeError):
         submit_then_fail()
     assert not Notification.objects.exists()
+    assert sends == []  # no e-mail or webhook was queued for the broker either
+
+
+def test_nothing_is_queued_for_the_broker_before_the_change_commits(
+    flow: Flow, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=False) as sends:
+        notes = services.announce(event=Event.FINDING_ASSIGNED, title="Finding", recipients=[flow.developer])
+        assert len(notes) == 1
+    assert len(sends) == 1  # the e-mail is sent by a callback that runs only when the transaction commits
 
 
 def test_a_reminder_with_a_key_goes_once_per_person(flow: Flow) -> None:
