@@ -206,12 +206,15 @@ def card_update(*, actor: User, card: ModelCard, sections: dict[str, str]) -> Mo
     """
     project = card.version.model.project
     require(can.can_build(actor, project), BUILD_DENIED)
+    from apps.workflows.choices import ReviewStatus
     from apps.workflows.models import Review
 
     if (
         ModelVersion.objects.filter(pk=card.version_id).values_list("status", flat=True).get()
         == VersionStatus.IN_REVIEW
-        or Review.objects.filter(version_id=card.version_id, status="open").exists()  # a re-certification too
+        or Review.objects.filter(
+            version_id=card.version_id, status=ReviewStatus.OPEN
+        ).exists()  # a re-certification too
     ):
         # Reviewers sign the evidence they saw; a change now would void their decisions mid-review.
         raise ValidationError({"card": "The version is in review: wait for the decision, or ask for changes."})

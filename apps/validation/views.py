@@ -17,6 +17,7 @@ from apps.audit.export import neutralise
 from apps.core.forms import add_service_errors
 from apps.core.permissions import acting_user, require
 from apps.projects.models import Project
+from apps.projects.selectors import project_get
 from apps.registry import selectors as registry_selectors
 from apps.registry.models import DatasetVersion
 from apps.validation import presenters, selectors, services
@@ -128,7 +129,7 @@ def run_export(request: HttpRequest, run_id: int, fmt: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def suite_list(request: HttpRequest, slug: str) -> HttpResponse:
-    project = get_object_or_404(Project.objects.visible_to(request.user), slug=slug)
+    project = project_get(user=request.user, slug=slug)
     may_edit = can_validate(request.user, project)
     versions = _project_data(request.user, project)
     models = list(project.models.all())
