@@ -166,11 +166,7 @@ def _review_open(version: ModelVersion, *, submitted_by: User | None, kind: str)
 
 def eligible_signers(review: Review, stage: dict[str, Any], digest: str) -> list[User]:
     """The project's people who may sign ``stage`` of ``review`` now (``digest``: the version's evidence)."""
-    candidates = User.objects.filter(
-        is_active=True,
-        memberships__project=review.version.model.project,
-        memberships__role__in=stage.get("project_roles") or [],
-    ).distinct()
+    candidates = project_people(review.version.model.project, *(stage.get("project_roles") or []))
     return [person for person in candidates if sign_off_refusal(person, review, stage, digest) is None]
 
 
