@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("apps.workflows.api.urls")),
     path("", include("apps.notifications.api.urls")),
     path("", include("apps.validation.api.urls")),
+    path("", include("apps.portfolio.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),

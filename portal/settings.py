@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "apps.workflows",
     "apps.validation",
     "apps.notifications",
+    "apps.portfolio",
 ]
 
 MIDDLEWARE = [

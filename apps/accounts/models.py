@@ -46,6 +46,14 @@ class User(AbstractUser):
     """A person. Users with audit history are deactivated, never deleted."""
 
     teams = models.ManyToManyField(Team, related_name="members", blank=True)
+    # One insider never makes a second pair of eyes (DESIGN section 4): an account that an administrator
+    # created, gave a password, teams or access to does not sign off until its owner set a password.
+    admin_changed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last time an administrator set it up or changed its password, teams or access"
+    )
+    own_password_set_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last time its owner set their own password"
+    )
 
     objects = UserManager()  # type: ignore[misc]
 

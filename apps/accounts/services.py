@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from apps.accounts.models import ApiToken, Team, User
-from apps.accounts.permissions import is_administrator
+from apps.accounts.permissions import awaits_own_password, is_administrator
 from apps.audit.services import audit_record, changes_between
 from apps.core.choices import AuthMethod
 from apps.core.context import set_auth_method
@@ -196,6 +196,9 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
 # --- people and teams ------------------------------------------------------------------------
 
 _USER_FIELDS = ("username", "email", "first_name", "last_name", "is_active", "is_staff", "is_superuser")
+# What an administrator sets that makes an account theirs until its owner sets a password: who it is,
+# whether it works, what it may do.
+_ADMIN_SET_FIELDS = {"username", "email", "is_active", "is_superuser", "teams"}
 
 
 def _user_snapshot(user: User) -> dict[str, Any]:
@@ -237,12 +240,18 @@ def user_create(
         user.set_password(password)
     else:
         user.set_unusable_password()
+    if actor is not None:  # an administrator's account for someone else: it awaits its owner's password
+        user.admin_changed_at = timezone.now()
     user.full_clean(exclude=["password"])
     with transaction.atomic():
         user.save()
         user.teams.set(list(teams))
         audit_record(
-            actor=actor, action="accounts.user.created", target=user, changes=changes_between({}, _user_snapshot(user))
+            actor=actor,
+            action="accounts.user.created",
+            target=user,
+            changes=changes_between({}, _user_snapshot(user)),
+            data={"awaits_own_password": user.admin_changed_at is not None},
         )
     return user
 
@@ -271,8 +280,18 @@ def user_update(*, actor: User | None, user: User, teams: Iterable[Team] | None 
         if teams is not None:
             user.teams.set(list(teams))
         changes = changes_between(before, after)
+        by_administrator = actor is not None and actor.pk != user.pk
+        if by_administrator and set(changes) & _ADMIN_SET_FIELDS:
+            user.admin_changed_at = timezone.now()
+            user.save(update_fields=["admin_changed_at"])
         if changes:
-            audit_record(actor=actor, action="accounts.user.updated", target=user, changes=changes)
+            audit_record(
+                actor=actor,
+                action="accounts.user.updated",
+                target=user,
+                changes=changes,
+                data={"awaits_own_password": awaits_own_password(user)},
+            )
     return user
 
 
@@ -289,9 +308,13 @@ def user_set_password(*, actor: User | None, user: User, password: str | None) -
             user.set_unusable_password()
         else:
             user.set_password(password)
-        user.save(update_fields=["password"])
+        if actor is not None and actor.pk != user.pk:
+            user.admin_changed_at = timezone.now()
+        elif actor is not None and password is not None:
+            user.own_password_set_at = timezone.now()
+        user.save(update_fields=["password", "admin_changed_at", "own_password_set_at"])
         action = "accounts.user.password_changed" if password is not None else "accounts.user.password_disabled"
-        audit_record(actor=actor, action=action, target=user)
+        audit_record(actor=actor, action=action, target=user, data={"awaits_own_password": awaits_own_password(user)})
     return user
 
 

@@ -10,6 +10,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     from apps.audit.permissions import can_read_audit_trail
     from apps.notifications.permissions import can_manage_webhooks
     from apps.notifications.selectors import unread_count
+    from apps.portfolio.permissions import can_view_portfolio
     from apps.workflows.permissions import can_edit_policies
 
     user = getattr(request, "user", None)
@@ -19,5 +20,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "show_audit_link": can_read_audit_trail(user),
         "show_webhooks_link": can_manage_webhooks(user),
         "show_policies_link": can_edit_policies(user),
+        "show_portfolio_link": can_view_portfolio(user),
         "unread_notifications": unread_count(user),
     }

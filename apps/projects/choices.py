@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from apps.accounts.choices import TeamFunction
+
 
 class ProjectStatus(models.TextChoices):
     PROPOSED = "proposed", "Proposed"
@@ -43,3 +45,7 @@ EDIT_PROJECT_ROLES = frozenset({ProjectRole.OWNER, ProjectRole.BUSINESS_OWNER})
 MANAGE_MEMBER_ROLES = frozenset({ProjectRole.OWNER})
 QUALIFY_ROLES = frozenset({ProjectRole.OWNER, ProjectRole.BUSINESS_OWNER})
 BUILD_ROLES = frozenset({ProjectRole.OWNER, ProjectRole.DEVELOPER})
+
+# Roles that judge a project (DESIGN section 4): held only by members of the matching team, and never by
+# anyone who builds or owns the project.
+JUDGE_TEAMS = {ProjectRole.VALIDATOR: TeamFunction.RISK_VALIDATION, ProjectRole.COMPLIANCE: TeamFunction.COMPLIANCE}

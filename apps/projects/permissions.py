@@ -6,8 +6,16 @@ from typing import Any
 
 from apps.accounts.choices import TeamFunction
 from apps.accounts.permissions import is_administrator
+from apps.audit.models import AuditEvent
 from apps.audit.permissions import can_read_audit_trail
-from apps.projects.choices import BUILD_ROLES, EDIT_PROJECT_ROLES, MANAGE_MEMBER_ROLES, QUALIFY_ROLES
+from apps.projects.choices import (
+    BUILD_ROLES,
+    EDIT_PROJECT_ROLES,
+    JUDGE_TEAMS,
+    MANAGE_MEMBER_ROLES,
+    QUALIFY_ROLES,
+    ProjectRole,
+)
 from apps.projects.models import Membership, Project
 
 _CACHE_ATTR = "_signet_roles"
@@ -56,3 +64,42 @@ def can_comment(user: Any, project: Project) -> bool:
 def can_build(user: Any, project: Project) -> bool:
     """Register models, versions, cards and datasets."""
     return bool(roles_in(user, project) & BUILD_ROLES)
+
+
+def ever_built(user: Any, project: Project) -> bool:
+    """Whether ``user`` develops or owns the project now, ever did, or created a version of its models.
+
+    Current roles are not enough: someone taken off the team and added back as a validator is not
+    independent. The audit trail keeps every role ever given.
+    """
+    if Membership.objects.filter(project=project, user=user, role__in=BUILD_ROLES).exists():
+        return True
+    from apps.registry.models import ModelVersion  # registry builds on projects: a top-level import is circular
+
+    if ModelVersion.objects.filter(model__project=project, created_by=user).exists():
+        return True
+    return AuditEvent.objects.filter(
+        project_pk=project.pk,
+        action="projects.membership.added",
+        data__user=user.get_username(),
+        data__role__in=sorted(BUILD_ROLES),
+    ).exists()
+
+
+def judge_refusal(user: Any, project: Project, role: str) -> str | None:
+    """Return why ``user`` may not hold or exercise the judging ``role`` (validator, compliance), or None.
+
+    A judge belongs to the matching team and never builds or owns the project (DESIGN section 4).
+    """
+    team = JUDGE_TEAMS[ProjectRole(role)]
+    if not user.teams.filter(function=team).exists():
+        return f"The {ProjectRole(role).label.lower()} role is held only by members of the {team.label.lower()} team."
+    if ever_built(user, project):
+        return "Someone who builds or owns this project, or once did, cannot judge it."
+    return None
+
+
+def judge_roles(user: Any, project: Project) -> frozenset[str]:
+    """Return the judging roles ``user`` holds in the project and may exercise now."""
+    held = roles_in(user, project) & set(JUDGE_TEAMS)
+    return frozenset(role for role in held if judge_refusal(user, project, role) is None)

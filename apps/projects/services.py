@@ -15,7 +15,7 @@ from apps.accounts.models import User
 from apps.audit.services import audit_record, changes_between, snapshot
 from apps.core.permissions import require, unique_or_invalid
 from apps.projects import permissions as can
-from apps.projects.choices import ProjectRole
+from apps.projects.choices import BUILD_ROLES, JUDGE_TEAMS, ProjectRole
 from apps.projects.models import (
     Comment,
     DataNeed,
@@ -126,6 +126,17 @@ def membership_add(*, actor: User, project: Project, user: User, role: str) -> M
         raise ValidationError({"user": "This person's account is deactivated."})
     if role != ProjectRole.VIEWER and user.teams.filter(function=TeamFunction.AUDIT).exists():
         raise ValidationError({"role": "Members of the audit team stay independent: they can only be viewers."})
+    if role in JUDGE_TEAMS and (refusal := can.judge_refusal(user, project, role)):
+        raise ValidationError({"role": refusal})
+    if role in BUILD_ROLES:
+        judging = Membership.objects.filter(project=project, user=user, role__in=JUDGE_TEAMS).first()
+        if judging is not None:
+            raise ValidationError(
+                {
+                    "role": f"{user.username} judges this project as {judging.get_role_display().lower()}; "
+                    "a judge never builds or owns the project they judge."
+                }
+            )
     try:
         with transaction.atomic():
             membership = Membership.objects.create(project=project, user=user, role=role, added_by=actor)

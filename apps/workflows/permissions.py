@@ -6,30 +6,12 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from apps.accounts.permissions import is_administrator
-from apps.audit.models import AuditEvent
+from apps.accounts.permissions import awaits_own_password, is_administrator
 from apps.projects import permissions as can
-from apps.projects.choices import ProjectRole
-from apps.registry.models import ModelCardRevision, ModelVersion
-from apps.workflows.models import Review
-
-
-def _ever_built(user: Any, review: Review) -> bool:
-    """Whether ``user`` ever developed or owned the project, or created a version of the model.
-
-    Current roles are not enough: someone taken off the team and added back as a validator is not
-    independent. The audit trail keeps every role ever given.
-    """
-    version = review.version
-    project = version.model.project
-    if ModelVersion.objects.filter(model_id=version.model_id, created_by=user).exists():
-        return True
-    return AuditEvent.objects.filter(
-        project_pk=project.pk,
-        action="projects.membership.added",
-        data__user=user.get_username(),
-        data__role__in=[ProjectRole.DEVELOPER, ProjectRole.OWNER],
-    ).exists()
+from apps.projects.choices import JUDGE_TEAMS, ProjectRole
+from apps.registry.models import ModelCardRevision
+from apps.workflows.choices import FindingSeverity, FindingStatus
+from apps.workflows.models import Finding, Review
 
 
 def _cycle_start(review: Review) -> Any:
@@ -58,6 +40,22 @@ def _uploaded_evaluation_data_this_cycle(user: Any, review: Review, start: Any) 
     return ValidationRun.objects.filter(version=review.version).filter(reference | current).exists()
 
 
+def _judge_reason(user: Any, project: Any, held: set[str]) -> str:
+    """The first reason why ``user`` may not exercise any of the judging roles ``held`` (lower-case start)."""
+    reasons = [can.judge_refusal(user, project, role) for role in sorted(held)]
+    reason = next((r for r in reasons if r), "you may not judge this project.")
+    return reason[0].lower() + reason[1:]
+
+
+Rule = tuple[Callable[[], bool], str | Callable[[], str]]
+
+
+def _first_reason(checks: list[Rule]) -> str | None:
+    """The message of the first check that applies (checks run in order, lazily), or None."""
+    message = next((message for applies, message in checks if applies()), None)
+    return message() if callable(message) else message
+
+
 def sign_off_refusal(user: Any, review: Review, stage: dict[str, Any], digest: str | None = None) -> str | None:
     """Return why ``user`` may not sign ``stage`` of ``review`` (a sentence for the person), or None.
 
@@ -67,17 +65,29 @@ def sign_off_refusal(user: Any, review: Review, stage: dict[str, Any], digest: s
     if not (user.is_authenticated and user.is_active):
         return "Sign in first."
     version = review.version
-    start = functools.cache(lambda: _cycle_start(review))  # asked by two checks, looked up at most once
+    start = functools.cache(lambda: _cycle_start(review))  # asked by several checks, looked up at most once
 
     def current_digest() -> str:
         from apps.workflows.services import evidence_digest
 
         return digest if digest is not None else evidence_digest(version)
 
-    roles = can.roles_in(user, version.model.project)
+    project = version.model.project
+    roles = can.roles_in(user, project)
     allowed_roles, team = set(stage.get("project_roles") or []), stage.get("team")
-    checks: list[tuple[Callable[[], bool], str]] = [
+    judges = functools.cache(lambda: bool(allowed_roles & can.judge_roles(user, project)))
+    checks: list[Rule] = [
         (lambda: is_administrator(user), "Administrators manage Signet; they do not sign off models."),
+        (
+            lambda: awaits_own_password(user),
+            "An administrator set up or changed your account; sign in and set your own password on your "
+            "settings page before you sign off.",
+        ),
+        (
+            lambda: user.admin_changed_at is not None and user.admin_changed_at > (start() or review.opened_at),
+            "An administrator changed your account, password or teams during this review cycle; "
+            "another person signs this one.",
+        ),
         (lambda: user.pk == version.created_by_id, "You created this version."),
         (
             lambda: Review.objects.filter(version=version, submitted_by=user).exists(),
@@ -106,8 +116,12 @@ def sign_off_refusal(user: Any, review: Review, stage: dict[str, Any], digest: s
             "Independent validation cannot be signed by the project's developers or owners.",
         ),
         (
-            lambda: bool(stage.get("independent")) and _ever_built(user, review),
+            lambda: bool(stage.get("independent")) and can.ever_built(user, project),
             "Independent validation cannot be signed by someone who developed or owned this project.",
+        ),
+        (
+            lambda: bool(allowed_roles) and allowed_roles <= set(JUDGE_TEAMS) and not judges(),
+            lambda: "You hold this stage's role, but " + _judge_reason(user, project, allowed_roles & roles),
         ),
         (
             lambda: review.decisions.filter(decider=user, evidence_digest=current_digest()).exists(),
@@ -118,7 +132,7 @@ def sign_off_refusal(user: Any, review: Review, stage: dict[str, Any], digest: s
             "You delegated your decision on this review to someone else.",
         ),
     ]
-    return next((message for applies, message in checks if applies()), None)
+    return _first_reason(checks)
 
 
 def can_submit(user: Any, version: Any) -> bool:
@@ -137,3 +151,47 @@ def can_edit_policies(user: Any) -> bool:
 def can_retire(user: Any, project: Any) -> bool:
     """The project's owners and IT operations retire its versions."""
     return bool(can.roles_in(user, project) & {ProjectRole.OWNER, ProjectRole.IT_OPS})
+
+
+_SEVERITY_RANK = {severity: rank for rank, severity in enumerate(FindingSeverity.values)}
+
+
+def finding_judgement_refusal(user: Any, finding: Finding, fields: dict[str, Any]) -> str | None:
+    """Return why ``user`` may not make the change ``fields`` to ``finding`` (a sentence), or None.
+
+    Closing or accepting a finding, and changing its severity or type, are judgements: only a validator
+    or compliance officer who may judge the project makes them (matching team, never built or owned it;
+    DESIGN section 4), and never an account that awaits its owner's own password. Accepting a policy
+    exception needs a compliance officer other than the one who raised it. Other changes (the owner's
+    remediation) are not judgements and are not refused here.
+    """
+    status = fields.get("status")
+    regraded = [name for name in ("severity", "kind") if name in fields and fields[name] != getattr(finding, name)]
+    if status not in (FindingStatus.CLOSED, FindingStatus.ACCEPTED) and not regraded:
+        return None
+    project = finding.model.project
+    judging = functools.cache(lambda: can.judge_roles(user, project))
+    held = can.roles_in(user, project) & set(JUDGE_TEAMS)
+    accepting = status == FindingStatus.ACCEPTED
+    checks: list[Rule] = [
+        (lambda: is_administrator(user), "Administrators manage Signet; they do not judge findings."),
+        (
+            lambda: awaits_own_password(user),
+            "An administrator set up or changed your account; set your own password before you judge findings.",
+        ),
+        (
+            lambda: accepting and ProjectRole.COMPLIANCE not in judging(),
+            "Accepting a finding as a policy exception needs an independent compliance officer of the project.",
+        ),
+        (
+            lambda: accepting and finding.raised_by_id == user.pk,
+            "You raised this policy exception; another compliance officer accepts it.",
+        ),
+        (
+            lambda: bool(held) and not judging(),
+            lambda: "You hold a judging role, but " + _judge_reason(user, project, set(held)),
+        ),
+        (lambda: status == FindingStatus.CLOSED and not judging(), "Validators and compliance close findings."),
+        (lambda: not judging(), "Only validators and compliance change a finding's severity or type."),
+    ]
+    return _first_reason(checks)

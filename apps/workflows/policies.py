@@ -8,8 +8,16 @@ from typing import Any
 # belong to, whether it must be independent of the builders, its quorum of distinct people, and
 # whether it runs in parallel with the stage before it ("parallel": true).
 BUSINESS = {"key": "business", "name": "Business sign-off", "project_roles": ["business_owner", "owner"], "quorum": 1}
-IT = {"key": "it_readiness", "name": "IT readiness", "project_roles": ["it_ops"], "quorum": 1}
-COMPLIANCE = {"key": "compliance", "name": "Compliance", "project_roles": ["compliance"], "quorum": 1}
+IT = {"key": "it_readiness", "name": "IT readiness", "project_roles": ["it_ops"], "team": "it_ops", "quorum": 1}
+COMPLIANCE = {
+    "key": "compliance",
+    "name": "Compliance",
+    "project_roles": ["compliance"],
+    "team": "compliance",
+    "quorum": 1,
+}
+# Stages of the first defaults that named a role but no team (migration workflows.0008 adds the team).
+TEAM_OF_DEFAULT_STAGE = {"it_readiness": ("it_ops", "it_ops"), "compliance": ("compliance", "compliance")}
 
 
 def validation(quorum: int) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from apps.core.permissions import require
 from apps.notifications.choices import Event
 from apps.notifications.services import announce
 from apps.projects import permissions as can
-from apps.projects.choices import ProjectRole
+from apps.projects.choices import JUDGE_TEAMS, ProjectRole
 from apps.projects.selectors import project_people
 from apps.registry.cards import card_completeness
 from apps.registry.choices import VersionStatus
@@ -39,7 +39,7 @@ from apps.workflows.choices import (
     ReviewStatus,
 )
 from apps.workflows.models import ApprovalPolicy, Decision, Delegation, Deployment, Finding, Review
-from apps.workflows.permissions import can_edit_policies, can_retire, sign_off_refusal
+from apps.workflows.permissions import can_edit_policies, can_retire, finding_judgement_refusal, sign_off_refusal
 from apps.workflows.policies import DEFAULT_POLICIES
 
 
@@ -641,24 +641,15 @@ def finding_update(*, actor: User, finding: Finding, reason: str = "", **fields:
         raise ValidationError(
             {"status": "Only a policy exception can be accepted; remediate and close other findings."}
         )
-    if status == FindingStatus.ACCEPTED:
-        require(ProjectRole.COMPLIANCE in roles, "Accepting a finding as a policy exception needs compliance sign-off.")
-        if not reason.strip():
-            raise ValidationError({"reason": "Give the justification for accepting this finding."})
-    elif status == FindingStatus.CLOSED:
-        require(
-            bool(roles & {ProjectRole.VALIDATOR, ProjectRole.COMPLIANCE}), "Validators and compliance close findings."
-        )
-    else:
-        require(
-            actor.pk == finding.owner_id or bool(roles & {ProjectRole.VALIDATOR, ProjectRole.COMPLIANCE}),
-            "Only the finding's owner, validators and compliance change it.",
-        )
-    if "severity" in fields or "kind" in fields:
-        require(
-            bool(roles & {ProjectRole.VALIDATOR, ProjectRole.COMPLIANCE}),
-            "Only validators and compliance change a finding's severity or type.",
-        )
+    if status == FindingStatus.ACCEPTED and not reason.strip():
+        raise ValidationError({"reason": "Give the justification for accepting this finding."})
+    require(
+        actor.pk == finding.owner_id or bool(roles & set(JUDGE_TEAMS)),
+        "Only the finding's owner, validators and compliance change it.",
+    )
+    refusal = finding_judgement_refusal(actor, finding, fields)
+    if refusal is not None:
+        raise PermissionDenied(refusal)
     with transaction.atomic():
         finding = Finding.objects.select_for_update().get(pk=finding.pk)
         before = {f: str(getattr(finding, f)) for f in FINDING_FIELDS}

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from apps.projects import services as projects
+from apps.projects.models import Membership
 from apps.registry import services as registry
 from apps.registry.models import ModelCardRevision, ModelVersion
 from apps.workflows import services
@@ -63,8 +64,10 @@ ACTIONS = st.one_of(
 def _build() -> Flow:
     flow = Flow("low")
     dual = make_user("dual", TeamFunction.RISK_VALIDATION)
-    projects.membership_add(actor=flow.owner, project=flow.project, user=dual, role="validator")
+    # A developer who also holds the validator role: the membership service refuses this today, but a
+    # project may hold it from before that rule, and every sign-off rule must still hold against it.
     projects.membership_add(actor=flow.owner, project=flow.project, user=dual, role="developer")
+    Membership.objects.create(project=flow.project, user=dual, role="validator")
     flow.dual = dual  # type: ignore[attr-defined]
     services.policy_publish(actor=flow.administrator, tier="low", stages=STAGES, review_period_days=365)
     return flow

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.portfolio import selectors
+from apps.portfolio.api.serializers import PortfolioSerializer
+from apps.portfolio.permissions import CanViewPortfolio
+from apps.portfolio.views import PAGE_SIZE
+
+
+class PortfolioView(APIView):
+    """The organisation-wide portfolio: for now, the accounts that await their owner's own password."""
+
+    permission_classes = [CanViewPortfolio]
+
+    @extend_schema(responses=PortfolioSerializer)
+    def get(self, request: Request) -> Response:
+        accounts = selectors.accounts_awaiting_owner(viewer=request.user)
+        data = {"accounts_awaiting_owner": accounts[:PAGE_SIZE], "accounts_awaiting_owner_count": accounts.count()}
+        return Response(PortfolioSerializer(data).data)

@@ -1,0 +1,28 @@
+"""Who reads the organisation-wide portfolio."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from apps.accounts.choices import TeamFunction
+from apps.accounts.permissions import is_administrator
+
+# The second and third lines and compliance oversee the whole organisation (DESIGN section 4).
+OVERSIGHT_TEAMS = (TeamFunction.AUDIT, TeamFunction.RISK_VALIDATION, TeamFunction.COMPLIANCE)
+
+
+def can_view_portfolio(user: Any) -> bool:
+    """Administrators, the audit team, the second line (risk validation) and compliance."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return is_administrator(user) or user.teams.filter(function__in=OVERSIGHT_TEAMS).exists()
+
+
+class CanViewPortfolio(BasePermission):
+    message = "Only administrators, audit, risk validation and compliance read the portfolio."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return can_view_portfolio(request.user)
