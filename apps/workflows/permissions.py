@@ -10,7 +10,7 @@ from apps.accounts.permissions import awaits_own_password, is_administrator
 from apps.projects import permissions as can
 from apps.projects.choices import JUDGE_TEAMS, ProjectRole
 from apps.registry.models import ModelCardRevision
-from apps.workflows.choices import FindingSeverity, FindingStatus
+from apps.workflows.choices import FindingStatus
 from apps.workflows.models import Finding, Review
 
 
@@ -151,9 +151,6 @@ def can_edit_policies(user: Any) -> bool:
 def can_retire(user: Any, project: Any) -> bool:
     """The project's owners and IT operations retire its versions."""
     return bool(can.roles_in(user, project) & {ProjectRole.OWNER, ProjectRole.IT_OPS})
-
-
-_SEVERITY_RANK = {severity: rank for rank, severity in enumerate(FindingSeverity.values)}
 
 
 def finding_judgement_refusal(user: Any, finding: Finding, fields: dict[str, Any]) -> str | None:
