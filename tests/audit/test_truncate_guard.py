@@ -48,13 +48,18 @@ def test_outside_the_test_database_truncate_is_refused_even_with_the_old_switch_
     production_like_database: BaseDatabaseWrapper,
 ) -> None:
     with production_like_database.cursor() as cursor:
-        cursor.execute("INSERT INTO audit_auditchainhead (id, seq, hash) VALUES (1, 7, %s)", ["a" * 64])
+        cursor.execute(
+            "INSERT INTO audit_auditevent (seq, occurred_at, actor_name, actor_roles, auth_method, request_id, ip,"
+            " project_slug, target_type, target_id, target_repr, action, changes, data, prev_hash, hash)"
+            " VALUES (1, now(), '', '[]', 'system', '', '', '', '', '', '', 'test.event.recorded', '{}', '{}', %s, %s)",
+            ["0" * 64, "a" * 64],
+        )
         cursor.execute("SET signet.allow_truncate = on")
         for table in AUDIT_TABLES:
             with pytest.raises(DatabaseError, match=f"{table} is append-only: TRUNCATE refused"):
                 cursor.execute(f"TRUNCATE {table}")
-        cursor.execute("SELECT seq FROM audit_auditchainhead")
-        assert cursor.fetchall() == [(7,)]
+        cursor.execute("SELECT seq FROM audit_auditevent")
+        assert cursor.fetchall() == [(1,)]
         # No guard with a way around it is left in the database at all.
         cursor.execute("SELECT proname, prosrc FROM pg_proc WHERE proname LIKE 'audit%%'")
         guards = dict(cursor.fetchall())
