@@ -218,11 +218,15 @@ class AuditChainBroken(Exception):
 
 def _last_checkpoint_problem(*, using: str, latest: SignedCheckpoint, public_key: Ed25519PublicKey) -> str | None:
     """Return why the last checkpoint cannot be built on: a bad signature, or the chain moved under it."""
-    from apps.audit.signing import key_id, signature_problem
+    from apps.audit.signing import key_id, load_public_keys, signature_problem
 
-    problem = signature_problem(latest.as_dict(), {key_id(public_key): public_key})
+    # After a key rotation the last checkpoint carries the old key, listed in AUDIT_VERIFY_KEY_FILE.
+    keys = {key_id(public_key): public_key}
+    if settings.AUDIT_VERIFY_KEY_FILE:
+        keys.update(load_public_keys(Path(settings.AUDIT_VERIFY_KEY_FILE)))
+    problem = signature_problem(latest.as_dict(), keys)
     if problem:
-        return f"the last checkpoint (seq {latest.seq}) does not hold with this key: {problem}"
+        return f"the last checkpoint (seq {latest.seq}) does not hold: {problem}"
     at_seq = AuditEvent.objects.using(using).filter(seq=latest.seq).values_list("hash", flat=True).first()
     if at_seq != latest.head_hash:
         return f"the event at seq {latest.seq} is gone or no longer has the hash the last checkpoint signed"

@@ -339,3 +339,20 @@ def test_the_signer_refuses_to_sign_over_an_event_edited_since_the_last_checkpoi
         call_command("audit_checkpoint", "--sign", stdout=StringIO())
     assert caught.value.returncode == 1
     assert AuditCheckpoint.objects.count() == 1
+
+
+def test_after_a_key_rotation_both_keys_verify_and_the_new_key_signs_on(
+    signed_trail: AuditCheckpoint, key_file: Path, settings: SettingsWrapper, tmp_path: Path
+) -> None:
+    new_key = tmp_path / "rotated.key"
+    call_command("audit_keygen", str(new_key), stdout=StringIO())
+    both = tmp_path / "verify-keys.pem"
+    both.write_bytes(Path(f"{key_file}.pub").read_bytes() + Path(f"{new_key}.pub").read_bytes())
+    settings.AUDIT_SIGNING_KEY_FILE = str(new_key)
+    settings.AUDIT_VERIFY_KEY_FILE = str(both)
+    second = audit_checkpoint_sign(actor=None)
+    assert second is not None
+    assert second.key_id != signed_trail.key_id
+    assert "2 signed checkpoints hold" in _verify()
+    settings.AUDIT_VERIFY_KEY_FILE = f"{new_key}.pub"  # the old public key forgotten: its checkpoint is suspect
+    assert "signed checkpoint 5: it names key" in _broken()
