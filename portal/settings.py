@@ -173,8 +173,14 @@ CELERY_TASK_SOFT_TIME_LIMIT = 3300
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Signed checkpoints of the audit chain (docs/audit.md). The private key is a file, never a database row.
+AUDIT_SIGNING_KEY_FILE = env_str("AUDIT_SIGNING_KEY_FILE")
+AUDIT_VERIFY_KEY_FILE = env_str("AUDIT_VERIFY_KEY_FILE")
+AUDIT_CHECKPOINT_FILE = env_str("AUDIT_CHECKPOINT_FILE")
+AUDIT_CHECKPOINT_MINUTES = env_int("AUDIT_CHECKPOINT_MINUTES", 60, minimum=1, maximum=24 * 60)
 CELERY_BEAT_SCHEDULE = {
     "audit-verify-chain": {"task": "apps.audit.tasks.audit_verify_chain", "schedule": 24 * 3600.0},
+    "audit-checkpoint": {"task": "apps.audit.tasks.audit_checkpoint_sign", "schedule": AUDIT_CHECKPOINT_MINUTES * 60.0},
     "notifications-sweep": {"task": "apps.notifications.tasks.notifications_sweep", "schedule": 60.0},
     "workflows-reminders": {"task": "apps.workflows.tasks.workflow_reminders", "schedule": 3600.0},
     "validation-sweep": {"task": "apps.validation.tasks.validation_sweep", "schedule": 60.0},

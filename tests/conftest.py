@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import pytest_django
 from django.core.cache import cache
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
@@ -17,11 +18,20 @@ from tests.factories import PASSWORD, make_user
 
 @receiver(connection_created)
 def _let_the_test_runner_empty_tables(sender: object, connection: BaseDatabaseWrapper, **kwargs: object) -> None:
-    # Django empties the test database with TRUNCATE between transactional tests; the audit table
-    # refuses TRUNCATE unless this session setting is on (migration audit.0003).
+    # Django empties the test database with TRUNCATE between transactional tests; the audit tables
+    # refuse TRUNCATE, and only the test databases' guard (installed below) lets this setting through.
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET signet.allow_truncate = 'on'")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: pytest_django.DjangoDbBlocker) -> None:
+    """Create the test databases, then give them (and only them) a TRUNCATE guard the runner can pass."""
+    from tests.audit.testdb import allow_truncate_in_test_databases
+
+    with django_db_blocker.unblock():
+        allow_truncate_in_test_databases()
 
 
 @pytest.fixture(autouse=True)

@@ -47,3 +47,37 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"
+
+
+class AuditChainHead(models.Model):
+    """The chain's length and head, kept outside the events table in the same transaction as each append.
+
+    One row. The database refuses to delete it or to move it backwards, so an emptied or cut events
+    table does not verify as a clean, shorter trail.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.PositiveBigIntegerField(help_text="Seq of the newest event: the number of events.")
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_chainhead_one_row")]
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement that the chain had ``head_hash`` at ``seq``; append-only like the events."""
+
+    seq = models.PositiveBigIntegerField(unique=True, help_text="Seq of the event the checkpoint covers.")
+    head_hash = models.CharField(max_length=64)
+    signed_at = models.DateTimeField()
+    key_id = models.CharField(max_length=16, help_text="First 16 hex digits of SHA-256 of the public key.")
+    signature = models.CharField(max_length=128, help_text="Ed25519 signature, hex.")
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.seq}:{self.head_hash}"

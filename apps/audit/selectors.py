@@ -7,7 +7,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from apps.audit.models import AuditEvent
+from apps.audit.chain import Checkpoint, SignedCheckpoint
+from apps.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from apps.audit.permissions import can_read_audit_trail
 
 CHAIN_COLUMNS = (
@@ -64,9 +65,29 @@ def audit_events_filtered(*, user: Any, filters: dict[str, Any]) -> QuerySet[Aud
     return events
 
 
-def audit_chain(*, using: str = "default", chunk_size: int = 2000) -> Iterator[dict[str, Any]]:
-    """Stream the whole chain in ``seq`` order as plain mappings, a chunk at a time."""
-    return AuditEvent.objects.using(using).order_by("seq").values(*CHAIN_COLUMNS).iterator(chunk_size=chunk_size)
+def audit_chain(*, using: str = "default", chunk_size: int = 2000, after_seq: int = 0) -> Iterator[dict[str, Any]]:
+    """Stream the chain (all of it, or what follows ``after_seq``) in ``seq`` order as plain mappings."""
+    events = AuditEvent.objects.using(using).order_by("seq")
+    if after_seq:
+        events = events.filter(seq__gt=after_seq)
+    return events.values(*CHAIN_COLUMNS).iterator(chunk_size=chunk_size)
+
+
+def audit_recorded_head(*, using: str = "default") -> Checkpoint | None:
+    """Return the head stored beside the chain by every append, or None when none is stored."""
+    row = AuditChainHead.objects.using(using).filter(pk=1).values("seq", "hash").first()
+    return Checkpoint(row["seq"], row["hash"], label="the recorded head") if row else None
+
+
+def audit_checkpoints(*, using: str = "default") -> list[SignedCheckpoint]:
+    """Return every stored signed checkpoint, oldest first."""
+    return [SignedCheckpoint.from_row(row) for row in AuditCheckpoint.objects.using(using).order_by("seq")]
+
+
+def audit_checkpoint_at(*, seq: int, using: str = "default") -> SignedCheckpoint | None:
+    """Return the stored signed checkpoint of ``seq``, if there is one."""
+    row = AuditCheckpoint.objects.using(using).filter(seq=seq).first()
+    return SignedCheckpoint.from_row(row) if row else None
 
 
 def audit_head(*, using: str = "default") -> dict[str, Any] | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.db import DatabaseError, connections, transaction
+from django.utils import timezone
 
-from apps.audit.models import AuditEvent
+from apps.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from apps.audit.services import audit_record
 
 DATABASES = ["default", "sqlite"]
@@ -72,3 +73,39 @@ def test_appending_still_works_on_both_databases(alias: str) -> None:
     for i in range(3):
         audit_record(actor=None, action="test.event.recorded", data={"i": i}, using=alias)
     assert list(AuditEvent.objects.using(alias).order_by("seq").values_list("seq", flat=True)) == [1, 2, 3]
+
+
+@pytest.mark.django_db(databases=DATABASES)
+@pytest.mark.parametrize("alias", DATABASES)
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_auditcheckpoint SET head_hash = 'x'",
+        "DELETE FROM audit_auditcheckpoint",
+        "DELETE FROM audit_auditchainhead",
+        "UPDATE audit_auditchainhead SET seq = seq - 1",
+        "UPDATE audit_auditchainhead SET hash = 'x'",
+    ],
+)
+def test_database_refuses_to_change_checkpoints_or_move_the_head_back(alias: str, statement: str) -> None:
+    for i in range(2):
+        audit_record(actor=None, action="test.event.recorded", data={"i": i}, using=alias)
+    AuditCheckpoint.objects.using(alias).create(
+        seq=2, head_hash="a" * 64, signed_at=timezone.now(), key_id="b" * 16, signature="c" * 128
+    )
+    before = (
+        list(AuditCheckpoint.objects.using(alias).values_list("seq", "head_hash")),
+        list(AuditChainHead.objects.using(alias).values_list("seq", "hash")),
+    )
+    assert before[1][0][0] == 2
+    with (
+        pytest.raises(DatabaseError, match=r"append-only|only moves forward"),
+        transaction.atomic(using=alias),
+        connections[alias].cursor() as cursor,
+    ):
+        cursor.execute(statement)
+    after = (
+        list(AuditCheckpoint.objects.using(alias).values_list("seq", "head_hash")),
+        list(AuditChainHead.objects.using(alias).values_list("seq", "hash")),
+    )
+    assert after == before

@@ -243,3 +243,23 @@ def test_times_in_event_data_keep_their_microseconds() -> None:
     moment = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
     audit_record(actor=None, action="test.time.recorded", data={"when": moment})
     assert AuditEvent.objects.get().data == {"when": "2026-03-04T05:06:07.890123Z"}
+
+
+def _cut_and_verify(keep: int) -> CommandError:
+    _make_chain(4)
+    _sql("SET LOCAL session_replication_role = replica")  # the table owner lifts the triggers
+    _sql("DELETE FROM audit_auditevent WHERE seq > %s", [keep])
+    with pytest.raises(CommandError) as caught:
+        _run_verify()
+    assert caught.value.returncode == 1
+    return caught.value
+
+
+def test_an_emptied_trail_does_not_verify_while_the_recorded_head_says_events_were_there() -> None:
+    assert "broken at seq 1: the trail is empty, but the recorded head says it held 4 events" in str(
+        _cut_and_verify(keep=0)
+    )
+
+
+def test_a_trail_cut_short_does_not_verify_while_the_recorded_head_is_further_on() -> None:
+    assert "broken at seq 3: the chain ends at seq 2, before the recorded head at seq 4" in str(_cut_and_verify(keep=2))
