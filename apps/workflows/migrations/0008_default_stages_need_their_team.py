@@ -59,6 +59,6 @@ def add_teams(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("workflows", "0007_finding_source"), ("audit", "0003_refuse_truncate")]
+    dependencies = [("workflows", "0007_finding_source"), ("audit", "0004_checkpoints_and_strict_truncate")]
 
     operations = [migrations.RunPython(add_teams, migrations.RunPython.noop)]
