@@ -54,6 +54,11 @@ def test_an_owner_cannot_give_a_judging_role_outside_the_matching_team(
     )
     assert api.status_code == 400, api.content
     assert reason in str(api.json()["error"])
+    page = signed_in(flow.owner).post(
+        f"/projects/{flow.project.slug}/team/", {"username": person.username, "role": role}
+    )
+    assert page.status_code == 400
+    assert reason in page.content.decode()
     assert not Membership.objects.filter(project=flow.project, user=person, role=role).exists()
 
 
