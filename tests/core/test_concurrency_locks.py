@@ -157,3 +157,15 @@ def test_closing_a_review_and_editing_its_version_do_not_deadlock(flow: Flow) ->
     flow.version.refresh_from_db()
     assert (flow.version.status, flow.version.description) == ("changes_requested", "Retrained weekly.")
     assert verify(audit_chain()).ok
+
+
+def test_renaming_a_project_s_address_and_a_comment_do_not_deadlock(flow: Flow) -> None:
+    # A new slug changes a key: that write needs FOR UPDATE, so it waits for the chain lock first.
+    errors = _race(
+        lambda: projects.comment_add(actor=flow.developer, project=flow.project, body="Which address now?"),
+        lambda: projects.project_update(actor=flow.owner, project=flow.project, slug="credit-scoring-retail"),
+    )
+    assert errors == []
+    flow.project.refresh_from_db()
+    assert flow.project.slug == "credit-scoring-retail"
+    assert flow.project.comments.count() == 1
