@@ -558,7 +558,9 @@ def version_retire(*, actor: User, version: ModelVersion, reason: str) -> ModelV
             raise ValidationError(
                 {"status": f"A version that is {version.get_status_display().lower()} cannot be retired."}
             )
-        open_reviews = list(Review.objects.select_for_update(no_key=True).filter(version=version, status=ReviewStatus.OPEN))
+        open_reviews = list(
+            Review.objects.select_for_update(no_key=True).filter(version=version, status=ReviewStatus.OPEN)
+        )
         if any(review.kind == ReviewKind.SUBMISSION for review in open_reviews):
             # A deployed version renewing its approval stays "deployed" while the submission is reviewed.
             raise ValidationError(
@@ -754,7 +756,11 @@ def policy_publish(
     with transaction.atomic():
         current_policy(tier)  # creates the defaults if an emptied database lost them
         # One publisher at a time: lock the tier's current row, then read it again under the lock.
-        previous = ApprovalPolicy.objects.select_for_update(no_key=True).filter(tier=tier, is_current=True).order_by("-version")[0]
+        previous = (
+            ApprovalPolicy.objects.select_for_update(no_key=True)
+            .filter(tier=tier, is_current=True)
+            .order_by("-version")[0]
+        )
         if base_version is not None and base_version != previous.version:
             raise ValidationError(
                 {"stages": f"Someone published version {previous.version} meanwhile; reload the page and edit that."}
