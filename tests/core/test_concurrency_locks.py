@@ -57,7 +57,9 @@ def _wait_until_waiting(
                 "SELECT wait_event_type, wait_event, state, query FROM pg_stat_activity"
                 " WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
-            raise AssertionError(f"expected {count} sessions waiting on a lock: {cursor.fetchall()}; errors: {errors!r}")
+            raise AssertionError(
+                f"expected {count} sessions waiting on a lock: {cursor.fetchall()}; errors: {errors!r}"
+            )
         time.sleep(0.02)
 
 

@@ -45,8 +45,29 @@ def _first_message(detail: Any) -> str:
     return str(detail)
 
 
+def _database_unavailable(exc: Exception, context: dict[str, Any]) -> Response | None:
+    from apps.core.middleware import (
+        RETRY_AFTER_SECONDS,
+        UNAVAILABLE_MESSAGE,
+        database_unavailable,
+        log_database_unavailable,
+    )
+
+    if not database_unavailable(exc):
+        return None
+    log_database_unavailable(context["request"], exc)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    return Response(error_body("unavailable", UNAVAILABLE_MESSAGE), status=503, headers=headers)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """Turn every API exception into the error shape; unknown errors become a 500 in that shape."""
+    """Turn every API exception into the error shape; unknown errors become a 500 in that shape.
+
+    An unreachable database is a 503 with ``Retry-After`` (docs/decisions/0015).
+    """
+    unavailable = _database_unavailable(exc, context)
+    if unavailable is not None:
+        return unavailable
     exc = _from_django(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
