@@ -222,8 +222,11 @@ class Response:
 class Http:
     """One client of ``base``: its own cookies, CSRF token and optional bearer token; never follows redirects."""
 
-    def __init__(self, base: str, *, token: str | None = None, timeout: float = 60) -> None:
+    def __init__(
+        self, base: str, *, token: str | None = None, headers: dict[str, str] | None = None, timeout: float = 60
+    ) -> None:
         self.base, self.token, self.timeout = base, token, timeout
+        self.headers = headers or {}
         self.cookies = CookieJar()
         self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect)
 
@@ -239,7 +242,7 @@ class Http:
         form: dict[str, str] | None = None,
         files: dict[str, tuple[str, bytes]] | None = None,
     ) -> Response:
-        headers = {"Accept": "application/json" if path.startswith("/api/") else "text/html"}
+        headers = {"Accept": "application/json" if path.startswith("/api/") else "text/html", **self.headers}
         data: bytes | None = None
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"

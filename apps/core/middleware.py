@@ -104,7 +104,7 @@ def database_unavailable(exc: BaseException | None) -> bool:
 
 def database_unavailable_response(request: HttpRequest) -> HttpResponse:
     """Return the 503 answer, with ``Retry-After``: the error document for /api/, a page otherwise."""
-    from apps.core.api.exceptions import error_response
+    from apps.core.api.exceptions import error_response  # that module imports this one
 
     if request.path.startswith("/api/"):
         response: HttpResponse = error_response(503, "unavailable", UNAVAILABLE_MESSAGE)

@@ -18,10 +18,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import OperationalError, connection, transaction
+from django.db.backends.postgresql.base import DatabaseWrapper
 
 from apps.accounts.services import api_token_create
+from apps.core.middleware import database_unavailable
 from tests.factories import PASSWORD, TeamFunction, make_project, make_user
-from tests.servers import Http, PrivateRedis, TcpProxy, database_url, portal_server, private_redis
+from tests.servers import Http, PrivateRedis, TcpProxy, database_url, free_port, portal_server, private_redis
 from tests.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,12 +36,16 @@ def _log(path: Path) -> str:
     return path.read_text(errors="replace")
 
 
-def _sign_in_status(base: str, username: str, password: str) -> int:
-    return Http(base).sign_in(username, password).status
+def _sign_in_status(base: str, username: str, password: str, ip: str | None = None) -> int:
+    return Http(base, headers={"X-Forwarded-For": ip} if ip else None).sign_in(username, password).status
 
 
-def _hammer_sign_in(base: str, seconds: float, usernames: list[str], writers: int = 4) -> Counter[int]:
-    """Sign in over and over (right and wrong passwords, to a locked name too); count the answers."""
+def _hammer_sign_in(base: str, seconds: float, writers: int = 4) -> Counter[int]:
+    """Sign in over and over from many addresses, one in three with a wrong password; count the answers.
+
+    Right passwords go to chen and dana, wrong ones to bruno (locked already) and an unknown name; a
+    new address every 10 attempts keeps the per-address limit out of the way of the right ones.
+    """
     statuses: Counter[int] = Counter()
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
@@ -46,8 +53,11 @@ def _hammer_sign_in(base: str, seconds: float, usernames: list[str], writers: in
     def writer(index: int) -> None:
         n = 0
         while time.monotonic() < deadline:
-            name = usernames[(index + n) % len(usernames)]
-            status = _sign_in_status(base, name, PASSWORD if n % 3 else "wrong-password")
+            ip = f"10.{index}.{n // 2500}.{n // 10 % 250}"
+            if n % 3:
+                status = _sign_in_status(base, ("chen", "dana")[n % 2], PASSWORD, ip)
+            else:
+                status = _sign_in_status(base, ("bruno", "nobody")[n % 2], "wrong-password", ip)
             with lock:
                 statuses[status] += 1
             n += 1
@@ -67,7 +77,9 @@ def test_sign_in_answers_and_throttles_while_the_cache_is_down_and_recovers(tmp_
     redis: PrivateRedis
     with (
         private_redis(tmp_path / "redis.log") as redis,
-        portal_server(tmp_path / "web.log", env={"CACHE_URL": redis.url}, workers=1) as base,
+        portal_server(
+            tmp_path / "web.log", env={"CACHE_URL": redis.url, "TRUST_X_FORWARDED_FOR": "true"}, workers=1
+        ) as base,
     ):
         assert _sign_in_status(base, "alice", PASSWORD) == 302
 
@@ -80,12 +92,12 @@ def test_sign_in_answers_and_throttles_while_the_cache_is_down_and_recovers(tmp_
         assert "paused after repeated failures" in throttled.text
         assert "sign-in throttle: the cache is down" in _log(tmp_path / "web.log")
 
-        statuses = _hammer_sign_in(base, CACHE_OUTAGE_SECONDS, ["chen", "dana", "bruno", "nobody"])
+        statuses = _hammer_sign_in(base, CACHE_OUTAGE_SECONDS)
         print(f"\ncache down {CACHE_OUTAGE_SECONDS:.0f} s: {sum(statuses.values())} sign-ins, answers {dict(statuses)}")
         assert not [status for status in statuses if status >= 500], statuses
         assert statuses[302]
         assert statuses[400]
-        assert _sign_in_status(base, "bruno", PASSWORD) == 400  # locked stays locked throughout
+        assert _sign_in_status(base, "bruno", PASSWORD, "10.99.0.1") == 400  # locked stays locked throughout
 
         redis.start()  # empty, as after a restart without persistence
         assert wait_for(
@@ -143,3 +155,15 @@ def test_pages_and_api_answer_503_with_retry_after_while_the_database_is_cut(tmp
         proxy.close()
     project.refresh_from_db()
     assert project.business_objective != "Later."
+
+
+def test_only_a_lost_connection_counts_as_the_database_being_down() -> None:
+    refused = DatabaseWrapper({**connection.settings_dict, "PORT": str(free_port())}, alias="refused")
+    with pytest.raises(OperationalError) as lost:
+        refused.ensure_connection()
+    assert database_unavailable(lost.value)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL statement_timeout = 1")
+        with pytest.raises(OperationalError) as cancelled, transaction.atomic():  # a savepoint to roll back
+            cursor.execute("SELECT pg_sleep(1)")
+    assert not database_unavailable(cancelled.value)  # a slow query is a bug to see, not an outage

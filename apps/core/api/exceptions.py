@@ -11,6 +11,13 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from apps.core.middleware import (
+    RETRY_AFTER_SECONDS,
+    UNAVAILABLE_MESSAGE,
+    database_unavailable,
+    log_database_unavailable,
+)
+
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     """Return the API's error document."""
@@ -46,13 +53,6 @@ def _first_message(detail: Any) -> str:
 
 
 def _database_unavailable(exc: Exception, context: dict[str, Any]) -> Response | None:
-    from apps.core.middleware import (
-        RETRY_AFTER_SECONDS,
-        UNAVAILABLE_MESSAGE,
-        database_unavailable,
-        log_database_unavailable,
-    )
-
     if not database_unavailable(exc):
         return None
     log_database_unavailable(context["request"], exc)
