@@ -10,15 +10,15 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from apps.accounts import throttle
 from apps.accounts.models import ApiToken, Team, User
 from apps.accounts.permissions import awaits_own_password, is_administrator
-from apps.audit.services import audit_record, changes_between
+from apps.audit.services import audit_chain_lock, audit_record, changes_between
 from apps.core.choices import AuthMethod
 from apps.core.context import set_auth_method
 from apps.core.middleware import client_ip
@@ -52,8 +52,11 @@ def _failure_keys(username: str, ip: str) -> list[tuple[str, int]]:
 
 
 def sign_in_locked(*, username: str, ip: str) -> bool:
-    """Return whether sign-in for this username or from this address is paused."""
-    return any((cache.get(key) or 0) >= limit for key, limit in _failure_keys(username, ip))
+    """Return whether sign-in for this username or from this address is paused.
+
+    While the cache is down, the counts this process kept decide (``apps.accounts.throttle``).
+    """
+    return any(throttle.failures(key) >= limit for key, limit in _failure_keys(username, ip))
 
 
 def _lockout_seconds() -> int:
@@ -69,25 +72,21 @@ def _record_failure(username: str, reason: str) -> None:
 
 
 def _note_failure(username: str, ip: str) -> None:
-    timeout = _lockout_seconds()
     for key, _limit in _failure_keys(username, ip):
-        cache.add(key, 0, timeout)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout)
+        throttle.count_failure(key, _lockout_seconds())
 
 
 def user_sign_in(*, request: HttpRequest, username: str, password: str) -> User:
     """Check the credentials, start a new session and return the user.
 
     Side effects: session key rotated, ``accounts.sign_in.succeeded`` or ``accounts.sign_in.failed``
-    audit event, failure counters in the cache. Raises SignInRefused (always with the same message).
+    audit event, failure counters in the cache (in this process too, which decides while the cache
+    is down). Raises SignInRefused (always with the same message).
     """
     ip = client_ip(request)
     if sign_in_locked(username=username, ip=ip):
         # One "locked" event per lock window: a locked-out script must not flood the trail.
-        if cache.add(f"signin:locked-noted:{_failure_keys(username, ip)[0][0]}:{ip}", 1, _lockout_seconds()):
+        if throttle.first_time(f"signin:locked-noted:{_failure_keys(username, ip)[0][0]}:{ip}", _lockout_seconds()):
             _record_failure(username, "locked")
         raise SignInRefused(SIGN_IN_REFUSED)
     user = authenticate(request, username=username, password=password)
@@ -103,7 +102,7 @@ def user_sign_in(*, request: HttpRequest, username: str, password: str) -> User:
         request.session[SESSION_AUTH_AT] = now
         request.session[SESSION_SEEN_AT] = now
         audit_record(actor=user, action="accounts.sign_in.succeeded", target=user)
-    cache.delete(_failure_keys(username, ip)[0][0])
+    throttle.forget(_failure_keys(username, ip)[0][0])
     return user
 
 
@@ -165,7 +164,7 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
     if actor.pk != token.user_id and not is_administrator(actor):
         raise PermissionDenied("You can only revoke your own tokens.")
     with transaction.atomic():
-        token = ApiToken.objects.select_for_update().get(pk=token.pk)
+        token = ApiToken.objects.select_for_update(no_key=True).get(pk=token.pk)
         if token.revoked_at is None:
             token.revoked_at = timezone.now()
             token.save(update_fields=["revoked_at"])
@@ -266,7 +265,9 @@ def user_update(*, actor: User | None, user: User, teams: Iterable[Team] | None 
     if unknown:
         raise ValueError(f"user_update cannot change {sorted(unknown)}")
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user.pk)
+        user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
+        if "username" in fields:  # a key may change: that write comes after the chain lock (0015)
+            audit_chain_lock()
         before = _user_snapshot(user)
         for field, value in fields.items():
             setattr(user, field, value)
@@ -344,7 +345,9 @@ def team_update(*, actor: User | None, team: Team, **fields: Any) -> Team:
     if unknown:
         raise ValueError(f"team_update cannot change {sorted(unknown)}")
     with transaction.atomic():
-        team = Team.objects.select_for_update().get(pk=team.pk)
+        team = Team.objects.select_for_update(no_key=True).get(pk=team.pk)
+        if fields.keys() & {"name", "slug"}:  # a key may change: that write comes after the chain lock (0015)
+            audit_chain_lock()
         before = {field: getattr(team, field) for field in _TEAM_FIELDS}
         for field, value in fields.items():
             setattr(team, field, value)

@@ -98,6 +98,19 @@ def _lock_chain(using: str) -> None:
     # SQLite: every transaction begins IMMEDIATE (settings), so it already holds the only write lock.
 
 
+def audit_chain_lock(*, using: str = "default") -> None:
+    """Take the chain lock now, inside the caller's transaction, before a write that changes a key.
+
+    Lock order (docs/decisions/0015): rows first, FOR NO KEY UPDATE; the chain lock last. A write
+    that changes a unique column needs FOR UPDATE on its row, which waits for the FOR KEY SHARE that
+    a committing chain holder's foreign keys take: it must therefore come after the chain lock.
+    Raises RuntimeError outside a transaction (the lock would end at once).
+    """
+    if not connections[using].in_atomic_block:
+        raise RuntimeError("audit_chain_lock() is for use inside transaction.atomic()")
+    _lock_chain(using)
+
+
 def audit_record(
     *,
     actor: Any,

@@ -1,19 +1,31 @@
-"""Request-scoped context: request id, client IP, authentication method."""
+"""Request-scoped context (request id, client IP, authentication method) and the outage answer."""
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 import uuid
 from collections.abc import Callable
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.template import loader
 
 from apps.core import context
 from apps.core.choices import AuthMethod
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+logger = logging.getLogger(__name__)
+
+# How long a client should wait before asking again while the database cannot be reached.
+RETRY_AFTER_SECONDS = 30
+UNAVAILABLE_MESSAGE = "Signet cannot reach its database just now. Nothing was changed; try again in a moment."
+# SQLSTATEs that mean "no usable connection": class 08 (connection exception), the server shutting
+# down or starting up, too many connections. A deadlock or a cancelled statement is not an outage.
+_OUTAGE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+_SQLITE_OUTAGES = ("unable to open database file", "database is locked", "disk i/o error")
 
 
 def _valid_ip(text: str) -> str | None:
@@ -73,3 +85,57 @@ class RequestContextMiddleware:
             context.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """Return whether ``exc`` says the database cannot be reached (as opposed to a bug in a query)."""
+    if isinstance(exc, InterfaceError):
+        return True  # the connection is already closed
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    code = getattr(cause, "pgcode", None)
+    if code is not None:
+        return str(code).startswith(_OUTAGE_SQLSTATES)
+    if type(cause).__module__.startswith("psycopg2"):
+        return True  # no SQLSTATE at all: the client library lost the connection or never got one
+    return any(text in str(exc).lower() for text in _SQLITE_OUTAGES)
+
+
+def database_unavailable_response(request: HttpRequest) -> HttpResponse:
+    """Return the 503 answer, with ``Retry-After``: the error document for /api/, a page otherwise."""
+    from apps.core.api.exceptions import error_response  # that module imports this one
+
+    if request.path.startswith("/api/"):
+        response: HttpResponse = error_response(503, "unavailable", UNAVAILABLE_MESSAGE)
+    else:
+        # Rendered without the request: the context processors would need the database.
+        page = loader.get_template("503.html").render({"retry_after": RETRY_AFTER_SECONDS})
+        response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def log_database_unavailable(request: HttpRequest, exc: BaseException) -> None:
+    logger.warning("database unreachable, answered 503 to %s %s: %s", request.method, request.path, exc)
+
+
+class DatabaseUnavailableMiddleware:
+    """Answer 503 with ``Retry-After`` instead of a 500 when a view finds the database unreachable.
+
+    Failures in the middleware before the view (sessions, authentication) reach ``handler500``,
+    which gives the same answer (``apps.core.views.server_error``).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not database_unavailable(exception):
+            return None
+        log_database_unavailable(request, exception)
+        return database_unavailable_response(request)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_GET
 
 from apps.audit import selectors as audit_selectors
 from apps.core.api.exceptions import error_response
+from apps.core.middleware import database_unavailable, database_unavailable_response, log_database_unavailable
 from portal.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
@@ -104,6 +106,13 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this while handling the exception, so it is still at hand: an unreachable
+    # database (found by the session or authentication middleware, say) is a 503, not a 500.
+    exc = sys.exc_info()[1]
+    if database_unavailable(exc):
+        assert exc is not None
+        log_database_unavailable(request, exc)
+        return database_unavailable_response(request)
     if _is_api(request):
         return error_response(500, "server_error", "Something went wrong on our side; it has been logged.")
     # Rendered without the request: the context processors may need the database that just failed.

@@ -256,7 +256,7 @@ def webhook_update(*, actor: User, subscription: WebhookSubscription, **fields: 
     if unknown:
         raise ValueError(f"webhook_update cannot change {sorted(unknown)}")
     with transaction.atomic():
-        subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+        subscription = WebhookSubscription.objects.select_for_update(no_key=True).get(pk=subscription.pk)
         before = {
             "url": subscription.url,
             "events": subscription.events,

@@ -12,7 +12,7 @@ from django.utils.text import slugify
 
 from apps.accounts.choices import TeamFunction
 from apps.accounts.models import User
-from apps.audit.services import audit_record, changes_between, snapshot
+from apps.audit.services import audit_chain_lock, audit_record, changes_between, snapshot
 from apps.core.permissions import require, unique_or_invalid
 from apps.projects import permissions as can
 from apps.projects.choices import BUILD_ROLES, JUDGE_TEAMS, ProjectRole
@@ -97,7 +97,9 @@ def project_update(*, actor: User, project: Project, **fields: Any) -> Project:
     if unknown:
         raise ValueError(f"project_update cannot change {sorted(unknown)}")
     with transaction.atomic():
-        project = Project.objects.select_for_update().get(pk=project.pk)
+        project = Project.objects.select_for_update(no_key=True).get(pk=project.pk)
+        if "slug" in fields:  # a key may change: that write comes after the chain lock (0015)
+            audit_chain_lock()
         before = snapshot(project, PROJECT_FIELDS)
         for field, value in fields.items():
             setattr(project, field, value.strip() if isinstance(value, str) and field != "slug" else value)
@@ -157,7 +159,7 @@ def membership_remove(*, actor: User, membership: Membership) -> None:
     project = membership.project
     require(can.can_manage_members(actor, project), "Only the project's owners manage its team.")
     with transaction.atomic():
-        Project.objects.select_for_update().get(pk=project.pk)  # one team change at a time per project
+        Project.objects.select_for_update(no_key=True).get(pk=project.pk)  # one team change at a time per project
         owners = Membership.objects.filter(project=project, role=ProjectRole.OWNER)
         if membership.role == ProjectRole.OWNER and owners.count() <= 1:
             raise ValidationError({"role": "A project keeps at least one owner; add another owner first."})
@@ -240,7 +242,7 @@ def data_need_update(*, actor: User, need: DataNeed, access_status: str) -> Data
         "Only the project's owners, business owners and developers update data needs.",
     )
     with transaction.atomic():
-        need = DataNeed.objects.select_for_update().get(pk=need.pk)
+        need = DataNeed.objects.select_for_update(no_key=True).get(pk=need.pk)
         before = snapshot(need, ("access_status",))
         need.access_status = access_status
         need.full_clean()
@@ -292,7 +294,7 @@ def qualification_submit(*, actor: User, project: Project, answers: Any) -> Risk
         answers=clean,
     )
     with transaction.atomic():
-        project = Project.objects.select_for_update().get(pk=project.pk)
+        project = Project.objects.select_for_update(no_key=True).get(pk=project.pk)
         qualification = RiskQualification.objects.create(
             project=project,
             questionnaire=questionnaire,

@@ -14,7 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.audit.services import audit_record, changes_between, snapshot
+from apps.audit.services import audit_chain_lock, audit_record, changes_between, snapshot
 from apps.core.permissions import require, unique_or_invalid
 from apps.projects import permissions as can
 from apps.projects.models import Project
@@ -92,7 +92,7 @@ def model_update(
     if unknown:
         raise ValueError(f"model_update cannot change {sorted(unknown)}")
     with transaction.atomic():
-        model = RegisteredModel.objects.select_for_update().get(pk=model.pk)
+        model = RegisteredModel.objects.select_for_update(no_key=True).get(pk=model.pk)
         before = dict(snapshot(model, MODEL_FIELDS), tags=sorted(model.tags.values_list("name", flat=True)))
         for field, value in fields.items():
             setattr(model, field, value)
@@ -139,7 +139,7 @@ def version_create(*, actor: User, model: RegisteredModel, **fields: Any) -> Mod
         raise ValueError(f"version_create cannot set {sorted(unknown)}")
     _check_links(actor, model, fields)
     with transaction.atomic():
-        RegisteredModel.objects.select_for_update().filter(pk=model.pk).first()  # serialise numbering
+        RegisteredModel.objects.select_for_update(no_key=True).filter(pk=model.pk).first()  # serialise numbering
         number = (model.versions.aggregate(n=Max("number"))["n"] or 0) + 1
         version = ModelVersion(model=model, number=number, created_by=actor, **fields)
         version.full_clean()
@@ -167,7 +167,7 @@ def version_update(*, actor: User, version: ModelVersion, **fields: Any) -> Mode
         raise ValueError(f"version_update cannot change {sorted(unknown)}")
     _check_links(actor, model, fields, version)
     with transaction.atomic():
-        version = ModelVersion.objects.select_for_update().get(pk=version.pk)
+        version = ModelVersion.objects.select_for_update(no_key=True).get(pk=version.pk)
         before = snapshot(version, VERSION_FIELDS)
         artifact_changes = [
             f for f in ARTIFACT_FIELDS if f in fields and snapshot(version, (f,))[f] != _plain(fields[f])
@@ -225,7 +225,7 @@ def card_update(*, actor: User, card: ModelCard, sections: dict[str, str]) -> Mo
     if too_long:
         raise ValidationError(dict.fromkeys(too_long, "Write text of at most 20,000 characters."))
     with transaction.atomic():
-        card = ModelCard.objects.select_for_update().get(pk=card.pk)
+        card = ModelCard.objects.select_for_update(no_key=True).get(pk=card.pk)
         before = snapshot(card, CARD_SECTION_NAMES)
         for name, text in sections.items():
             setattr(card, name, text.strip())
@@ -281,7 +281,9 @@ def dataset_update(*, actor: User, dataset: Dataset, **fields: Any) -> Dataset:
     if unknown:
         raise ValueError(f"dataset_update cannot change {sorted(unknown)}")
     with transaction.atomic():
-        dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
+        dataset = Dataset.objects.select_for_update(no_key=True).get(pk=dataset.pk)
+        if "name" in fields:  # a key may change: that write comes after the chain lock (0015)
+            audit_chain_lock()
         before = snapshot(dataset, DATASET_FIELDS)
         for field, value in fields.items():
             setattr(dataset, field, value)
@@ -299,7 +301,7 @@ def dataset_update(*, actor: User, dataset: Dataset, **fields: Any) -> Dataset:
 
 
 def _next_dataset_number(dataset: Dataset) -> int:
-    Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
+    Dataset.objects.select_for_update(no_key=True).filter(pk=dataset.pk).first()
     return (dataset.versions.aggregate(n=Max("number"))["n"] or 0) + 1
 
 

@@ -348,7 +348,7 @@ def _finish(
 ) -> str:
     """Record the outcome once: only the worker that still holds the claim writes it."""
     with transaction.atomic():
-        locked = ValidationRun.objects.select_for_update().get(pk=run.pk)
+        locked = ValidationRun.objects.select_for_update(no_key=True).get(pk=run.pk)
         if locked.status != RunStatus.RUNNING or locked.attempts != run.attempts:
             return f"not recorded (claim lost: {locked.status})"
         # Group values and column names come from uploaded files: NUL would make PostgreSQL refuse the write.
@@ -517,7 +517,7 @@ def scheduled_runs(*, now: Any = None) -> int:
             DatasetVersion.objects.filter(dataset=suite.current_dataset).exclude(file="").order_by("-number").first()
         )
         with transaction.atomic():
-            locked = ValidationSuite.objects.select_for_update().get(pk=suite.pk)
+            locked = ValidationSuite.objects.select_for_update(no_key=True).get(pk=suite.pk)
             if locked.last_scheduled_at != suite.last_scheduled_at:
                 continue  # another beat got there first
             locked.last_scheduled_at = now

@@ -81,7 +81,7 @@ def version_submit(*, actor: User, version: ModelVersion) -> Review:
     require(can.can_build(actor, project), "Only the project's owners and developers submit versions.")
     with transaction.atomic():
         version = (
-            ModelVersion.objects.select_for_update(of=("self",))
+            ModelVersion.objects.select_for_update(of=("self",), no_key=True)
             .select_related("model__project", "card")
             .get(pk=version.pk)
         )
@@ -267,8 +267,12 @@ def review_decide(*, actor: User, review: Review, kind: str, comment: str = "", 
     if kind != DecisionKind.APPROVE and not comment:
         raise ValidationError({"comment": "Say why: the developer needs to know what to change."})
     with transaction.atomic():
+        # Closing the review writes its version: lock the version first, as every service does (0015).
+        ModelVersion.objects.select_for_update(no_key=True).filter(pk=review.version_id).first()
         review = (
-            Review.objects.select_for_update(of=("self",)).select_related("version__model__project").get(pk=review.pk)
+            Review.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("version__model__project")
+            .get(pk=review.pk)
         )
         version = review.version
         project = version.model.project
@@ -393,7 +397,9 @@ def review_delegate(*, actor: User, review: Review, to_user: User, reason: str =
     """
     with transaction.atomic():
         review = (
-            Review.objects.select_for_update(of=("self",)).select_related("version__model__project").get(pk=review.pk)
+            Review.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("version__model__project")
+            .get(pk=review.pk)
         )
         if review.status != ReviewStatus.OPEN:
             raise ValidationError({"review": f"This review is already {review.get_status_display().lower()}."})
@@ -480,7 +486,11 @@ def deployment_record(*, actor: User, version: ModelVersion, environment: str, n
     project = version.model.project
     require(ProjectRole.IT_OPS in can.roles_in(actor, project), "Only the project's IT operations record deployments.")
     with transaction.atomic():
-        version = ModelVersion.objects.select_for_update().select_related("model__project").get(pk=version.pk)
+        version = (
+            ModelVersion.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("model__project")
+            .get(pk=version.pk)
+        )
         answer = gate_check(version=version, environment=environment)
         if not answer.allowed:
             raise ValidationError({"version": answer.reasons})
@@ -540,13 +550,17 @@ def version_retire(*, actor: User, version: ModelVersion, reason: str) -> ModelV
         raise ValidationError({"reason": "Say why the version is retired; the record keeps it."})
     with transaction.atomic():
         version = (
-            ModelVersion.objects.select_for_update(of=("self",)).select_related("model__project").get(pk=version.pk)
+            ModelVersion.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("model__project")
+            .get(pk=version.pk)
         )
         if version.status in (VersionStatus.RETIRED, VersionStatus.IN_REVIEW):
             raise ValidationError(
                 {"status": f"A version that is {version.get_status_display().lower()} cannot be retired."}
             )
-        open_reviews = list(Review.objects.select_for_update().filter(version=version, status=ReviewStatus.OPEN))
+        open_reviews = list(
+            Review.objects.select_for_update(no_key=True).filter(version=version, status=ReviewStatus.OPEN)
+        )
         if any(review.kind == ReviewKind.SUBMISSION for review in open_reviews):
             # A deployed version renewing its approval stays "deployed" while the submission is reviewed.
             raise ValidationError(
@@ -651,7 +665,7 @@ def finding_update(*, actor: User, finding: Finding, reason: str = "", **fields:
     if refusal is not None:
         raise PermissionDenied(refusal)
     with transaction.atomic():
-        finding = Finding.objects.select_for_update().get(pk=finding.pk)
+        finding = Finding.objects.select_for_update(no_key=True).get(pk=finding.pk)
         before = {f: str(getattr(finding, f)) for f in FINDING_FIELDS}
         for name, value in fields.items():
             setattr(finding, name, value)
@@ -733,7 +747,11 @@ def policy_publish(
     with transaction.atomic():
         current_policy(tier)  # creates the defaults if an emptied database lost them
         # One publisher at a time: lock the tier's current row, then read it again under the lock.
-        previous = ApprovalPolicy.objects.select_for_update().filter(tier=tier, is_current=True).order_by("-version")[0]
+        previous = (
+            ApprovalPolicy.objects.select_for_update(no_key=True)
+            .filter(tier=tier, is_current=True)
+            .order_by("-version")[0]
+        )
         if base_version is not None and base_version != previous.version:
             raise ValidationError(
                 {"stages": f"Someone published version {previous.version} meanwhile; reload the page and edit that."}
@@ -787,7 +805,7 @@ def workflow_reminders(*, now: Any = None) -> dict[str, int]:
 
     for approval in approvals_coming_due(Review.objects.select_related("version__model__project"), now):
         with transaction.atomic():
-            version = ModelVersion.objects.select_for_update(of=("self",)).get(pk=approval.version_id)
+            version = ModelVersion.objects.select_for_update(of=("self",), no_key=True).get(pk=approval.version_id)
             latest = Review.objects.filter(version=version, status=ReviewStatus.APPROVED).order_by("-cycle").first()
             if (
                 latest is None

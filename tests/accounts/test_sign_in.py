@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
-from django.test import Client
+from django.test import Client, override_settings
 
+from apps.accounts import throttle
 from apps.accounts.models import User
 from apps.accounts.services import SESSION_AUTH_AT, SESSION_SEEN_AT
 from apps.audit.models import AuditEvent
 from tests.conftest import signed_in
 from tests.factories import PASSWORD
+from tests.servers import free_port
 
 pytestmark = pytest.mark.django_db
 SIGN_IN = "/accounts/sign-in/"
+REDIS_CACHE = "django.core.cache.backends.redis.RedisCache"
 
 
 def _try(client: Client, username: str, password: str) -> tuple[int, str]:
@@ -152,3 +157,53 @@ def test_admin_sign_in_goes_through_the_audited_sign_in_page(client: Client) -> 
     response = client.get("/admin/login/?next=/admin/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/sign-in/")
+
+
+# --- the cache (Redis) is down -----------------------------------------------------------------
+
+
+@pytest.fixture
+def cache_down() -> Iterator[None]:
+    """Point the cache at a port where nothing listens: every cache call is refused, as in an outage."""
+    location = f"redis://127.0.0.1:{free_port()}/0"
+    throttle.reset()
+    with override_settings(CACHES={"default": {"BACKEND": REDIS_CACHE, "LOCATION": location}}):
+        yield
+    throttle.reset()
+
+
+def test_sign_in_works_while_the_cache_is_down_and_the_log_says_so_once(
+    developer: User, cache_down: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="apps.accounts.throttle")
+    assert _try(Client(), "dev", "guess")[0] == 400
+    assert _try(Client(), "dev", PASSWORD)[0] == 302
+    assert _try(Client(), "dev", PASSWORD)[0] == 302
+    down = [r for r in caplog.records if "the cache is down" in r.getMessage()]
+    assert len(down) == 1, [r.getMessage() for r in caplog.records]
+    assert AuditEvent.objects.filter(action="accounts.sign_in.succeeded").count() == 2
+
+
+def test_the_throttle_still_refuses_after_the_limit_while_the_cache_is_down(
+    developer: User, validator: User, cache_down: None
+) -> None:
+    for _ in range(settings.SIGNET_LOGIN_MAX_FAILURES):
+        assert _try(Client(), "dev", "guess")[0] == 400
+    status, html = _try(Client(), "dev", PASSWORD)
+    assert status == 400
+    assert "paused after repeated failures" in _error_text(html)
+    assert _try(Client(), "val", PASSWORD)[0] == 302  # only the throttled identity is refused
+    assert AuditEvent.objects.filter(action="accounts.sign_in.failed", data__reason="locked").count() == 1
+
+
+def test_an_identity_locked_before_the_cache_went_down_stays_locked(developer: User) -> None:
+    throttle.reset()
+    for _ in range(settings.SIGNET_LOGIN_MAX_FAILURES):
+        assert _try(Client(), "dev", "guess")[0] == 400
+    location = f"redis://127.0.0.1:{free_port()}/0"
+    try:
+        with override_settings(CACHES={"default": {"BACKEND": REDIS_CACHE, "LOCATION": location}}):
+            assert _try(Client(), "dev", PASSWORD)[0] == 400
+    finally:
+        throttle.reset()
+    assert _try(Client(), "dev", PASSWORD)[0] == 400  # and the shared count still holds once it is back

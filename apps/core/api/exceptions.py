@@ -11,6 +11,13 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from apps.core.middleware import (
+    RETRY_AFTER_SECONDS,
+    UNAVAILABLE_MESSAGE,
+    database_unavailable,
+    log_database_unavailable,
+)
+
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     """Return the API's error document."""
@@ -45,8 +52,22 @@ def _first_message(detail: Any) -> str:
     return str(detail)
 
 
+def _database_unavailable(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if not database_unavailable(exc):
+        return None
+    log_database_unavailable(context["request"], exc)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    return Response(error_body("unavailable", UNAVAILABLE_MESSAGE), status=503, headers=headers)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """Turn every API exception into the error shape; unknown errors become a 500 in that shape."""
+    """Turn every API exception into the error shape; unknown errors become a 500 in that shape.
+
+    An unreachable database is a 503 with ``Retry-After`` (docs/decisions/0015).
+    """
+    unavailable = _database_unavailable(exc, context)
+    if unavailable is not None:
+        return unavailable
     exc = _from_django(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
