@@ -284,6 +284,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.api.schema.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ProjectStatusEnum": "apps.projects.choices.ProjectStatus",
         "VersionStatusEnum": "apps.registry.choices.VersionStatus",

@@ -62,7 +62,7 @@ class CursorPagination(pagination.CursorPagination):
             raise exceptions.ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
         return cursor
 
-    def _position_is_valid(self, position: str) -> bool:
+    def _position_is_valid(self, position: object) -> bool:
         """Whether a cursor's position is a value of the ordering field (else filtering by it is a 500)."""
         name = self.ordering[0].lstrip("-")
         try:

@@ -22,8 +22,8 @@ def crawl(client: Client, start: str = "/", limit: int = 60) -> Iterator[tuple[s
         response = client.get(path)
         yield path, response
         if response.get("Content-Type", "").startswith("text/html"):
-            for link in _HREF.findall(response.content.decode()):
-                link = link.replace("&amp;", "&")
+            for found in _HREF.findall(response.content.decode()):
+                link = found.replace("&amp;", "&")
                 if link not in seen and not SKIP.search(link) and len(seen) < limit:
                     seen.add(link)
                     queue.append(link)

@@ -141,3 +141,26 @@ def test_following_the_next_links_walks_the_whole_list_once(org, token_for) -> N
     assert len(set(seen)) == len(seen)
     assert Client().get("/api/v1/audit-events/?page_size=200", headers=headers).status_code == 200
     assert Client().get("/api/v1/audit-events/?page_size=1", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [("/api/v1/reviews/?assigned=you", "assigned"), ("/api/v1/notifications/?unread=yes", "unread")],
+)
+def test_a_filter_value_the_api_does_not_know_is_a_400_not_the_whole_list(
+    org, token_for, path: str, parameter: str
+) -> None:
+    error = _assert_error_shape(Client().get(path, headers=bearer(token_for(org.validator))), 400, "invalid")
+    assert parameter in error["details"]
+
+
+def test_the_schema_declares_the_error_answers_and_an_empty_risk_tier(client: Client) -> None:
+    schema = client.get("/api/v1/schema/?format=json", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    for path_item in schema["paths"].values():
+        for operation in path_item.values():
+            assert {"400", "401", "403", "404"} <= set(operation["responses"]), operation["operationId"]
+    tier = schema["components"]["schemas"]["Project"]["properties"]["risk_tier"]
+    choices = [option["$ref"].rsplit("/", 1)[1] for option in tier["oneOf"]]
+    assert choices == ["RiskTierEnum", "BlankEnum"]
+    gate = {p["name"]: p for p in schema["paths"]["/api/v1/gate/"]["get"]["parameters"]}
+    assert all(gate[name]["required"] for name in ("model", "version", "environment"))

@@ -9,10 +9,10 @@ import pytest
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
-from django.urls import include, path
+from django.urls import include
+from django.urls import path as route
 
 from portal import urls as portal_urls
-
 from tests.browser.crawl import crawl
 from tests.conftest import Org, bearer, signed_in
 
@@ -35,7 +35,8 @@ def assert_strict_policy(response, where: str) -> None:
     directives = {part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()}
     for name, value in REQUIRED.items():
         assert directives.get(name) == [value], (where, name, header)
-    assert "unsafe-inline" not in header and "unsafe-eval" not in header, (where, header)
+    assert "unsafe-inline" not in header, (where, header)
+    assert "unsafe-eval" not in header, (where, header)
 
 
 @pytest.mark.parametrize("persona", ["developer", "auditor", "administrator", "owner"])
@@ -66,7 +67,7 @@ def _page_boom(request: HttpRequest) -> HttpResponse:
 
 
 # This module is also a URL map for the 500 test: a page that fails, then the portal's own URLs.
-urlpatterns = [path("page-boom/", _page_boom), path("", include("portal.urls"))]
+urlpatterns = [route("page-boom/", _page_boom), route("", include("portal.urls"))]
 handler500 = portal_urls.handler500
 
 
