@@ -7,11 +7,9 @@ broker that is down loses nothing (the periodic sweep sends what is still pendin
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import secrets
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -33,6 +31,7 @@ from apps.accounts.permissions import is_administrator
 from apps.audit.services import audit_record, changes_between
 from apps.core.permissions import require
 from apps.notifications import signing
+from apps.notifications.addresses import address_refusal
 from apps.notifications.choices import DeliveryStatus, EmailStatus, Event
 from apps.notifications.models import Notification, WebhookAttempt, WebhookDelivery, WebhookSubscription
 
@@ -198,18 +197,28 @@ def notification_email_send(notification_id: int) -> str:
 # --- webhooks ---------------------------------------------------------------------------------
 
 
-def _validate_subscription(url: Any, events: Any, description: Any) -> tuple[str, list[str], str]:
+def _validate_subscription(
+    url: Any, events: Any, description: Any, *, check_address: bool = True
+) -> tuple[str, list[str], str]:
     if not isinstance(url, str) or not url.strip():
         raise ValidationError({"url": "Give the address that receives the events, starting with https://."})
     url = url.strip()
+    if len(url) > 500:
+        raise ValidationError({"url": "The address is longer than 500 characters."})
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise ValidationError({"url": "Give a full http:// or https:// address."}) from None
+    if parts.username or parts.password:
+        raise ValidationError({"url": "Leave credentials out of the address; the signature authenticates Signet."})
+    # Before the format check, so that 127.1 or 0x7f000001 are refused for what they reach.
+    refusal = address_refusal(url, unresolved_ok=True) if check_address and parts.scheme in ("http", "https") else None
+    if refusal:
+        raise ValidationError({"url": refusal})
     try:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
         raise ValidationError({"url": "Give a full http:// or https:// address."}) from None
-    if len(url) > 500:
-        raise ValidationError({"url": "The address is longer than 500 characters."})
-    if urlsplit(url).username or urlsplit(url).password:
-        raise ValidationError({"url": "Leave credentials out of the address; the signature authenticates Signet."})
     if not isinstance(events, list) or not events or not all(isinstance(e, str) for e in events):
         raise ValidationError({"events": "Choose at least one event type."})
     unknown = sorted(set(events) - set(Event.values))
@@ -224,6 +233,8 @@ def _validate_subscription(url: Any, events: Any, description: Any) -> tuple[str
 
 def webhook_create(*, actor: User, url: Any, events: Any, description: Any = "") -> WebhookSubscription:
     """Subscribe a URL to event types (administrators). The secret is generated here and shown once.
+
+    An internal address, or a name resolving to one, is refused unless WEBHOOK_ALLOWED_NETWORKS allows it.
 
     Side effects: ``notifications.webhook.created`` (without the secret). Raises PermissionDenied, ValidationError.
     """
@@ -267,6 +278,8 @@ def webhook_update(*, actor: User, subscription: WebhookSubscription, **fields: 
             fields.get("url", subscription.url),
             fields.get("events", subscription.events),
             fields.get("description", subscription.description),
+            # A subscription saved before its network was disallowed can still be paused or described.
+            check_address=fields.get("url", subscription.url) != subscription.url,
         )
         is_active = fields.get("is_active", subscription.is_active)
         if not isinstance(is_active, bool):
@@ -293,32 +306,6 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 _opener = urllib.request.build_opener(_NoRedirect)
-
-
-def _address_refusal(url: str) -> str | None:
-    """Why Signet will not send to this URL's host now, or None.
-
-    Internal addresses (loopback, private, link-local, reserved) are refused unless an administrator
-    allowed their network: otherwise the delivery log would let anyone who subscribes probe the
-    internal network (docs/webhooks.md).
-    """
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    try:
-        infos = socket.getaddrinfo(
-            host, parts.port or (443 if parts.scheme == "https" else 80), proto=socket.IPPROTO_TCP
-        )
-    except (socket.gaierror, UnicodeError) as exc:
-        return f"No answer: the name {host} does not resolve ({getattr(exc, 'strerror', None) or exc})."
-    allowed = [ipaddress.ip_network(network) for network in settings.SIGNET_WEBHOOK_ALLOWED_NETWORKS]
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if not address.is_global and not any(address in network for network in allowed):
-            return (
-                f"Refused: {host} is the internal address {address}; an administrator can allow its network "
-                "with WEBHOOK_ALLOWED_NETWORKS."
-            )
-    return None
 
 
 def webhook_deliver(delivery_id: int) -> tuple[str, float | None]:
@@ -355,7 +342,7 @@ def webhook_deliver(delivery_id: int) -> tuple[str, float | None]:
     code: int | None = None
     error = ""
     started = time.monotonic()
-    refusal = _address_refusal(subscription.url) if subscription.is_active else None
+    refusal = address_refusal(subscription.url) if subscription.is_active else None
     if not subscription.is_active:
         error = "The subscription was deactivated."
     elif refusal:

@@ -59,7 +59,13 @@ def announce_closed(title: str = "pd-model v3: approved") -> None:
         services.announce(event=Event.REVIEW_CLOSED, title=title, url="/workflows/reviews/1/", data={"review": 1})
 
 
-# The receiver listens on loopback, an internal address Signet refuses unless its network is allowed.
+@pytest.fixture(autouse=True)
+def _loopback_allowed(settings) -> None:
+    # The receiver listens on loopback, an internal address Signet refuses unless its network is allowed.
+    settings.SIGNET_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+
+
+# The same, for the worker processes.
 WORKER_ENV = {
     "WEBHOOK_RETRY_DELAYS": "0.3,0.6",
     "WEBHOOK_TIMEOUT_SECONDS": "5",
@@ -177,16 +183,17 @@ def test_the_worker_sends_the_email_after_commit(tmp_path: Path) -> None:
 
 @pytest.mark.django_db
 def test_an_internal_address_is_refused_and_logged_unless_its_network_is_allowed(receiver: Receiver, settings) -> None:
-    settings.SIGNET_WEBHOOK_ALLOWED_NETWORKS = []
     settings.SIGNET_WEBHOOK_RETRY_DELAYS = [0.01]
     admin = make_user("adam", superuser=True)
     services.webhook_create(actor=admin, url=receiver.url, events=["review.closed"])
+    # Subscribed while loopback was allowed; the administrator has narrowed the networks since.
+    settings.SIGNET_WEBHOOK_ALLOWED_NETWORKS = []
     announce_closed()
     delivery = WebhookDelivery.objects.get()
     assert services.webhook_deliver(delivery.pk) == (DeliveryStatus.PENDING, 0.01)
     attempt = delivery.attempt_log.get()
     assert attempt.status_code is None
-    assert attempt.error.startswith("Refused: 127.0.0.1 is the internal address 127.0.0.1")
+    assert attempt.error.startswith("Refused: 127.0.0.1 is the internal address 127.0.0.1 (loopback)")
     assert receiver.received == []
     settings.SIGNET_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=delivery.created_at)

@@ -52,7 +52,14 @@ class AuditEventListView(generics.ListAPIView[AuditEvent]):
     def get_queryset(self) -> QuerySet[AuditEvent]:
         return selectors.audit_events_filtered(user=self.request.user, filters=self._filters().cleaned_data)
 
-    @extend_schema(parameters=_FILTERS)
+    @extend_schema(
+        parameters=_FILTERS,
+        responses={
+            (200, "application/json"): AuditEventSerializer(many=True),
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "application/x-ndjson"): OpenApiTypes.STR,
+        },
+    )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         export_format = request.query_params.get("format", "json")
         if export_format == "json":

@@ -33,6 +33,8 @@ class MarkReadSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class WebhookSerializer(serializers.ModelSerializer[WebhookSubscription]):
+    # Checked by the service (format, credentials, internal addresses), so the API and the page say the same.
+    url = serializers.CharField(max_length=500, help_text="The receiver: a public http:// or https:// address")
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=Event.choices), allow_empty=False, max_length=len(Event.values)
     )

@@ -5,7 +5,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import generics, serializers, status
+from rest_framework import exceptions, generics, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,11 +32,14 @@ class NotificationListView(generics.ListAPIView[Notification]):
 
     def get_queryset(self) -> QuerySet[Notification]:
         notifications = selectors.notifications_for(self.request.user)
-        if self.request.query_params.get("unread") == "true":
+        unread = self.request.query_params.get("unread")
+        if unread not in (None, "true", "false"):
+            raise exceptions.ValidationError({"unread": ["Use unread=true for the unread ones, or false for all."]})
+        if unread == "true":
             notifications = notifications.filter(read_at__isnull=True)
         return notifications
 
-    @extend_schema(parameters=[OpenApiParameter("unread", str, enum=["true"])])
+    @extend_schema(parameters=[OpenApiParameter("unread", str, enum=["true", "false"])])
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 

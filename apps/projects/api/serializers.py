@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.projects import permissions as can
-from apps.projects.choices import ProjectRole, ProjectStatus
+from apps.projects.choices import ProjectRole, ProjectStatus, RiskTier
 from apps.projects.models import Kpi, Membership, Project, RiskQualification
 
 
@@ -23,6 +23,12 @@ class KpiSerializer(serializers.ModelSerializer[Kpi]):
 
 class ProjectSerializer(serializers.ModelSerializer[Project]):
     kpis = KpiSerializer(many=True, read_only=True)
+    risk_tier = serializers.ChoiceField(
+        choices=RiskTier.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Empty until the questionnaire is answered",
+    )
     my_roles = serializers.SerializerMethodField()
 
     class Meta:

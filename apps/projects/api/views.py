@@ -25,6 +25,7 @@ from apps.projects.api.serializers import (
     QualificationSerializer,
     QualificationWriteSerializer,
 )
+from apps.projects.choices import ProjectRole
 from apps.projects.models import KpiMeasurement, Membership, Project
 
 
@@ -115,7 +116,10 @@ class MembershipView(generics.ListAPIView[Membership]):
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        parameters=[OpenApiParameter("username", str, required=True), OpenApiParameter("role", str, required=True)],
+        parameters=[
+            OpenApiParameter("username", {"type": "string", "minLength": 1, "maxLength": 150}, required=True),
+            OpenApiParameter("role", str, required=True, enum=ProjectRole.values),
+        ],
         request=None,
         responses={204: None},
     )

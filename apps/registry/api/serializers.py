@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.api.fields import IdField
@@ -88,6 +89,7 @@ class ModelVersionSerializer(serializers.ModelSerializer[ModelVersion]):
         return {"tier": done.tier, "percent": done.percent, "required": done.required, "missing": done.missing}
 
 
+@extend_schema_field({"type": "object", "additionalProperties": {"type": "number"}, "description": "name: value"})
 class MetricsField(serializers.JSONField):
     def to_internal_value(self, data: Any) -> dict[str, float]:
         from django import forms
@@ -131,10 +133,20 @@ class ModelCardSerializer(serializers.ModelSerializer[ModelCard]):
         return {"tier": done.tier, "percent": done.percent, "required": done.required, "missing": done.missing}
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {name: {"type": "string", "maxLength": 20_000} for name in CARD_SECTION_NAMES},
+        "additionalProperties": False,
+        "minProperties": 1,
+    }
+)
+class CardSectionsField(serializers.DictField):
+    """The sections to write, by name; at least one."""
+
+
 class ModelCardWriteSerializer(serializers.Serializer[dict[str, Any]]):
-    sections = serializers.DictField(
-        child=serializers.CharField(max_length=20_000, allow_blank=True), allow_empty=False
-    )
+    sections = CardSectionsField(child=serializers.CharField(max_length=20_000, allow_blank=True), allow_empty=False)
 
 
 class DatasetSerializer(serializers.ModelSerializer[Dataset]):

@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from apps.core.api.fields import IdField
+from apps.core.api.fields import IdField, JSONObjectField
 from apps.validation.models import CheckResult, ValidationRun, ValidationSuite
 
 
@@ -61,9 +61,7 @@ class ValidationRunCreateSerializer(serializers.Serializer[dict[str, Any]]):
     reference = IdField(help_text="Dataset version id of the reference data")
     current = IdField(help_text="Dataset version id of the current data")
     suite = IdField(required=False, help_text="A stored suite of the project")
-    spec = serializers.JSONField(
-        required=False, help_text="A suite as JSON (DESIGN.md §6); the default suite if omitted"
-    )
+    spec = JSONObjectField(required=False, help_text="A suite as JSON (DESIGN.md §6); the default suite if omitted")
 
 
 class ValidationSuiteSerializer(serializers.ModelSerializer[ValidationSuite]):
@@ -82,7 +80,7 @@ class ValidationSuiteSerializer(serializers.ModelSerializer[ValidationSuite]):
 class ValidationSuiteCreateSerializer(serializers.Serializer[dict[str, Any]]):
     project = serializers.SlugField()
     name = serializers.CharField(max_length=120)
-    spec = serializers.JSONField()
+    spec = JSONObjectField(help_text="A suite as JSON (DESIGN.md §6)")
     model = IdField(required=False, allow_null=True, default=None)
     reference = IdField(required=False, allow_null=True, default=None)
     current_dataset = IdField(required=False, allow_null=True, default=None)

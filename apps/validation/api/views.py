@@ -51,7 +51,10 @@ class ValidationRunListView(generics.ListCreateAPIView[ValidationRun]):
         return runs
 
     @extend_schema(
-        parameters=[OpenApiParameter("version", int), OpenApiParameter("status", str, enum=RunStatus.values)]
+        parameters=[
+            OpenApiParameter("version", {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}),
+            OpenApiParameter("status", str, enum=RunStatus.values),
+        ]
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)

@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from apps.core.api.fields import IdField
+from apps.core.api.fields import IdField, JSONObjectListField
 from apps.workflows.choices import DecisionKind, FindingSeverity, FindingStatus, FindingType
 from apps.workflows.models import Decision, Deployment, Finding, Review
 from apps.workflows.services import evidence_digest, stage_states
@@ -150,7 +150,7 @@ class GateSerializer(serializers.Serializer[dict[str, Any]]):
 class PolicySerializer(serializers.Serializer[Any]):
     tier = serializers.CharField()
     version = serializers.IntegerField(read_only=True)
-    stages = serializers.JSONField()
+    stages = JSONObjectListField(help_text="The ordered sign-off stages: role, quorum, independence")
     review_period_days = serializers.IntegerField()
     grace_days = serializers.IntegerField(
         required=False, help_text="Days the gate still allows an expired approval; the previous value when omitted"

@@ -55,7 +55,10 @@ class ReviewListView(generics.ListAPIView[Review]):
 
     def get_queryset(self) -> QuerySet[Review]:
         reviews = selectors.reviews_visible_to(self.request.user).prefetch_related("decisions__decider")
-        if self.request.query_params.get("assigned") == "me":
+        assigned = self.request.query_params.get("assigned")
+        if assigned not in (None, "me"):  # silently listing everything would read as "all of these are yours"
+            raise exceptions.ValidationError({"assigned": ["Use assigned=me, or leave it out for every review."]})
+        if assigned == "me":
             waiting = [review.pk for review in selectors.reviews_waiting_for(self.request.user)]
             reviews = reviews.filter(pk__in=waiting)
         return reviews
@@ -183,9 +186,16 @@ class GateView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("model", str, required=True),
-            OpenApiParameter("version", int, required=True),
-            OpenApiParameter("environment", str, required=True),
+            OpenApiParameter("model", {"type": "string", "minLength": 1}, required=True, description="model name"),
+            OpenApiParameter(
+                "version",
+                {"type": "integer", "minimum": 0, "maximum": 999_999_999},
+                required=True,
+                description="number",
+            ),
+            OpenApiParameter(
+                "environment", {"type": "string", "minLength": 1}, required=True, description="such as production"
+            ),
         ],
         responses=GateSerializer,
     )
