@@ -3,18 +3,19 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apps.accounts.models import Team, User
+from apps.core.api import strict
 
 
-class TeamSerializer(serializers.ModelSerializer[Team]):
+class TeamSerializer(strict.ModelSerializer[Team]):
     class Meta:
         model = Team
         fields = ("slug", "name", "function")
 
 
-class MeSerializer(serializers.ModelSerializer[User]):
+class MeSerializer(strict.ModelSerializer[User]):
     teams = TeamSerializer(many=True, read_only=True)
-    display_name = serializers.CharField(read_only=True)
-    is_administrator = serializers.BooleanField(source="is_superuser", read_only=True)
+    display_name = strict.CharField(read_only=True)
+    is_administrator = strict.BooleanField(source="is_superuser", read_only=True)
     roles = serializers.SerializerMethodField()
     auth_method = serializers.SerializerMethodField()
 

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from rest_framework import serializers
-
 from apps.audit.models import AuditEvent
+from apps.core.api import strict
 
 
-class AuditEventSerializer(serializers.ModelSerializer[AuditEvent]):
+class AuditEventSerializer(strict.ModelSerializer[AuditEvent]):
     class Meta:
         model = AuditEvent
         fields = (

@@ -7,10 +7,11 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.api import strict
 from apps.core.ids import MAX_ID
 
 
-class IdField(serializers.IntegerField):
+class IdField(strict.IntegerField):
     """The id of a row named in a request body: a positive integer a database key can hold."""
 
     def __init__(self, **kwargs: Any) -> None:

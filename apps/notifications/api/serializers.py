@@ -4,13 +4,14 @@ from typing import Any
 
 from rest_framework import serializers
 
+from apps.core.api import strict
 from apps.core.api.fields import IdField
 from apps.notifications.choices import Event
 from apps.notifications.models import Notification, WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 
-class NotificationSerializer(serializers.ModelSerializer[Notification]):
-    project = serializers.CharField(source="project.slug", read_only=True, allow_null=True)
+class NotificationSerializer(strict.ModelSerializer[Notification]):
+    project = strict.CharField(source="project.slug", read_only=True, allow_null=True)
     read = serializers.SerializerMethodField()
 
     class Meta:
@@ -24,7 +25,7 @@ class NotificationSerializer(serializers.ModelSerializer[Notification]):
 
 class MarkReadSerializer(serializers.Serializer[dict[str, Any]]):
     ids = serializers.ListField(child=IdField(), required=False, max_length=1000)
-    all = serializers.BooleanField(required=False, default=False)
+    all = strict.BooleanField(required=False, default=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs.get("all") and not attrs.get("ids"):
@@ -32,13 +33,13 @@ class MarkReadSerializer(serializers.Serializer[dict[str, Any]]):
         return attrs
 
 
-class WebhookSerializer(serializers.ModelSerializer[WebhookSubscription]):
+class WebhookSerializer(strict.ModelSerializer[WebhookSubscription]):
     # Checked by the service (format, credentials, internal addresses), so the API and the page say the same.
-    url = serializers.CharField(max_length=500, help_text="The receiver: a public http:// or https:// address")
+    url = strict.CharField(max_length=500, help_text="The receiver: a public http:// or https:// address")
     events = serializers.ListField(
-        child=serializers.ChoiceField(choices=Event.choices), allow_empty=False, max_length=len(Event.values)
+        child=strict.ChoiceField(choices=Event.choices), allow_empty=False, max_length=len(Event.values)
     )
-    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    created_by = strict.CharField(source="created_by.username", read_only=True)
     secret_hint = serializers.SerializerMethodField(help_text="The secret's first characters, to tell keys apart")
 
     class Meta:
@@ -55,20 +56,20 @@ class WebhookSerializer(serializers.ModelSerializer[WebhookSubscription]):
 class WebhookCreatedSerializer(WebhookSerializer):
     """The answer to a new subscription: the only time the signing secret is shown."""
 
-    secret = serializers.CharField(read_only=True)
+    secret = strict.CharField(read_only=True)
 
     class Meta(WebhookSerializer.Meta):
         fields: tuple[str, ...] = (*WebhookSerializer.Meta.fields, "secret")
 
 
-class WebhookAttemptSerializer(serializers.ModelSerializer[WebhookAttempt]):
+class WebhookAttemptSerializer(strict.ModelSerializer[WebhookAttempt]):
     class Meta:
         model = WebhookAttempt
         fields = ("number", "attempted_at", "status_code", "error", "duration_ms")
         read_only_fields = fields
 
 
-class WebhookDeliverySerializer(serializers.ModelSerializer[WebhookDelivery]):
+class WebhookDeliverySerializer(strict.ModelSerializer[WebhookDelivery]):
     attempt_log = WebhookAttemptSerializer(many=True, read_only=True)
 
     class Meta:

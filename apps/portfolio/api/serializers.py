@@ -3,10 +3,11 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apps.accounts.models import Team, User
+from apps.core.api import strict
 
 
-class AccountAwaitingOwnerSerializer(serializers.ModelSerializer[User]):
-    name = serializers.CharField(source="display_name", read_only=True)
+class AccountAwaitingOwnerSerializer(strict.ModelSerializer[User]):
+    name = strict.CharField(source="display_name", read_only=True)
     teams: serializers.SlugRelatedField[Team] = serializers.SlugRelatedField(
         many=True, read_only=True, slug_field="slug"
     )
@@ -19,4 +20,4 @@ class AccountAwaitingOwnerSerializer(serializers.ModelSerializer[User]):
 
 class PortfolioSerializer(serializers.Serializer[dict[str, object]]):
     accounts_awaiting_owner = AccountAwaitingOwnerSerializer(many=True, read_only=True)
-    accounts_awaiting_owner_count = serializers.IntegerField(read_only=True)
+    accounts_awaiting_owner_count = strict.IntegerField(read_only=True)

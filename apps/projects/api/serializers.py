@@ -4,12 +4,13 @@ from typing import Any
 
 from rest_framework import serializers
 
+from apps.core.api import strict
 from apps.projects import permissions as can
 from apps.projects.choices import ProjectRole, ProjectStatus, RiskTier
 from apps.projects.models import Kpi, Membership, Project, RiskQualification
 
 
-class KpiSerializer(serializers.ModelSerializer[Kpi]):
+class KpiSerializer(strict.ModelSerializer[Kpi]):
     current = serializers.SerializerMethodField()
 
     class Meta:
@@ -21,9 +22,9 @@ class KpiSerializer(serializers.ModelSerializer[Kpi]):
         return str(latest.value) if latest else None
 
 
-class ProjectSerializer(serializers.ModelSerializer[Project]):
+class ProjectSerializer(strict.ModelSerializer[Project]):
     kpis = KpiSerializer(many=True, read_only=True)
-    risk_tier = serializers.ChoiceField(
+    risk_tier = strict.ChoiceField(
         choices=RiskTier.choices,
         allow_blank=True,
         read_only=True,
@@ -57,24 +58,24 @@ class ProjectSerializer(serializers.ModelSerializer[Project]):
 
 
 class ProjectCreateSerializer(serializers.Serializer[dict[str, Any]]):
-    name = serializers.CharField(max_length=120)
-    slug = serializers.SlugField(max_length=100, required=False, allow_blank=True)
-    business_objective = serializers.CharField(max_length=5000)
-    intended_users = serializers.CharField(max_length=5000, required=False, allow_blank=True)
-    out_of_scope = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    name = strict.CharField(max_length=120)
+    slug = strict.SlugField(max_length=100, required=False, allow_blank=True)
+    business_objective = strict.CharField(max_length=5000)
+    intended_users = strict.CharField(max_length=5000, required=False, allow_blank=True)
+    out_of_scope = strict.CharField(max_length=5000, required=False, allow_blank=True)
 
 
 class ProjectUpdateSerializer(serializers.Serializer[dict[str, Any]]):
-    name = serializers.CharField(max_length=120, required=False)
-    business_objective = serializers.CharField(max_length=5000, required=False)
-    intended_users = serializers.CharField(max_length=5000, required=False, allow_blank=True)
-    out_of_scope = serializers.CharField(max_length=5000, required=False, allow_blank=True)
-    status = serializers.ChoiceField(choices=ProjectStatus.choices, required=False)
+    name = strict.CharField(max_length=120, required=False)
+    business_objective = strict.CharField(max_length=5000, required=False)
+    intended_users = strict.CharField(max_length=5000, required=False, allow_blank=True)
+    out_of_scope = strict.CharField(max_length=5000, required=False, allow_blank=True)
+    status = strict.ChoiceField(choices=ProjectStatus.choices, required=False)
 
 
-class MembershipSerializer(serializers.ModelSerializer[Membership]):
-    username = serializers.CharField(source="user.username", read_only=True)
-    added_by = serializers.CharField(source="added_by.username", read_only=True, default=None)
+class MembershipSerializer(strict.ModelSerializer[Membership]):
+    username = strict.CharField(source="user.username", read_only=True)
+    added_by = strict.CharField(source="added_by.username", read_only=True, default=None)
 
     class Meta:
         model = Membership
@@ -83,13 +84,13 @@ class MembershipSerializer(serializers.ModelSerializer[Membership]):
 
 
 class MembershipWriteSerializer(serializers.Serializer[dict[str, Any]]):
-    username = serializers.CharField(max_length=150)
-    role = serializers.ChoiceField(choices=ProjectRole.choices)
+    username = strict.CharField(max_length=150)
+    role = strict.ChoiceField(choices=ProjectRole.choices)
 
 
-class QualificationSerializer(serializers.ModelSerializer[RiskQualification]):
-    questionnaire_version = serializers.IntegerField(source="questionnaire.version", read_only=True)
-    answered_by = serializers.CharField(source="answered_by.username", read_only=True)
+class QualificationSerializer(strict.ModelSerializer[RiskQualification]):
+    questionnaire_version = strict.IntegerField(source="questionnaire.version", read_only=True)
+    answered_by = strict.CharField(source="answered_by.username", read_only=True)
 
     class Meta:
         model = RiskQualification
@@ -98,4 +99,4 @@ class QualificationSerializer(serializers.ModelSerializer[RiskQualification]):
 
 
 class QualificationWriteSerializer(serializers.Serializer[dict[str, Any]]):
-    answers = serializers.DictField(child=serializers.CharField(max_length=64, allow_blank=True))
+    answers = serializers.DictField(child=strict.CharField(max_length=64, allow_blank=True))

@@ -5,6 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.api import strict
 from apps.core.api.fields import IdField
 from apps.registry.cards import card_completeness
 from apps.registry.choices import CARD_SECTION_NAMES, ModelTask, Sensitivity
@@ -12,18 +13,18 @@ from apps.registry.forms import parse_metrics
 from apps.registry.models import Dataset, DatasetVersion, ModelCard, ModelVersion, RegisteredModel
 
 
-class VersionBriefSerializer(serializers.ModelSerializer[ModelVersion]):
+class VersionBriefSerializer(strict.ModelSerializer[ModelVersion]):
     class Meta:
         model = ModelVersion
         fields = ("id", "number", "status")
         read_only_fields = fields
 
 
-class RegisteredModelSerializer(serializers.ModelSerializer[RegisteredModel]):
-    project = serializers.CharField(source="project.slug", read_only=True)
+class RegisteredModelSerializer(strict.ModelSerializer[RegisteredModel]):
+    project = strict.CharField(source="project.slug", read_only=True)
     tags = serializers.SerializerMethodField()
     latest_version = serializers.SerializerMethodField()
-    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    created_by = strict.CharField(source="created_by.username", read_only=True)
 
     class Meta:
         model = RegisteredModel
@@ -39,27 +40,27 @@ class RegisteredModelSerializer(serializers.ModelSerializer[RegisteredModel]):
 
 
 def tag_list_field(**kwargs: Any) -> serializers.ListField:
-    return serializers.ListField(child=serializers.SlugField(max_length=50), max_length=20, **kwargs)
+    return serializers.ListField(child=strict.SlugField(max_length=50), max_length=20, **kwargs)
 
 
 class RegisteredModelCreateSerializer(serializers.Serializer[dict[str, Any]]):
-    project = serializers.SlugField(help_text="slug of a project you develop in")
-    name = serializers.SlugField(max_length=100)
-    task = serializers.ChoiceField(choices=ModelTask.choices)
-    description = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    project = strict.SlugField(help_text="slug of a project you develop in")
+    name = strict.SlugField(max_length=100)
+    task = strict.ChoiceField(choices=ModelTask.choices)
+    description = strict.CharField(max_length=5000, required=False, allow_blank=True, default="")
     tags = tag_list_field(required=False, default=list)
 
 
 class RegisteredModelUpdateSerializer(serializers.Serializer[dict[str, Any]]):
-    task = serializers.ChoiceField(choices=ModelTask.choices, required=False)
-    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    task = strict.ChoiceField(choices=ModelTask.choices, required=False)
+    description = strict.CharField(max_length=5000, required=False, allow_blank=True)
     tags = tag_list_field(required=False)
 
 
-class ModelVersionSerializer(serializers.ModelSerializer[ModelVersion]):
-    model = serializers.CharField(source="model.name", read_only=True)
-    created_by = serializers.CharField(source="created_by.username", read_only=True)
-    card_revision = serializers.IntegerField(source="card.revision", read_only=True)
+class ModelVersionSerializer(strict.ModelSerializer[ModelVersion]):
+    model = strict.CharField(source="model.name", read_only=True)
+    created_by = strict.CharField(source="created_by.username", read_only=True)
+    card_revision = strict.IntegerField(source="card.revision", read_only=True)
     card_completeness = serializers.SerializerMethodField()
 
     class Meta:
@@ -101,24 +102,24 @@ class MetricsField(serializers.JSONField):
 
 
 class ModelVersionWriteSerializer(serializers.Serializer[dict[str, Any]]):
-    artifact_uri = serializers.CharField(max_length=500, required=False, allow_blank=True)
-    artifact_sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", required=False, allow_blank=True)
-    framework = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    artifact_uri = strict.CharField(max_length=500, required=False, allow_blank=True)
+    artifact_sha256 = strict.RegexField(r"^[0-9a-fA-F]{64}$", required=False, allow_blank=True)
+    framework = strict.CharField(max_length=60, required=False, allow_blank=True)
     training_dataset = IdField(required=False, allow_null=True)
     # DRF moves declared fields off the class, so these names do not clash with Field.parent/.source.
     parent = IdField(required=False, allow_null=True)  # type: ignore[assignment]
-    source_run_id = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    source_run_id = strict.CharField(max_length=200, required=False, allow_blank=True)
     metrics = MetricsField(required=False)
-    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    description = strict.CharField(max_length=5000, required=False, allow_blank=True)
 
     def validate_artifact_sha256(self, value: str) -> str:
         return value.lower()
 
 
-class ModelCardSerializer(serializers.ModelSerializer[ModelCard]):
+class ModelCardSerializer(strict.ModelSerializer[ModelCard]):
     sections = serializers.SerializerMethodField()
     completeness = serializers.SerializerMethodField()
-    updated_by = serializers.CharField(source="updated_by.username", read_only=True, default=None)
+    updated_by = strict.CharField(source="updated_by.username", read_only=True, default=None)
 
     class Meta:
         model = ModelCard
@@ -146,12 +147,12 @@ class CardSectionsField(serializers.DictField):
 
 
 class ModelCardWriteSerializer(serializers.Serializer[dict[str, Any]]):
-    sections = CardSectionsField(child=serializers.CharField(max_length=20_000, allow_blank=True), allow_empty=False)
+    sections = CardSectionsField(child=strict.CharField(max_length=20_000, allow_blank=True), allow_empty=False)
 
 
-class DatasetSerializer(serializers.ModelSerializer[Dataset]):
-    project = serializers.CharField(source="project.slug", read_only=True)
-    owner = serializers.CharField(source="owner.username", read_only=True)
+class DatasetSerializer(strict.ModelSerializer[Dataset]):
+    project = strict.CharField(source="project.slug", read_only=True)
+    owner = strict.CharField(source="owner.username", read_only=True)
 
     class Meta:
         model = Dataset
@@ -170,16 +171,16 @@ class DatasetSerializer(serializers.ModelSerializer[Dataset]):
 
 
 class DatasetCreateSerializer(serializers.Serializer[dict[str, Any]]):
-    project = serializers.SlugField()
-    name = serializers.CharField(max_length=120)
-    description = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
-    source = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")  # type: ignore[assignment]
-    sensitivity = serializers.ChoiceField(choices=Sensitivity.choices, required=False, default=Sensitivity.INTERNAL)
-    contains_personal_data = serializers.BooleanField(required=False, default=False)
+    project = strict.SlugField()
+    name = strict.CharField(max_length=120)
+    description = strict.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    source = strict.CharField(max_length=200, required=False, allow_blank=True, default="")  # type: ignore[assignment]
+    sensitivity = strict.ChoiceField(choices=Sensitivity.choices, required=False, default=Sensitivity.INTERNAL)
+    contains_personal_data = strict.BooleanField(required=False, default=False)
 
 
-class DatasetVersionSerializer(serializers.ModelSerializer[DatasetVersion]):
-    created_by = serializers.CharField(source="created_by.username", read_only=True)
+class DatasetVersionSerializer(strict.ModelSerializer[DatasetVersion]):
+    created_by = strict.CharField(source="created_by.username", read_only=True)
 
     class Meta:
         model = DatasetVersion
@@ -200,5 +201,5 @@ class DatasetVersionSerializer(serializers.ModelSerializer[DatasetVersion]):
 
 
 class DatasetVersionLinkSerializer(serializers.Serializer[dict[str, Any]]):
-    uri = serializers.CharField(max_length=500)
-    sha256 = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    uri = strict.CharField(max_length=500)
+    sha256 = strict.CharField(max_length=64, required=False, allow_blank=True, default="")

@@ -4,12 +4,13 @@ from typing import Any
 
 from rest_framework import serializers
 
+from apps.core.api import strict
 from apps.core.api.fields import IdField, JSONObjectField
 from apps.validation.models import CheckResult, ValidationRun, ValidationSuite
 
 
-class CheckResultSerializer(serializers.ModelSerializer[CheckResult]):
-    check = serializers.CharField(source="check_name")
+class CheckResultSerializer(strict.ModelSerializer[CheckResult]):
+    check = strict.CharField(source="check_name")
     column = serializers.SerializerMethodField()
     attribute = serializers.SerializerMethodField()
     group = serializers.SerializerMethodField()
@@ -37,9 +38,9 @@ class CheckResultSerializer(serializers.ModelSerializer[CheckResult]):
         return obj.value if obj.value is not None else (obj.value_text or None)
 
 
-class ValidationRunSerializer(serializers.ModelSerializer[ValidationRun]):
-    suite = serializers.CharField(source="suite.name", read_only=True, allow_null=True)
-    created_by = serializers.CharField(source="created_by.username", read_only=True, allow_null=True)
+class ValidationRunSerializer(strict.ModelSerializer[ValidationRun]):
+    suite = strict.CharField(source="suite.name", read_only=True, allow_null=True)
+    created_by = strict.CharField(source="created_by.username", read_only=True, allow_null=True)
     results = serializers.SerializerMethodField()
 
     class Meta:
@@ -64,9 +65,9 @@ class ValidationRunCreateSerializer(serializers.Serializer[dict[str, Any]]):
     spec = JSONObjectField(required=False, help_text="A suite as JSON (DESIGN.md §6); the default suite if omitted")
 
 
-class ValidationSuiteSerializer(serializers.ModelSerializer[ValidationSuite]):
-    project = serializers.CharField(source="project.slug", read_only=True)
-    created_by = serializers.CharField(source="created_by.username", read_only=True)
+class ValidationSuiteSerializer(strict.ModelSerializer[ValidationSuite]):
+    project = strict.CharField(source="project.slug", read_only=True)
+    created_by = strict.CharField(source="created_by.username", read_only=True)
 
     class Meta:
         model = ValidationSuite
@@ -78,12 +79,10 @@ class ValidationSuiteSerializer(serializers.ModelSerializer[ValidationSuite]):
 
 
 class ValidationSuiteCreateSerializer(serializers.Serializer[dict[str, Any]]):
-    project = serializers.SlugField()
-    name = serializers.CharField(max_length=120)
+    project = strict.SlugField()
+    name = strict.CharField(max_length=120)
     spec = JSONObjectField(help_text="A suite as JSON (DESIGN.md §6)")
     model = IdField(required=False, allow_null=True, default=None)
     reference = IdField(required=False, allow_null=True, default=None)
     current_dataset = IdField(required=False, allow_null=True, default=None)
-    schedule_hours = serializers.IntegerField(
-        min_value=1, max_value=2160, required=False, allow_null=True, default=None
-    )
+    schedule_hours = strict.IntegerField(min_value=1, max_value=2160, required=False, allow_null=True, default=None)

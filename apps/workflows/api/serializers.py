@@ -4,14 +4,15 @@ from typing import Any
 
 from rest_framework import serializers
 
+from apps.core.api import strict
 from apps.core.api.fields import IdField, JSONObjectListField
 from apps.workflows.choices import DecisionKind, FindingSeverity, FindingStatus, FindingType
 from apps.workflows.models import Decision, Deployment, Finding, Review
 from apps.workflows.services import evidence_digest, stage_states
 
 
-class DecisionSerializer(serializers.ModelSerializer[Decision]):
-    decider = serializers.CharField(source="decider.username", read_only=True)
+class DecisionSerializer(strict.ModelSerializer[Decision]):
+    decider = strict.CharField(source="decider.username", read_only=True)
 
     class Meta:
         model = Decision
@@ -19,12 +20,12 @@ class DecisionSerializer(serializers.ModelSerializer[Decision]):
         read_only_fields = fields
 
 
-class ReviewSerializer(serializers.ModelSerializer[Review]):
-    model = serializers.CharField(source="version.model.name", read_only=True)
-    version_number = serializers.IntegerField(source="version.number", read_only=True)
-    version_id = serializers.IntegerField(source="version.pk", read_only=True)
-    project = serializers.CharField(source="version.model.project.slug", read_only=True)
-    submitted_by = serializers.CharField(
+class ReviewSerializer(strict.ModelSerializer[Review]):
+    model = strict.CharField(source="version.model.name", read_only=True)
+    version_number = strict.IntegerField(source="version.number", read_only=True)
+    version_id = strict.IntegerField(source="version.pk", read_only=True)
+    project = strict.CharField(source="version.model.project.slug", read_only=True)
+    submitted_by = strict.CharField(
         source="submitted_by.username",
         read_only=True,
         allow_null=True,
@@ -74,15 +75,15 @@ class ReviewSerializer(serializers.ModelSerializer[Review]):
 
 
 class DecisionWriteSerializer(serializers.Serializer[dict[str, Any]]):
-    kind = serializers.ChoiceField(choices=DecisionKind.choices)
-    comment = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
-    evidence_digest = serializers.RegexField(r"^[0-9a-f]{64}$", help_text="the digest of the evidence you reviewed")
+    kind = strict.ChoiceField(choices=DecisionKind.choices)
+    comment = strict.CharField(max_length=10_000, required=False, allow_blank=True, default="")
+    evidence_digest = strict.RegexField(r"^[0-9a-f]{64}$", help_text="the digest of the evidence you reviewed")
 
 
-class FindingSerializer(serializers.ModelSerializer[Finding]):
-    model = serializers.CharField(source="model.name", read_only=True)
-    owner = serializers.CharField(source="owner.username", read_only=True)
-    raised_by = serializers.CharField(source="raised_by.username", read_only=True)
+class FindingSerializer(strict.ModelSerializer[Finding]):
+    model = strict.CharField(source="model.name", read_only=True)
+    owner = strict.CharField(source="owner.username", read_only=True)
+    raised_by = strict.CharField(source="raised_by.username", read_only=True)
 
     class Meta:
         model = Finding
@@ -108,27 +109,27 @@ class FindingSerializer(serializers.ModelSerializer[Finding]):
 class FindingCreateSerializer(serializers.Serializer[dict[str, Any]]):
     model = IdField()
     version = IdField(required=False, allow_null=True)
-    kind = serializers.ChoiceField(choices=FindingType.choices)
-    severity = serializers.ChoiceField(choices=FindingSeverity.choices)
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
-    remediation = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
-    owner = serializers.CharField(max_length=150)
-    due_date = serializers.DateField(required=False, allow_null=True)
+    kind = strict.ChoiceField(choices=FindingType.choices)
+    severity = strict.ChoiceField(choices=FindingSeverity.choices)
+    title = strict.CharField(max_length=200)
+    description = strict.CharField(max_length=10_000, required=False, allow_blank=True, default="")
+    remediation = strict.CharField(max_length=10_000, required=False, allow_blank=True, default="")
+    owner = strict.CharField(max_length=150)
+    due_date = strict.DateField(required=False, allow_null=True)
 
 
 class FindingUpdateSerializer(serializers.Serializer[dict[str, Any]]):
-    status = serializers.ChoiceField(choices=FindingStatus.choices, required=False)
-    remediation = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
-    due_date = serializers.DateField(required=False, allow_null=True)
-    severity = serializers.ChoiceField(choices=FindingSeverity.choices, required=False)
-    reason = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    status = strict.ChoiceField(choices=FindingStatus.choices, required=False)
+    remediation = strict.CharField(max_length=10_000, required=False, allow_blank=True)
+    due_date = strict.DateField(required=False, allow_null=True)
+    severity = strict.ChoiceField(choices=FindingSeverity.choices, required=False)
+    reason = strict.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
-class DeploymentSerializer(serializers.ModelSerializer[Deployment]):
-    model = serializers.CharField(source="version.model.name", read_only=True)
-    version_number = serializers.IntegerField(source="version.number", read_only=True)
-    deployed_by = serializers.CharField(source="deployed_by.username", read_only=True)
+class DeploymentSerializer(strict.ModelSerializer[Deployment]):
+    model = strict.CharField(source="version.model.name", read_only=True)
+    version_number = strict.IntegerField(source="version.number", read_only=True)
+    deployed_by = strict.CharField(source="deployed_by.username", read_only=True)
 
     class Meta:
         model = Deployment
@@ -138,33 +139,33 @@ class DeploymentSerializer(serializers.ModelSerializer[Deployment]):
 
 class DeploymentCreateSerializer(serializers.Serializer[dict[str, Any]]):
     version = IdField()
-    environment = serializers.SlugField(max_length=40)
-    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    environment = strict.SlugField(max_length=40)
+    notes = strict.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
 class GateSerializer(serializers.Serializer[dict[str, Any]]):
-    allowed = serializers.BooleanField()
-    reasons = serializers.ListField(child=serializers.CharField())
+    allowed = strict.BooleanField()
+    reasons = serializers.ListField(child=strict.CharField())
 
 
 class PolicySerializer(serializers.Serializer[Any]):
-    tier = serializers.CharField()
-    version = serializers.IntegerField(read_only=True)
+    tier = strict.CharField()
+    version = strict.IntegerField(read_only=True)
     stages = JSONObjectListField(help_text="The ordered sign-off stages: role, quorum, independence")
-    review_period_days = serializers.IntegerField()
-    grace_days = serializers.IntegerField(
+    review_period_days = strict.IntegerField()
+    grace_days = strict.IntegerField(
         required=False, help_text="Days the gate still allows an expired approval; the previous value when omitted"
     )
-    requires_validation = serializers.BooleanField(
+    requires_validation = strict.BooleanField(
         required=False, help_text="A passing validation run is needed to submit; the previous value when omitted"
     )
-    is_current = serializers.BooleanField(read_only=True)
+    is_current = strict.BooleanField(read_only=True)
 
 
 class DelegationWriteSerializer(serializers.Serializer[dict[str, Any]]):
-    username = serializers.CharField(max_length=150)
-    reason = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    username = strict.CharField(max_length=150)
+    reason = strict.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
 class RetireSerializer(serializers.Serializer[dict[str, Any]]):
-    reason = serializers.CharField(max_length=2000, help_text="Why the version leaves service")
+    reason = strict.CharField(max_length=2000, help_text="Why the version leaves service")
