@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import pytest_django
 from django.core.cache import cache
+from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
@@ -134,3 +137,33 @@ PERSONAS = [
 @pytest.fixture
 def org(db: None) -> Org:
     return Org()
+
+
+@pytest.fixture(scope="module")
+def module_org(django_db_setup: None, django_db_blocker: pytest_django.DjangoDbBlocker) -> Iterator[Org]:
+    """One ``Org`` for a whole module, inside a transaction rolled back after its last test.
+
+    For modules of many read-mostly cases (the permission matrices): each test still runs in a
+    savepoint of its own, so what a case writes is gone before the next one, and the personas are
+    built once instead of once per case. Use it as ``org`` with ``shared_org`` below.
+    """
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            built = Org()
+        except BaseException:
+            outer.__exit__(None, None, None)
+            raise
+    yield built
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def shared_org(module_org: Org, db: None) -> Org:
+    """The module's ``Org``, in this test's savepoint (see ``module_org``)."""
+    for instance in (module_org.project, module_org.model, module_org.version, module_org.dataset):
+        instance.refresh_from_db()
+    return module_org

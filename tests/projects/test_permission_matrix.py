@@ -325,6 +325,11 @@ API_OPS = [
 ]
 
 
+@pytest.fixture
+def org(shared_org: Org) -> Org:
+    return shared_org
+
+
 def _call(client: Client, op: Op, org: Org, **extra: Any) -> int:
     url, data = op.url(org), op.data(org)
     send = getattr(client, op.method)
