@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: install run test lint typecheck pytest
+.PHONY: install run test lint typecheck migrations pytest
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,11 +39,15 @@ test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/signet
 test: export REDIS_URL ?= redis://127.0.0.1:6379/0
 test: install
 	@$(PY) -m portal.preflight
-	$(MAKE) --no-print-directory lint typecheck pytest
+	$(MAKE) --no-print-directory lint typecheck migrations pytest
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+## migrations: fail when a model change has no migration
+migrations: install
+	$(PY) manage.py makemigrations --check --dry-run --verbosity 1
 
 typecheck: install
 	$(VENV)/bin/mypy
