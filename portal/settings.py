@@ -320,7 +320,10 @@ SPECTACULAR_SETTINGS = {
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # --- e-mail, logging ------------------------------------------------------------------------
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Without EMAIL_BACKEND, mail is printed to the console: fine with DEBUG on; in production start-up
+# says so (apps/core/checks.py), since notifications would otherwise vanish without a word.
+SIGNET_EMAIL_BACKEND_SET = env_str("EMAIL_BACKEND") is not None
+EMAIL_BACKEND = env_str("EMAIL_BACKEND") or "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "signet@localhost")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)

@@ -9,6 +9,8 @@ class CoreConfig(AppConfig):
     verbose_name = "Signet core"
 
     def ready(self) -> None:
+        from apps.core import checks  # registers the start-up checks
         from portal.celery import ensure_broker_folders
 
         ensure_broker_folders()
+        checks.log_startup_warnings()

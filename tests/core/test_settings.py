@@ -18,6 +18,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "signet.example.org",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/signet",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
 }
 
 
@@ -84,3 +85,19 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
     result = _boot(PRODUCTION, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_production_without_an_email_backend_says_so_at_start_up() -> None:
+    env = {k: v for k, v in PRODUCTION.items() if k != "EMAIL_BACKEND"}
+    result = _boot(env, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode != 0
+    assert "(signet.W001) E-mail is not configured (EMAIL_BACKEND is not set)" in result.stderr
+    # Processes that run no system checks (gunicorn, Celery) log it when Django starts.
+    assert "WARNING signet.startup E-mail is not configured" in result.stderr
+
+
+def test_development_prints_mail_to_the_console_without_a_word() -> None:
+    env = {k: v for k, v in PRODUCTION.items() if k != "EMAIL_BACKEND"}
+    result = _boot(dict(env, DEBUG="true"), "check")
+    assert result.returncode == 0, result.stderr
+    assert "E-mail is not configured" not in result.stderr
