@@ -1,30 +1,73 @@
-"""HMAC-SHA256 signatures of webhook payloads (docs/webhooks.md shows the receiving side)."""
+"""Signatures of webhook payloads, in the Standard Webhooks format (docs/webhooks.md).
+
+A delivery carries ``webhook-id``, ``webhook-timestamp`` and ``webhook-signature`` (``v1,<base64>``,
+HMAC-SHA256 of ``<id>.<timestamp>.<body>``), so any Standard Webhooks library verifies it with the
+subscription's ``whsec_…`` secret. The signing itself is the ``standardwebhooks`` package's.
+
+Receivers written before this format check ``Signet-Signature`` (``v1=<hex>`` of
+``<timestamp>.<body>``, keyed with the secret's text); it is still sent, and will be dropped in a
+later release. Secrets made before the change are URL-safe base64, not the standard alphabet:
+``key`` reads both, and replacing such a secret gives a standard one.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
+import secrets
+from datetime import UTC, datetime
 
-TIMESTAMP_HEADER = "Signet-Timestamp"
-SIGNATURE_HEADER = "Signet-Signature"
+from standardwebhooks import Webhook
+
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
 EVENT_HEADER = "Signet-Event"
 DELIVERY_HEADER = "Signet-Delivery"
-SCHEME = "v1"
+LEGACY_TIMESTAMP_HEADER = "Signet-Timestamp"
+LEGACY_SIGNATURE_HEADER = "Signet-Signature"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix Standard Webhooks gives every secret, not a secret
+_URLSAFE = str.maketrans("+/", "-_")
 
 
-def signature(secret: str, timestamp: int, body: bytes) -> str:
-    """Return the header value ``v1=<hex>`` signing ``<timestamp>.<body>`` with ``secret``.
+def new_secret() -> str:
+    """A secret as Standard Webhooks defines it: ``whsec_`` and the base64 of 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
-    The timestamp is inside the signed bytes so a receiver can refuse an old payload replayed later.
-    """
+
+def key(secret: str) -> bytes:
+    """The HMAC key of a secret: its base64 part decoded (standard or URL-safe alphabet)."""
+    body = secret.removeprefix(SECRET_PREFIX).rstrip("=")
+    try:
+        return base64.urlsafe_b64decode(body.translate(_URLSAFE) + "=" * (-len(body) % 4))
+    except (binascii.Error, ValueError):
+        return secret.encode()  # not base64 at all: sign with its bytes rather than not at all
+
+
+def headers(secret: str, *, message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """The signature headers of one attempt: the standard three, and the legacy pair."""
+    signed = Webhook(key(secret)).sign(message_id, datetime.fromtimestamp(timestamp, tz=UTC), body.decode())
+    return {
+        ID_HEADER: message_id,
+        TIMESTAMP_HEADER: str(timestamp),
+        SIGNATURE_HEADER: signed,
+        LEGACY_TIMESTAMP_HEADER: str(timestamp),
+        LEGACY_SIGNATURE_HEADER: legacy_signature(secret, timestamp, body),
+    }
+
+
+def legacy_signature(secret: str, timestamp: int, body: bytes) -> str:
+    """``v1=<hex>`` signing ``<timestamp>.<body>`` with the secret's text (the format before 2026-12)."""
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"{SCHEME}={mac.hexdigest()}"
+    return f"v1={mac.hexdigest()}"
 
 
-def verify(secret: str, timestamp: str, body: bytes, header: str) -> bool:
-    """Check a received signature header in constant time."""
+def legacy_verify(secret: str, timestamp: str, body: bytes, header: str) -> bool:
+    """Check a legacy ``Signet-Signature`` header in constant time."""
     try:
         stamp = int(timestamp)
     except ValueError:
         return False
-    return hmac.compare_digest(signature(secret, stamp, body), header)
+    return hmac.compare_digest(legacy_signature(secret, stamp, body), header)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import threading
 from collections.abc import Iterator
@@ -11,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from django.db import transaction
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from apps.notifications import services, signing
 from apps.notifications.choices import DeliveryStatus, EmailStatus, Event
@@ -52,6 +57,18 @@ def receiver() -> Iterator[Receiver]:
     yield state
     server.shutdown()
     server.server_close()
+
+
+def spec_signature(secret: str, message_id: str, timestamp: str, body: bytes) -> str:
+    """The signature as the Standard Webhooks specification defines it, written from the spec alone."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    digest = hmac.new(key, f"{message_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def legacy_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """The receiving side of the earlier format, as docs/webhooks.md showed it."""
+    return "v1=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
 def announce_closed(title: str = "pd-model v3: approved") -> None:
@@ -96,16 +113,22 @@ def test_a_delivery_is_signed_and_retried_with_back_off_until_the_receiver_accep
     assert 0.25 <= (second.attempted_at - first.attempted_at).total_seconds() < 10  # waited for the back-off
 
     assert len(receiver.received) == 3
-    for headers, body in receiver.received:
-        assert signing.verify(hook.secret, headers[signing.TIMESTAMP_HEADER], body, headers[signing.SIGNATURE_HEADER])
-        assert not signing.verify(
-            "whsec_wrong", headers[signing.TIMESTAMP_HEADER], body, headers[signing.SIGNATURE_HEADER]
+    for received, body in receiver.received:
+        headers = {name.lower(): value for name, value in received.items()}  # names are case-insensitive
+        # What a receiver does with any Standard Webhooks library and the secret it was shown.
+        assert Webhook(hook.secret).verify(body, headers) == json.loads(body)
+        with pytest.raises(WebhookVerificationError):
+            Webhook(signing.new_secret()).verify(body, headers)
+        with pytest.raises(WebhookVerificationError):
+            Webhook(hook.secret).verify(body + b" ", headers)
+        assert headers["webhook-id"] == str(delivery.event_id)  # the same on every retry: receivers drop repeats
+        assert spec_signature(hook.secret, headers["webhook-id"], headers["webhook-timestamp"], body) in (
+            headers["webhook-signature"].split(" ")
         )
-        assert not signing.verify(
-            hook.secret, headers[signing.TIMESTAMP_HEADER], body + b" ", headers[signing.SIGNATURE_HEADER]
-        )
-        assert headers[signing.EVENT_HEADER] == "review.closed"
-        assert headers[signing.DELIVERY_HEADER] == str(delivery.event_id)
+        # Receivers written for the earlier format keep working.
+        assert legacy_signature(hook.secret, headers["signet-timestamp"], body) == headers["signet-signature"]
+        assert headers[signing.EVENT_HEADER.lower()] == "review.closed"
+        assert headers[signing.DELIVERY_HEADER.lower()] == str(delivery.event_id)
         payload = json.loads(body)
         assert payload["event"] == "review.closed"
         assert payload["title"] == "pd-model v3: approved"

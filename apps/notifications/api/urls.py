@@ -9,6 +9,7 @@ urlpatterns = [
     path("notifications/read/", views.NotificationReadView.as_view(), name="api_notifications_read"),
     path("webhooks/", views.WebhookListView.as_view(), name="api_webhooks"),
     path("webhooks/<int:webhook_id>/", views.WebhookDetailView.as_view(), name="api_webhook"),
+    path("webhooks/<int:webhook_id>/secret/", views.WebhookSecretView.as_view(), name="api_webhook_secret"),
     path(
         "webhooks/<int:webhook_id>/deliveries/", views.WebhookDeliveryListView.as_view(), name="api_webhook_deliveries"
     ),

@@ -111,6 +111,20 @@ class WebhookDetailView(generics.RetrieveUpdateAPIView[WebhookSubscription]):
         return Response(WebhookSerializer(subscription).data)
 
 
+class WebhookSecretView(APIView):
+    """Replace a subscription's signing secret (administrators); the answer shows the new one, once."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: WebhookCreatedSerializer})
+    def post(self, request: Request, webhook_id: int) -> Response:
+        if not can_manage_webhooks(request.user):
+            self.permission_denied(request, "Only administrators manage webhooks.")
+        subscription = get_object_or_404(selectors.webhooks_visible_to(request.user), pk=webhook_id)
+        subscription = services.webhook_rotate_secret(actor=acting_user(request), subscription=subscription)
+        return Response(WebhookCreatedSerializer(subscription).data)
+
+
 class WebhookDeliveryListView(generics.ListAPIView[WebhookDelivery]):
     """The delivery log of one subscription, newest first, with every attempt (administrators)."""
 
