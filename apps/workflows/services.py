@@ -55,18 +55,27 @@ def evidence_digest(version: ModelVersion) -> str:
     return hashlib.sha256(json.dumps(evidence, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def current_policy(tier: str) -> ApprovalPolicy:
-    """Return the policy in force for a tier (an unqualified project follows the high tier)."""
+def policy_in_force(tier: str) -> ApprovalPolicy:
+    """The policy in force for a tier (an unqualified project follows the high tier). Reads only.
+
+    An emptied database that lost the defaults gets an unsaved copy of them here; the first review
+    that needs the row creates it (``_policy_saved``), so a GET never writes.
+    """
     tier = tier or "high"
     policy = ApprovalPolicy.objects.filter(tier=tier, is_current=True).first()
-    if policy is None:  # an emptied database gets the defaults back
-        defaults = DEFAULT_POLICIES[tier]
+    return policy or ApprovalPolicy(tier=tier, version=1, is_current=True, **DEFAULT_POLICIES[tier])
+
+
+def _policy_saved(tier: str) -> ApprovalPolicy:
+    """The policy in force as a row, created (and audited) from the defaults if it is missing."""
+    policy = policy_in_force(tier)
+    if policy.pk is None:
         with transaction.atomic():
             policy, created = ApprovalPolicy.objects.get_or_create(
-                tier=tier, version=1, defaults={**defaults, "is_current": True}
+                tier=policy.tier, version=1, defaults={**DEFAULT_POLICIES[policy.tier], "is_current": True}
             )
             if created:
-                audit_record(actor=None, action="workflows.policy.created", target=policy, data={"tier": tier})
+                audit_record(actor=None, action="workflows.policy.created", target=policy, data={"tier": policy.tier})
     return policy
 
 
@@ -132,7 +141,7 @@ def _require_passing_run(version: ModelVersion) -> None:
     from apps.validation.choices import RunStatus
     from apps.validation.models import ValidationRun
 
-    if not current_policy(version.model.project.risk_tier).requires_validation:
+    if not policy_in_force(version.model.project.risk_tier).requires_validation:
         return
     # Only a run of the standard suite or of a suite stored for the project counts: an ad-hoc suite of
     # one trivial check would otherwise satisfy the policy.
@@ -151,7 +160,7 @@ def _require_passing_run(version: ModelVersion) -> None:
 
 def _review_open(version: ModelVersion, *, submitted_by: User | None, kind: str) -> Review:
     """Open the next review cycle of ``version`` with a snapshot of its tier's policy in force."""
-    policy = current_policy(version.model.project.risk_tier)
+    policy = _policy_saved(version.model.project.risk_tier)
     return Review.objects.create(
         version=version,
         cycle=Review.objects.filter(version=version).count() + 1,
@@ -745,7 +754,7 @@ def policy_publish(
         raise ValidationError({"grace_days": "The grace period is a whole number of days from 0 to 90."})
     clean = _validate_stages(stages)
     with transaction.atomic():
-        current_policy(tier)  # creates the defaults if an emptied database lost them
+        _policy_saved(tier)  # creates the defaults if an emptied database lost them
         # One publisher at a time: lock the tier's current row, then read it again under the lock.
         previous = (
             ApprovalPolicy.objects.select_for_update(no_key=True)

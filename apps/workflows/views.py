@@ -218,7 +218,7 @@ def policy_list(request: HttpRequest) -> HttpResponse:
     """The approval policy in force for each risk tier, and the earlier versions."""
     if not can_edit_policies(request.user):
         raise PermissionDenied("Only administrators and compliance manage approval policies.")
-    policies = [services.current_policy(tier) for tier in RiskTier.values]
+    policies = [services.policy_in_force(tier) for tier in RiskTier.values]
     history = ApprovalPolicy.objects.filter(is_current=False).order_by("tier", "-version")
     return render(request, "workflows/policy_list.html", {"policies": policies, "history": history})
 
@@ -231,7 +231,7 @@ def policy_edit(request: HttpRequest, tier: str) -> HttpResponse:
         raise PermissionDenied("Only administrators and compliance manage approval policies.")
     if tier not in RiskTier.values:
         raise Http404
-    current = services.current_policy(tier)
+    current = services.policy_in_force(tier)
     if request.method == "GET":
         form = PolicyForm(
             initial={

@@ -184,7 +184,7 @@ def test_a_failing_run_after_approval_makes_the_approval_stale(flow: Flow, data,
 
 
 def test_a_policy_can_require_a_passing_run_before_submission(flow: Flow, data, tmp_path: Path) -> None:
-    policy = workflows.current_policy("low")
+    policy = workflows.policy_in_force("low")
     workflows.policy_publish(
         actor=flow.compliance, tier="low", stages=policy.stages, review_period_days=730, requires_validation=True
     )
@@ -309,7 +309,7 @@ def test_starting_a_run_from_the_version_page(flow: Flow, data) -> None:
 def test_a_run_failing_mid_review_voids_earlier_approvals_and_the_same_people_may_decide_again(
     flow: Flow, data, tmp_path: Path
 ) -> None:
-    policy = workflows.current_policy("low")
+    policy = workflows.policy_in_force("low")
     stages = [dict(policy.stages[0], quorum=2)]
     workflows.policy_publish(actor=flow.compliance, tier="low", stages=stages, review_period_days=730)
     reference, _current = data

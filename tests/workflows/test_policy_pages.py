@@ -10,6 +10,7 @@ from apps.audit.models import AuditEvent
 from apps.workflows import services
 from apps.workflows.models import ApprovalPolicy
 from tests.conftest import Org, signed_in
+from tests.workflows.conftest import Flow
 
 
 def form_data(policy: ApprovalPolicy, **changes: Any) -> dict[str, Any]:
@@ -43,7 +44,7 @@ def test_compliance_and_administrators_publish_a_new_version_from_the_page(org: 
     listing = client.get("/workflows/policies/")
     assert listing.status_code == 200
     assert "Independent validation" in listing.content.decode()
-    policy = services.current_policy("medium")
+    policy = services.policy_in_force("medium")
     assert client.get("/workflows/policies/medium/edit/").status_code == 200
     data = form_data(
         policy,
@@ -54,7 +55,7 @@ def test_compliance_and_administrators_publish_a_new_version_from_the_page(org: 
     )  # fmt: skip
     response = client.post("/workflows/policies/medium/edit/", data)
     assert response.status_code == 302, response.content.decode()[:2000]
-    new = services.current_policy("medium")
+    new = services.policy_in_force("medium")
     assert new.version == policy.version + 1
     assert [s["key"] for s in new.stages] == ["business", "validation", "compliance"]
     assert new.stages[1]["quorum"] == 2
@@ -70,11 +71,11 @@ def test_compliance_and_administrators_publish_a_new_version_from_the_page(org: 
 @pytest.mark.parametrize("who", ["owner", "developer", "validator", "it_ops", "auditor", "outsider"])
 def test_other_people_cannot_open_or_post_the_policy_pages(org: Org, who: str) -> None:
     client = signed_in(org.persona(who))
-    policy = services.current_policy("low")
+    policy = services.policy_in_force("low")
     assert client.get("/workflows/policies/").status_code == 403
     assert client.get("/workflows/policies/low/edit/").status_code == 403
     assert client.post("/workflows/policies/low/edit/", form_data(policy, grace_days=30)).status_code == 403
-    assert services.current_policy("low").pk == policy.pk
+    assert services.policy_in_force("low").pk == policy.pk
 
 
 @pytest.mark.parametrize(
@@ -96,11 +97,11 @@ def test_other_people_cannot_open_or_post_the_policy_pages(org: Org, who: str) -
 def test_a_bad_policy_is_refused_with_a_reason_and_nothing_changes(
     org: Org, changes: dict[str, Any], message: str
 ) -> None:
-    policy = services.current_policy("low")
+    policy = services.policy_in_force("low")
     response = signed_in(org.compliance).post("/workflows/policies/low/edit/", form_data(policy, **changes))
     assert response.status_code == 400
     assert message in response.content.decode().replace("&#x27;", "'")
-    assert services.current_policy("low").pk == policy.pk
+    assert services.policy_in_force("low").pk == policy.pk
 
 
 def test_an_unknown_tier_is_not_found(org: Org) -> None:
@@ -108,11 +109,36 @@ def test_an_unknown_tier_is_not_found(org: Org) -> None:
 
 
 def test_publishing_over_someone_elses_newer_version_is_refused(org: Org) -> None:
-    policy = services.current_policy("low")
+    policy = services.policy_in_force("low")
     client = signed_in(org.compliance)
     stale = form_data(policy, base_version=policy.version, grace_days=3)
     services.policy_publish(actor=org.administrator, tier="low", stages=policy.stages, review_period_days=700)
     response = client.post("/workflows/policies/low/edit/", stale)
     assert response.status_code == 400
     assert "Someone published version 2 meanwhile" in response.content.decode()
-    assert services.current_policy("low").review_period_days == 700
+    assert services.policy_in_force("low").review_period_days == 700
+
+
+def test_reading_the_policies_of_an_emptied_database_writes_nothing_and_a_review_saves_them(
+    flow: Flow, token_for
+) -> None:
+    from django.test import Client
+
+    from apps.workflows.policies import DEFAULT_POLICIES
+    from tests.conftest import bearer
+
+    ApprovalPolicy.objects.all().delete()
+    page, api = signed_in(flow.compliance), Client(headers=bearer(token_for(flow.compliance)))
+    events = AuditEvent.objects.count()  # after signing in and making a token, which are audited
+    assert page.get("/workflows/policies/").status_code == 200
+    assert page.get("/workflows/policies/high/edit/").status_code == 200
+    listed = api.get("/api/v1/policies/")
+    assert listed.status_code == 200
+    assert [p["stages"] for p in listed.json()] == [DEFAULT_POLICIES[t]["stages"] for t in ("high", "medium", "low")]
+    assert (ApprovalPolicy.objects.count(), AuditEvent.objects.count()) == (0, events)
+
+    flow.submit()  # a low-tier project
+    saved = ApprovalPolicy.objects.get()
+    assert (saved.tier, saved.version, saved.is_current) == ("low", 1, True)
+    assert flow.version.reviews.get().policy == saved
+    assert AuditEvent.objects.filter(action="workflows.policy.created").count() == 1

@@ -101,7 +101,7 @@ def test_after_expiry_the_gate_refuses_and_owners_and_it_operations_hear_of_it_o
 
 
 def test_the_policy_grace_period_lets_the_gate_allow_an_expired_approval_for_a_while(flow: Flow) -> None:
-    policy = services.current_policy("low")
+    policy = services.policy_in_force("low")
     services.policy_publish(
         actor=flow.compliance, tier="low", stages=policy.stages, review_period_days=730, grace_days=7
     )
@@ -117,12 +117,12 @@ def test_the_policy_grace_period_lets_the_gate_allow_an_expired_approval_for_a_w
 
 @pytest.mark.parametrize("grace", [-1, 91, "7", True, 2.5])
 def test_a_bad_grace_period_is_refused(flow: Flow, grace) -> None:
-    policy = services.current_policy("low")
+    policy = services.policy_in_force("low")
     with pytest.raises(ValidationError, match="grace period"):
         services.policy_publish(
             actor=flow.compliance, tier="low", stages=policy.stages, review_period_days=730, grace_days=grace
         )
-    assert services.current_policy("low").pk == policy.pk
+    assert services.policy_in_force("low").pk == policy.pk
 
 
 def test_a_rejected_recertification_takes_the_version_out_of_service(flow: Flow) -> None:
@@ -213,7 +213,7 @@ def test_retiring_through_the_api_and_the_page(flow: Flow, token_for) -> None:
 
 def test_a_short_approval_period_does_not_reopen_a_recertification_right_after_approval(flow: Flow, settings) -> None:
     settings.SIGNET_RECERT_REMIND_DAYS = 365
-    policy = services.current_policy("low")
+    policy = services.policy_in_force("low")
     services.policy_publish(actor=flow.compliance, tier="low", stages=policy.stages, review_period_days=30)
     approval = approved(flow)
     assert services.workflow_reminders()["recertifications_opened"] == 0  # 30 days ahead, window is 10

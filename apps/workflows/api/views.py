@@ -230,7 +230,7 @@ class PolicyListView(APIView):
 
     @extend_schema(responses=PolicySerializer(many=True))
     def get(self, request: Request) -> Response:
-        policies = [services.current_policy(tier) for tier in ("high", "medium", "low")]
+        policies = [services.policy_in_force(tier) for tier in ("high", "medium", "low")]
         return Response(PolicySerializer(policies, many=True).data)
 
     @extend_schema(request=PolicySerializer, responses={201: PolicySerializer})
