@@ -40,6 +40,16 @@ def env_bool(name: str, default: bool, *, environ: Mapping[str, str] | None = No
     raise ImproperlyConfiguredEnv(f"{name} must be true or false, not {value!r}")
 
 
+def env_choice(name: str, default: str, *, choices: tuple[str, ...], environ: Mapping[str, str] | None = None) -> str:
+    """Return one of ``choices`` (compared lower-case)."""
+    value = env_str(name, environ=environ)
+    if value is None:
+        return default
+    if value.lower() not in choices:
+        raise ImproperlyConfiguredEnv(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value.lower()
+
+
 def env_int(
     name: str,
     default: int,

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 
 from apps.accounts.services import api_token_authenticate
 from apps.core.choices import AuthMethod
-from apps.core.context import set_auth_method
+from apps.core.context import set_auth_method, set_user
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -29,6 +29,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if token is None:
             raise exceptions.AuthenticationFailed("This token is unknown, expired or revoked.")
         set_auth_method(AuthMethod.TOKEN)
+        set_user(token.user.pk)
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:

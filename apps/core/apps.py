@@ -9,8 +9,12 @@ class CoreConfig(AppConfig):
     verbose_name = "Signet core"
 
     def ready(self) -> None:
+        from django.core.signals import request_finished
+
         from apps.core import checks  # registers the start-up checks
+        from apps.core.context import end_request
         from portal.celery import ensure_broker_folders
 
+        request_finished.connect(end_request, dispatch_uid="signet-end-request")
         ensure_broker_folders()
         checks.log_startup_warnings()

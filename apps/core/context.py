@@ -7,6 +7,7 @@ change the method. The audit service reads it so no caller has to pass it along.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, replace
 
@@ -33,6 +34,25 @@ def current() -> ActorContext:
 def bind(*, request_id: str, ip: str, auth_method: str) -> Token[ActorContext]:
     """Bind a new context; pass the returned token to ``reset`` when the request ends."""
     return _current.set(ActorContext(request_id=request_id, ip=ip, auth_method=auth_method))
+
+
+# The binding of the request being served, undone when its response is closed.
+_request: ContextVar[Token[ActorContext] | None] = ContextVar("signet_request_binding", default=None)
+
+
+def bind_request(*, request_id: str, ip: str, auth_method: str) -> None:
+    """Bind the context of one request until ``end_request`` (Django's ``request_finished``)."""
+    end_request()  # a request that never finished (its response was not closed) ends here
+    _request.set(bind(request_id=request_id, ip=ip, auth_method=auth_method))
+
+
+def end_request(**_: object) -> None:
+    """Restore the context from before the request; connected to ``request_finished``."""
+    token = _request.get()
+    if token is not None:
+        _request.set(None)
+        with suppress(ValueError):  # bound in another context (a thread that is gone): nothing to restore
+            reset(token)
 
 
 def reset(token: Token[ActorContext]) -> None:

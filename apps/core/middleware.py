@@ -78,11 +78,10 @@ class RequestContextMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
-        token = context.bind(request_id=request_id, ip=client_ip(request), auth_method=AuthMethod.ANONYMOUS)
-        try:
-            response = self.get_response(request)
-        finally:
-            context.reset(token)
+        # Unbound when the response is closed (request_finished), not here: Django logs a 4xx or 5xx
+        # answer after the middleware returned, and that line belongs to this request too.
+        context.bind_request(request_id=request_id, ip=client_ip(request), auth_method=AuthMethod.ANONYMOUS)
+        response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
 

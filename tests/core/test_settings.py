@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -92,8 +93,11 @@ def test_production_without_an_email_backend_says_so_at_start_up() -> None:
     result = _boot(env, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode != 0
     assert "(signet.W001) E-mail is not configured (EMAIL_BACKEND is not set)" in result.stderr
-    # Processes that run no system checks (gunicorn, Celery) log it when Django starts.
-    assert "WARNING signet.startup E-mail is not configured" in result.stderr
+    # Processes that run no system checks (gunicorn, Celery) log it when Django starts, as JSON.
+    first = json.loads(result.stderr.splitlines()[0])
+    assert (first["level"], first["logger"]) == ("WARNING", "signet.startup")
+    assert first["message"].startswith("E-mail is not configured")
+    assert (first["request_id"], first["user_id"], first["auth_method"]) == ("-", "-", "system")
 
 
 def test_development_prints_mail_to_the_console_without_a_word() -> None:
@@ -101,3 +105,12 @@ def test_development_prints_mail_to_the_console_without_a_word() -> None:
     result = _boot(dict(env, DEBUG="true"), "check")
     assert result.returncode == 0, result.stderr
     assert "E-mail is not configured" not in result.stderr
+
+
+def test_log_format_is_json_or_plain_and_nothing_else() -> None:
+    result = _boot(dict(PRODUCTION, LOG_FORMAT="xml"), "check")
+    assert result.returncode != 0
+    assert "LOG_FORMAT must be one of json, plain, not 'xml'" in result.stderr
+    plain = _boot({k: v for k, v in PRODUCTION.items() if k != "EMAIL_BACKEND"} | {"LOG_FORMAT": "plain"}, "check")
+    assert " WARNING signet.startup E-mail is not configured" in plain.stderr
+    assert "[request=- user=-]" in plain.stderr.splitlines()[0]
