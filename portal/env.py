@@ -7,6 +7,7 @@ that names the variable, not fall back silently to a default (see healthchecks' 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 
 
@@ -47,6 +48,21 @@ def env_choice(name: str, default: str, *, choices: tuple[str, ...], environ: Ma
         return default
     if value.lower() not in choices:
         raise ImproperlyConfiguredEnv(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value.lower()
+
+
+_RATE = re.compile(r"^[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)$")
+
+
+def env_rate(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> str:
+    """Return a rate as DRF writes it: a count per second, minute, hour or day (``600/minute``)."""
+    value = env_str(name, environ=environ)
+    if value is None:
+        return default
+    if not _RATE.match(value.lower()):
+        raise ImproperlyConfiguredEnv(
+            f"{name} must be a count per period, such as 600/minute or 20/second; not {value!r}"
+        )
     return value.lower()
 
 

@@ -15,7 +15,17 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_choice, env_int, env_list, env_networks, env_seconds_list, env_str, env_url
+from portal.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_networks,
+    env_rate,
+    env_seconds_list,
+    env_str,
+    env_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("SIGNET_VAR_DIR", str(BASE_DIR / "var")) or BASE_DIR / "var")
@@ -289,6 +299,15 @@ REST_FRAMEWORK = {
     # ``?format=`` is ours (audit export as csv or jsonl), not DRF's renderer override.
     "URL_FORMAT_OVERRIDE": None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Rates are read from SIGNET_API_RATES when a request is checked (apps/core/api/throttles.py).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "apps.core.api.throttles.TokenRateThrottle",
+        "apps.core.api.throttles.AddressRateThrottle",
+    ],
+}
+SIGNET_API_RATES = {
+    "token": env_rate("API_RATE_PER_TOKEN", "1200/minute"),
+    "address": env_rate("API_RATE_PER_ADDRESS", "300/minute"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Signet API",

@@ -16,6 +16,10 @@ os.environ.setdefault("CACHE_URL", os.environ["REDIS_URL"].rsplit("/", 1)[0] + "
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "false")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "false")
+# Fuzzing and the concurrency tests call far faster than a client should; tests/core/test_throttles.py
+# sets low rates where the limits are the point.
+os.environ.setdefault("API_RATE_PER_TOKEN", "1000000/minute")
+os.environ.setdefault("API_RATE_PER_ADDRESS", "1000000/minute")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 os.environ.setdefault("SIGNET_VAR_DIR", os.path.join(tempfile.gettempdir(), "signet-test-var"))
 

@@ -35,6 +35,7 @@ ERRORS: list[tuple[str, str, bool]] = [
     ("406", "The Accept header asks for a format Signet does not answer in.", False),
     ("413", "The request body is too large.", True),
     ("415", "The body is not in a media type this operation reads.", True),
+    ("429", "Too many calls with this token (or from this address); wait the seconds Retry-After says.", False),
 ]
 
 
