@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import pytest_django
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
@@ -39,7 +44,28 @@ def django_db_setup(django_db_setup: None, django_db_blocker: pytest_django.Djan
 
 @pytest.fixture(autouse=True)
 def _clean_cache() -> None:
-    cache.clear()  # sign-in throttling lives in the cache
+    """Empty this run's part of the cache (sign-in and API throttling live there), not another run's."""
+    backend = caches["default"]
+    prefix = settings.CACHES["default"].get("KEY_PREFIX")
+    if isinstance(backend, RedisCache) and prefix:
+        client = backend._cache.get_client(write=True)  # type: ignore[attr-defined]  # Django has no public one
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Here, not in tests/settings.py: mypy's Django plugin imports the settings too, and would leave a
+    # folder behind for every run. WhiteNoise warns about a missing static folder.
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remove the run's own folder of uploads, artifacts and the SQLite file (tests/settings.py)."""
+    if getattr(settings, "SIGNET_TEST_OWNS_VAR_DIR", False) and os.environ.get("SIGNET_TEST_RUN") == str(os.getpid()):
+        shutil.rmtree(settings.VAR_DIR, ignore_errors=True)
 
 
 @pytest.fixture

@@ -21,20 +21,30 @@ os.environ.setdefault("CSRF_COOKIE_SECURE", "false")
 os.environ.setdefault("API_RATE_PER_TOKEN", "1000000/minute")
 os.environ.setdefault("API_RATE_PER_ADDRESS", "1000000/minute")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
-os.environ.setdefault("SIGNET_VAR_DIR", os.path.join(tempfile.gettempdir(), "signet-test-var"))
+# A run's test database, files and cache keys are its own, so two runs on one machine (a developer's
+# and CI's) cannot clobber each other. Processes a test starts inherit the run's id, and so share them.
+os.environ.setdefault("SIGNET_TEST_RUN", str(os.getpid()))
+# A folder made for the run is removed after it (tests/conftest.py); one named by SIGNET_VAR_DIR stays.
+os.environ.setdefault("SIGNET_TEST_OWNS_VAR_DIR", "false" if "SIGNET_VAR_DIR" in os.environ else "true")
+os.environ.setdefault(
+    "SIGNET_VAR_DIR", os.path.join(tempfile.gettempdir(), "signet-test-" + os.environ["SIGNET_TEST_RUN"])
+)
 
 from django.core.exceptions import ImproperlyConfigured
 
 from portal.settings import *  # noqa: F403
-from portal.settings import DATABASES, VAR_DIR, _database
+from portal.settings import CACHES, DATABASES, VAR_DIR, _database
 
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("The test suite runs on PostgreSQL: set DATABASE_URL=postgres://...")
 
+SIGNET_TEST_RUN = os.environ["SIGNET_TEST_RUN"]
+SIGNET_TEST_OWNS_VAR_DIR = os.environ["SIGNET_TEST_OWNS_VAR_DIR"] == "true"
+DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{SIGNET_TEST_RUN}"}
+CACHES["default"]["KEY_PREFIX"] = f"signet-test-{SIGNET_TEST_RUN}"
 DATABASES["sqlite"] = _database(f"sqlite:///{VAR_DIR / 'unused.sqlite3'}")
 DATABASES["sqlite"]["TEST"] = {"NAME": str(VAR_DIR / "test-sqlite.sqlite3")}
 
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - WhiteNoise warns about a missing folder
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; production keeps PBKDF2
 STORAGES = {
