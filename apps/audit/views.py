@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -55,7 +56,7 @@ def audit_event_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def audit_event_export(request: HttpRequest, export_format: str) -> HttpResponse:
+def audit_event_export(request: HttpRequest, export_format: str) -> HttpResponseBase:
     """Stream the filtered trail as CSV or JSON Lines."""
     _require_reader(request)
     form = AuditFilterForm(request.GET)

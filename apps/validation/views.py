@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import json
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from apps.audit.export import neutralise
+from apps.core import export
 from apps.core.forms import add_service_errors
 from apps.core.permissions import acting_user, require
 from apps.projects.models import Project
@@ -103,7 +102,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def run_export(request: HttpRequest, run_id: int, fmt: str) -> HttpResponse:
+def run_export(request: HttpRequest, run_id: int, fmt: str) -> HttpResponseBase:
     if fmt not in ("csv", "json"):
         raise Http404
     run = _run_get(request, run_id)
@@ -112,18 +111,8 @@ def run_export(request: HttpRequest, run_id: int, fmt: str) -> HttpResponse:
         response: HttpResponse = JsonResponse({"run": run.pk, "status": run.outcome or run.status, "results": rows})
         response["Content-Disposition"] = f'attachment; filename="validation-run-{run.pk}.json"'
         return response
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="validation-run-{run.pk}.csv"'
-    writer = csv.writer(response)
     fields = ["check", "metric", "column", "attribute", "group", "value", "status", "threshold", "message"]
-    writer.writerow(fields)
-    for row in rows:
-        row["threshold"] = json.dumps(row["threshold"]) if row["threshold"] else ""
-        # Numbers go out as they are (a negative R² stays a number); text is neutralised for spreadsheets.
-        writer.writerow(
-            [row[f] if isinstance(row[f], float) else neutralise("" if row[f] is None else str(row[f])) for f in fields]
-        )
-    return response
+    return export.export_response(export.csv_lines(fields, rows), export_format="csv", stem=f"validation-run-{run.pk}")
 
 
 @login_required

@@ -251,7 +251,7 @@ def test_the_run_page_summarises_for_a_business_reader_and_exports(flow: Flow, d
     assert "Selection rate by group" in page
     exported = client.get(f"/validation/runs/{run.pk}/results.csv")
     assert exported["Content-Type"].startswith("text/csv")
-    lines = exported.content.decode().splitlines()
+    lines = b"".join(exported.streaming_content).decode().splitlines()  # type: ignore[attr-defined]
     assert lines[0] == "check,metric,column,attribute,group,value,status,threshold,message"
     assert len(lines) == run.results.count() + 1
     as_json = json.loads(client.get(f"/validation/runs/{run.pk}/results.json").content)
