@@ -68,7 +68,8 @@ def test_a_worker_killed_in_the_middle_of_a_run_leaves_it_to_the_next_worker_whi
     rows = 3_000_000  # long enough to be caught running
     reference = upload(flow, evaluation_table(rows, seed=1), tmp_path, "reference.parquet")
     current = upload(flow, evaluation_table(rows, seed=2), tmp_path, "current.parquet")
-    env = {"VALIDATION_TIME_LIMIT_SECONDS": "20"}  # the lease, 50 s, is what the next worker waits out
+    # The lease is what the next worker waits out: 6 s here, renewed every 2 s by the first worker.
+    env = {"VALIDATION_LEASE_SECONDS": "6", "VALIDATION_HEARTBEAT_SECONDS": "2"}
     with celery_worker(tmp_path / "first.log", env=env) as first:
         run = services.run_create(actor=flow.developer, version=flow.version, reference=reference, current=current)
         assert wait_for(lambda: ValidationRun.objects.get(pk=run.pk).status == "running", timeout=30, interval=0.05)
@@ -82,7 +83,7 @@ def test_a_worker_killed_in_the_middle_of_a_run_leaves_it_to_the_next_worker_whi
     with celery_worker(tmp_path / "second.log", env=env):
         deadline = time.monotonic() + 120
         while not finished(run.pk) and time.monotonic() < deadline:
-            services.runs_sweep()  # what the beat does every minute: re-send runs whose lease expired
+            services.runs_sweep()  # what beat does every 15 s: re-send runs whose lease expired
             time.sleep(2)
         assert finished(run.pk), (tmp_path / "second.log").read_text()
     run.refresh_from_db()
