@@ -76,12 +76,16 @@ def celery_worker(
     pool: str = "solo",
     concurrency: int = 1,
     name: str = "test",
+    queues: str = "default,periodic",
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Start ``celery worker`` on this run's queues (default and periodic) and the test database; stop it after.
+    """Start ``celery worker`` on this run's queues and the test database; stop it afterwards.
 
-    ``env`` adds settings for the worker process (environment variables the settings read).
+    ``queues`` names which of this run's queues it consumes ("default", "periodic", or both, as
+    ``make run``'s single worker did); ``env`` adds settings for the worker process (environment
+    variables the settings read).
     """
-    queues = f"{settings.CELERY_TASK_DEFAULT_QUEUE},{settings.SIGNET_PERIODIC_QUEUE}"
+    names = {"default": settings.CELERY_TASK_DEFAULT_QUEUE, "periodic": settings.SIGNET_PERIODIC_QUEUE}
+    queues = ",".join(names[queue] for queue in queues.split(","))
     command = [
         sys.executable, "-m", "celery", "-A", "portal", "worker", f"--pool={pool}", f"--concurrency={concurrency}",
         "--loglevel=INFO", "-Q", queues, "--without-mingle", "--without-gossip", "--without-heartbeat",

@@ -61,8 +61,8 @@ def check_each_run_recorded_once(ids: list[int]) -> None:
 
 
 def seconds_after(ids: list[int], moment) -> float:
-    last = max(ValidationRun.objects.filter(pk__in=ids).values_list("finished_at", flat=True))
-    return (last - moment).total_seconds()
+    finished = ValidationRun.objects.filter(pk__in=ids).values_list("finished_at", flat=True)
+    return (max(at for at in finished if at is not None) - moment).total_seconds()
 
 
 def timings() -> str:
@@ -132,8 +132,9 @@ def test_runs_created_while_redis_is_down_are_answered_and_complete_soon_after_i
     try:
         with (
             celery_beat(tmp_path / "beat.log", env=env),
-            celery_worker(tmp_path / "periodic.log", env=env, name="periodic"),
-            celery_worker(tmp_path / "runs.log", env=env, pool="prefork", concurrency=2, name="runs"),
+            # As in production: a small worker for periodic work, the others for runs.
+            celery_worker(tmp_path / "periodic.log", env=env, name="periodic", queues="periodic"),
+            celery_worker(tmp_path / "runs.log", env=env, pool="prefork", concurrency=2, name="runs", queues="default"),
             portal_server(tmp_path / "web.log", env=broker) as url,
         ):
             api = Http(url, token=token_for(flow.developer))
