@@ -29,7 +29,7 @@ def _commands(host: str, port: str) -> list[list[str]]:
     celery = [python, "-m", "celery", "-A", "portal", "worker", "--loglevel=WARNING"]
     return [
         [*celery, "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--concurrency=2", "-n", "runs@%h"],
-        [*celery, "-Q", settings.SIGNET_PERIODIC_QUEUE, "--concurrency=1", "--beat", "-n", "periodic@%h"],
+        [*celery, "-Q", settings.SIGNET_PERIODIC_QUEUE, "--concurrency=2", "--beat", "-n", "periodic@%h"],
         [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
     ]  # fmt: skip
 
