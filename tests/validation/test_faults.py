@@ -180,4 +180,5 @@ def test_runs_created_while_redis_is_down_are_answered_and_complete_soon_after_i
         f" answered 201 (slowest {slowest:.1f} s); 14/14 done, the last {after:.0f} s after Redis returned;"
         f" {timings()}"
     )
-    assert after <= RECOVERY_SECONDS
+    # With test timings (a sweep every 3 s) a minute is generous; main's services needed 120 s even there.
+    assert after <= (RECOVERY_SECONDS if PRODUCTION else 60)
