@@ -160,6 +160,8 @@ def run_claim(run_id: int, worker: str) -> ValidationRun | None:
 
 def _claim(run_id: int, worker: str) -> ValidationRun | None:
     now = timezone.now()
+    # Who held an expired claim, for the audit trail: a takeover says whose run it took (informative only).
+    before = ValidationRun.objects.filter(pk=run_id).values_list("status", "worker").first()
     claimed = (
         ValidationRun.objects.filter(pk=run_id)
         .filter(Q(status=RunStatus.QUEUED) | Q(status=RunStatus.RUNNING, lease_expires_at__lt=now))
@@ -184,7 +186,11 @@ def _claim(run_id: int, worker: str) -> ValidationRun | None:
         action="validation.run.started",
         target=run,
         project=run.version.model.project,
-        data={"attempt": run.attempts, "worker": run.worker},
+        data={
+            "attempt": run.attempts,
+            "worker": run.worker,
+            **({"taken_over_from": before[1]} if before and before[0] == RunStatus.RUNNING else {}),
+        },
     )
     return run
 

@@ -114,6 +114,9 @@ def test_twenty_runs_survive_five_worker_kills_at_random_moments_and_each_is_rec
             completed = wait_for(lambda: all_done(ids), timeout=RECOVERY_SECONDS + 30, interval=0.5)
     assert completed, (tmp_path / "worker-last.log").read_text()[-4000:]
     check_each_run_recorded_once(ids)
+    for pk, attempt, _killed_at in kills:  # the audit trail says whose run each takeover took
+        claim = AuditEvent.objects.get(action="validation.run.started", target_id=str(pk), data__attempt=attempt + 1)
+        assert claim.data["taken_over_from"].startswith("faults")
     after = seconds_after(ids, restarted)
     attempts = sorted(ValidationRun.objects.filter(pk__in=ids).values_list("attempts", flat=True))
     takeovers = [takeover_seconds(pk, attempt, killed_at) for pk, attempt, killed_at in kills]
