@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -84,3 +85,25 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
     result = _boot(PRODUCTION, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_a_heartbeat_slower_than_half_the_lease_stops_start_up() -> None:
+    env = dict(PRODUCTION, VALIDATION_LEASE_SECONDS="20", VALIDATION_HEARTBEAT_SECONDS="11")
+    result = _boot(env, "check")
+    assert result.returncode != 0
+    assert "VALIDATION_HEARTBEAT_SECONDS must be at most half of VALIDATION_LEASE_SECONDS" in result.stderr
+
+
+def test_periodic_and_recovery_work_is_routed_to_its_own_queue_and_a_plain_worker_consumes_both() -> None:
+    from django.conf import settings
+
+    from portal.celery import app
+
+    amqp: Any = app.amqp  # the stubs know neither its router nor its queues
+    periodic = settings.SIGNET_PERIODIC_QUEUE
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert amqp.router.route({}, entry["task"])["queue"].name == periodic, entry["task"]
+    for task in ("apps.validation.tasks.execute_run", "apps.notifications.tasks.send_notification_email"):
+        assert amqp.router.route({}, task)["queue"].name == settings.CELERY_TASK_DEFAULT_QUEUE
+    assert set(amqp.queues.consume_from) == {settings.CELERY_TASK_DEFAULT_QUEUE, periodic}
+    assert settings.CELERY_BEAT_SCHEDULE["validation-sweep"]["schedule"] == 15.0
