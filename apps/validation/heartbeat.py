@@ -23,9 +23,10 @@ logger = logging.getLogger(__name__)
 class Heartbeat:
     """Call ``renew`` every ``interval`` seconds in a thread of its own until the block ends.
 
-    ``renew`` returns False when the claim is lost; the heartbeat then stops and sets ``lost``. A
-    database error is logged and the next beat tries again: the lease outlives two missed beats.
-    The thread has its own database connection (Django's are per thread) and closes it at the end.
+    ``renew`` returns False when the claim is lost; the heartbeat then sets ``lost``, calls
+    ``on_lost`` (the worker sets it to kill its check process) and stops. A database error is
+    logged and the next beat tries again: the lease outlives two missed beats. The thread has its
+    own database connection (Django's are per thread) and closes it at the end.
     """
 
     def __init__(self, renew: Callable[[], bool], *, interval: float, name: str) -> None:
@@ -33,6 +34,7 @@ class Heartbeat:
         self._interval = interval
         self._stop = threading.Event()
         self.lost = threading.Event()
+        self.on_lost: Callable[[], None] | None = None
         self.beats = 0
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
@@ -53,6 +55,8 @@ class Heartbeat:
                     if not self._renew():
                         self.lost.set()
                         logger.warning("%s: the claim is lost (another worker took the run over)", self._thread.name)
+                        if self.on_lost is not None:
+                            self.on_lost()
                         return
                     self.beats += 1
                 except DatabaseError as exc:

@@ -149,7 +149,11 @@ def run_lease_renew(*, run_id: int, attempt: int) -> bool:
     renewed = ValidationRun.objects.filter(pk=run_id, attempts=attempt, status=RunStatus.RUNNING).update(
         lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds())
     )
-    return bool(renewed)
+    if renewed:
+        return True
+    # Lost only to another attempt: a run this attempt finished, or one this connection cannot see
+    # (its transaction has not committed), is not another worker's.
+    return not ValidationRun.objects.filter(pk=run_id).exclude(attempts=attempt).exists()
 
 
 def run_claim(run_id: int, worker: str) -> ValidationRun | None:
@@ -241,11 +245,12 @@ def _child_environment() -> dict[str, str]:
     }
 
 
-def _sandbox(run: ValidationRun) -> _Outcome:
+def _sandbox(run: ValidationRun, heartbeat: Heartbeat | None = None) -> _Outcome:
     """Run the engine in its child process, relaying progress to the database.
 
     The child's errors go to a file (a full pipe would block it), and a timer kills it at the time
-    limit even when it hangs without printing anything.
+    limit even when it hangs without printing anything; the heartbeat kills it once another worker
+    has taken the run over, so a stalled worker that lost its claim does not compute it twice.
     """
     limit = settings.SIGNET_VALIDATION_TIME_LIMIT_SECONDS
     final: dict[str, Any] | None = None
@@ -267,6 +272,8 @@ def _sandbox(run: ValidationRun) -> _Outcome:
 
         timer = threading.Timer(limit, stop)
         timer.start()
+        if heartbeat is not None:
+            heartbeat.on_lost = process.kill
         try:
             assert process.stdin is not None
             assert process.stdout is not None
@@ -334,14 +341,16 @@ def run_execute(run_id: int, *, worker: str | None = None) -> str:
         return run_lease_renew(run_id=claimed.pk, attempt=claimed.attempts)
 
     interval = settings.SIGNET_VALIDATION_HEARTBEAT_SECONDS
-    with Heartbeat(renew, interval=interval, name=f"validation run {run.pk} attempt {run.attempts}"):
-        return _execute_claimed(run)
+    with Heartbeat(renew, interval=interval, name=f"validation run {run.pk} attempt {run.attempts}") as heartbeat:
+        return _execute_claimed(run, heartbeat)
 
 
-def _execute_claimed(run: ValidationRun) -> str:
+def _execute_claimed(run: ValidationRun, heartbeat: Heartbeat) -> str:
     if run.attempts > settings.SIGNET_VALIDATION_MAX_ATTEMPTS:
         return _finish(run, RunStatus.ERROR, error=f"{_gave_up(run.attempts - 1)} {run.error}".strip())
-    outcome = _sandbox(run)
+    outcome = _sandbox(run, heartbeat)
+    if heartbeat.lost.is_set():  # another worker took the run over: its outcome is not ours to record
+        return f"not recorded (claim lost to attempt {run.attempts + 1} or later)"
     if outcome.kind == "result":
         result = outcome.data["result"]
         status = RunStatus.FAILED if result["status"] in (CheckStatus.FAIL, CheckStatus.ERROR) else RunStatus.SUCCEEDED

@@ -117,3 +117,33 @@ def test_the_same_message_delivered_twice_executes_the_run_once(live_flow: Flow,
     assert broken.status == "error"
     assert broken.error
     assert "Traceback" not in broken.error
+
+
+@pytest.mark.worker
+def test_a_worker_whose_run_was_taken_over_stops_its_check_process_and_records_nothing(
+    live_flow: Flow, tmp_path: Path
+) -> None:
+    from django.db.models import F
+
+    flow = live_flow
+    rows = 3_000_000  # long enough to be caught running
+    reference = upload(flow, evaluation_table(rows, seed=1), tmp_path, "reference.parquet")
+    current = upload(flow, evaluation_table(rows, seed=2), tmp_path, "current.parquet")
+    env = {"VALIDATION_LEASE_SECONDS": "6", "VALIDATION_HEARTBEAT_SECONDS": "1"}
+    log = tmp_path / "worker.log"
+    with celery_worker(log, env=env) as worker:
+
+        def checking() -> list[psutil.Process]:
+            children = psutil.Process(worker.pid).children(recursive=True)
+            return [child for child in children if "apps.validation.sandbox" in " ".join(child.cmdline())]
+
+        run = services.run_create(actor=flow.developer, version=flow.version, reference=reference, current=current)
+        assert wait_for(lambda: bool(checking()), timeout=30, interval=0.05)
+        # The worker stalled past its lease and another claimed the run: what that claim writes.
+        ValidationRun.objects.filter(pk=run.pk).update(attempts=F("attempts") + 1, worker="someone-else")
+        assert wait_for(lambda: not checking(), timeout=4, interval=0.1), "the check process was not stopped"
+        assert wait_for(lambda: b"not recorded (claim lost to attempt 2" in log.read_bytes(), timeout=10)
+        assert worker.poll() is None
+    run.refresh_from_db()
+    assert (run.status, run.worker) == ("running", "someone-else")
+    assert not run.results.exists()
