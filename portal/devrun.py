@@ -17,9 +17,19 @@ STOP_GRACE_SECONDS = 15
 
 
 def _commands(host: str, port: str) -> list[list[str]]:
+    """The web server, a worker for validation runs, and a small worker with beat for periodic work.
+
+    As in production (README): the periodic queue has a worker of its own, so the sweep that re-sends
+    lost runs never waits behind a long run on the default queue.
+    """
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    from django.conf import settings  # the queue names; reading settings needs no django.setup()
+
     python = sys.executable
+    celery = [python, "-m", "celery", "-A", "portal", "worker", "--loglevel=WARNING"]
     return [
-        [python, "-m", "celery", "-A", "portal", "worker", "--beat", "--loglevel=WARNING", "--concurrency=2"],
+        [*celery, "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--concurrency=2", "-n", "runs@%h"],
+        [*celery, "-Q", settings.SIGNET_PERIODIC_QUEUE, "--concurrency=2", "--beat", "-n", "periodic@%h"],
         [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
     ]  # fmt: skip
 

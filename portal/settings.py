@@ -14,6 +14,7 @@ from typing import Any
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from portal.env import (
     env_bool,
@@ -200,12 +201,34 @@ AUDIT_SIGNING_KEY_FILE = env_str("AUDIT_SIGNING_KEY_FILE")
 AUDIT_VERIFY_KEY_FILE = env_str("AUDIT_VERIFY_KEY_FILE")
 AUDIT_CHECKPOINT_FILE = env_str("AUDIT_CHECKPOINT_FILE")
 AUDIT_CHECKPOINT_MINUTES = env_int("AUDIT_CHECKPOINT_MINUTES", 60, minimum=1, maximum=24 * 60)
+# Periodic and recovery work has a queue of its own, so a backlog of validation runs on the default
+# queue never holds up the sweep that re-sends lost runs, the audit checkpoint or the reminders.
+# A plain `celery worker` consumes both queues; production runs one small worker on "periodic" alone
+# (README, docs/decisions/0013).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+SIGNET_PERIODIC_QUEUE = "periodic"
+SIGNET_PERIODIC_TASKS = (
+    "apps.audit.tasks.audit_verify_chain",
+    "apps.audit.tasks.audit_checkpoint_sign",
+    "apps.notifications.tasks.notifications_sweep",
+    "apps.workflows.tasks.workflow_reminders",
+    "apps.validation.tasks.validation_sweep",
+    "apps.validation.tasks.validation_schedule",
+)
+
+
+def _queues(default: str, periodic: str) -> tuple[tuple[Queue, ...], dict[str, dict[str, str]]]:
+    """Return the queues a worker consumes by default and the routes of the periodic tasks."""
+    queues = (Queue(default, routing_key=default), Queue(periodic, routing_key=periodic))
+    return queues, {task: {"queue": periodic} for task in SIGNET_PERIODIC_TASKS}
+
+
+CELERY_TASK_QUEUES, CELERY_TASK_ROUTES = _queues(CELERY_TASK_DEFAULT_QUEUE, SIGNET_PERIODIC_QUEUE)
 CELERY_BEAT_SCHEDULE = {
     "audit-verify-chain": {"task": "apps.audit.tasks.audit_verify_chain", "schedule": 24 * 3600.0},
     "audit-checkpoint": {"task": "apps.audit.tasks.audit_checkpoint_sign", "schedule": AUDIT_CHECKPOINT_MINUTES * 60.0},
     "notifications-sweep": {"task": "apps.notifications.tasks.notifications_sweep", "schedule": 60.0},
     "workflows-reminders": {"task": "apps.workflows.tasks.workflow_reminders", "schedule": 3600.0},
-    "validation-sweep": {"task": "apps.validation.tasks.validation_sweep", "schedule": 60.0},
     "validation-schedule": {"task": "apps.validation.tasks.validation_schedule", "schedule": 300.0},
 }
 
@@ -364,6 +387,24 @@ SIGNET_VALIDATION_MEMORY_MB = env_int("VALIDATION_MEMORY_MB", 4096, minimum=256,
 # At most 100 minutes, so that with the task's margin it stays below the broker's visibility timeout (2 h).
 SIGNET_VALIDATION_TIME_LIMIT_SECONDS = env_int("VALIDATION_TIME_LIMIT_SECONDS", 1800, minimum=5, maximum=6000)
 SIGNET_VALIDATION_MAX_ATTEMPTS = env_int("VALIDATION_MAX_ATTEMPTS", 3, minimum=1, maximum=10)
+# A worker's claim on a run lasts this long and a thread in the worker renews it every heartbeat while
+# the check process lives, so a killed worker's run is taken over within lease + sweep (docs/decisions/0013).
+SIGNET_VALIDATION_LEASE_SECONDS = env_int("VALIDATION_LEASE_SECONDS", 45, minimum=3, maximum=3600)
+SIGNET_VALIDATION_HEARTBEAT_SECONDS = env_int("VALIDATION_HEARTBEAT_SECONDS", 10, minimum=1, maximum=1800)
+if SIGNET_VALIDATION_HEARTBEAT_SECONDS * 2 > SIGNET_VALIDATION_LEASE_SECONDS:
+    raise ImproperlyConfigured(
+        "VALIDATION_HEARTBEAT_SECONDS must be at most half of VALIDATION_LEASE_SECONDS, so one late heartbeat "
+        f"does not lose a live worker its run (now {SIGNET_VALIDATION_HEARTBEAT_SECONDS} and "
+        f"{SIGNET_VALIDATION_LEASE_SECONDS})."
+    )
+# How often beat sweeps for runs to re-send, and how long a queued run's message may wait before the
+# sweep sends another (a run whose message was never sent, the broker being down, goes at the next sweep).
+SIGNET_VALIDATION_SWEEP_SECONDS = env_int("VALIDATION_SWEEP_SECONDS", 15, minimum=1, maximum=3600)
+SIGNET_VALIDATION_RESEND_SECONDS = env_int("VALIDATION_RESEND_SECONDS", 120, minimum=1, maximum=24 * 3600)
+CELERY_BEAT_SCHEDULE["validation-sweep"] = {
+    "task": "apps.validation.tasks.validation_sweep",
+    "schedule": float(SIGNET_VALIDATION_SWEEP_SECONDS),
+}
 # file:// artifact URIs inside these folders are hashed by the integrity check; others are not reachable.
 SIGNET_ARTIFACT_ROOTS = env_list("ARTIFACT_ROOTS", [str(VAR_DIR / "artifacts")])
 

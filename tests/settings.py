@@ -33,7 +33,7 @@ os.environ.setdefault(
 from django.core.exceptions import ImproperlyConfigured
 
 from portal.settings import *  # noqa: F403
-from portal.settings import CACHES, DATABASES, VAR_DIR, _database
+from portal.settings import CACHES, DATABASES, VAR_DIR, _database, _queues
 
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("The test suite runs on PostgreSQL: set DATABASE_URL=postgres://...")
@@ -53,3 +53,5 @@ STORAGES = {
 }
 # One queue per test run, so a worker started by a test never takes another run's messages.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("SIGNET_TEST_QUEUE") or f"signet-test-{os.getpid()}"
+SIGNET_PERIODIC_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}-periodic"
+CELERY_TASK_QUEUES, CELERY_TASK_ROUTES = _queues(CELERY_TASK_DEFAULT_QUEUE, SIGNET_PERIODIC_QUEUE)

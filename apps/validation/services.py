@@ -2,7 +2,8 @@
 
 A run is queued in the request and executed by a Celery task after commit. The database decides
 who executes it: a worker claims it with a conditional update and a lease; a second delivery of
-the same message finds nothing to claim; a run whose worker died is claimed again once its lease
+the same message finds nothing to claim; a heartbeat thread renews the short lease while the worker
+lives (apps/validation/heartbeat.py), and a run whose worker died is claimed again once its lease
 has expired (the periodic sweep re-sends it). The engine runs in a child process with memory and
 CPU limits (apps/validation/sandbox.py), so a hostile file cannot take the worker down.
 """
@@ -43,6 +44,7 @@ from apps.registry.cards import card_completeness
 from apps.registry.models import DatasetVersion, ModelVersion
 from apps.validation.choices import CheckStatus, RunStatus, RunTrigger
 from apps.validation.engine import SpecError, parse_spec
+from apps.validation.heartbeat import Heartbeat
 from apps.validation.models import CheckResult, ValidationRun, ValidationSuite
 from apps.validation.permissions import can_validate
 from apps.validation.suites import default_suite
@@ -123,15 +125,35 @@ def _enqueue_after_commit(run_id: int, countdown: float = 0) -> None:
     def send() -> None:
         from apps.validation.tasks import execute_run
 
-        execute_run.apply_async((run_id,), countdown=countdown)
+        try:
+            execute_run.apply_async((run_id,), countdown=countdown)
+        except Exception:  # noqa: BLE001 - kombu's errors while the broker is down vary; the run is safe
+            # The run is committed: mark its message as never sent, and the next sweep sends it.
+            logger.warning("validation run %s: the broker is unreachable; the sweep sends the run later", run_id)
+            ValidationRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(enqueued_at=None)
 
     transaction.on_commit(send, robust=True)
 
 
 def lease_seconds() -> int:
-    """A claim outlives the run's time limit, so only a dead worker's run is taken over; every
-    progress message renews it, so a live worker keeps its claim while it records the results."""
-    return int(settings.SIGNET_VALIDATION_TIME_LIMIT_SECONDS) + 30
+    """A claim lasts this long unless renewed: the heartbeat renews it while the worker lives, so a
+    dead worker's run is taken over soon after (lease + sweep interval, under a minute by default)."""
+    return int(settings.SIGNET_VALIDATION_LEASE_SECONDS)
+
+
+def run_lease_renew(*, run_id: int, attempt: int) -> bool:
+    """Extend the lease of a running run for the attempt that holds it; False when the claim is lost.
+
+    No audit event: like progress, the lease is bookkeeping of who executes, not a governed change.
+    """
+    renewed = ValidationRun.objects.filter(pk=run_id, attempts=attempt, status=RunStatus.RUNNING).update(
+        lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds())
+    )
+    if renewed:
+        return True
+    # Lost only to another attempt: a run this attempt finished, or one this connection cannot see
+    # (its transaction has not committed), is not another worker's.
+    return not ValidationRun.objects.filter(pk=run_id).exclude(attempts=attempt).exists()
 
 
 def run_claim(run_id: int, worker: str) -> ValidationRun | None:
@@ -142,6 +164,8 @@ def run_claim(run_id: int, worker: str) -> ValidationRun | None:
 
 def _claim(run_id: int, worker: str) -> ValidationRun | None:
     now = timezone.now()
+    # Who held an expired claim, for the audit trail: a takeover says whose run it took (informative only).
+    before = ValidationRun.objects.filter(pk=run_id).values_list("status", "worker").first()
     claimed = (
         ValidationRun.objects.filter(pk=run_id)
         .filter(Q(status=RunStatus.QUEUED) | Q(status=RunStatus.RUNNING, lease_expires_at__lt=now))
@@ -166,7 +190,11 @@ def _claim(run_id: int, worker: str) -> ValidationRun | None:
         action="validation.run.started",
         target=run,
         project=run.version.model.project,
-        data={"attempt": run.attempts, "worker": run.worker},
+        data={
+            "attempt": run.attempts,
+            "worker": run.worker,
+            **({"taken_over_from": before[1]} if before and before[0] == RunStatus.RUNNING else {}),
+        },
     )
     return run
 
@@ -217,11 +245,12 @@ def _child_environment() -> dict[str, str]:
     }
 
 
-def _sandbox(run: ValidationRun) -> _Outcome:
+def _sandbox(run: ValidationRun, heartbeat: Heartbeat | None = None) -> _Outcome:
     """Run the engine in its child process, relaying progress to the database.
 
     The child's errors go to a file (a full pipe would block it), and a timer kills it at the time
-    limit even when it hangs without printing anything.
+    limit even when it hangs without printing anything; the heartbeat kills it once another worker
+    has taken the run over, so a stalled worker that lost its claim does not compute it twice.
     """
     limit = settings.SIGNET_VALIDATION_TIME_LIMIT_SECONDS
     final: dict[str, Any] | None = None
@@ -243,6 +272,8 @@ def _sandbox(run: ValidationRun) -> _Outcome:
 
         timer = threading.Timer(limit, stop)
         timer.start()
+        if heartbeat is not None:
+            heartbeat.on_lost = process.kill
         try:
             assert process.stdin is not None
             assert process.stdout is not None
@@ -304,9 +335,22 @@ def run_execute(run_id: int, *, worker: str | None = None) -> str:
     if run is None:
         current = ValidationRun.objects.filter(pk=run_id).values_list("status", flat=True).first()
         return f"not claimed ({current or 'missing'})"
+    claimed = run
+
+    def renew() -> bool:
+        return run_lease_renew(run_id=claimed.pk, attempt=claimed.attempts)
+
+    interval = settings.SIGNET_VALIDATION_HEARTBEAT_SECONDS
+    with Heartbeat(renew, interval=interval, name=f"validation run {run.pk} attempt {run.attempts}") as heartbeat:
+        return _execute_claimed(run, heartbeat)
+
+
+def _execute_claimed(run: ValidationRun, heartbeat: Heartbeat) -> str:
     if run.attempts > settings.SIGNET_VALIDATION_MAX_ATTEMPTS:
         return _finish(run, RunStatus.ERROR, error=f"{_gave_up(run.attempts - 1)} {run.error}".strip())
-    outcome = _sandbox(run)
+    outcome = _sandbox(run, heartbeat)
+    if heartbeat.lost.is_set():  # another worker took the run over: its outcome is not ours to record
+        return f"not recorded (claim lost to attempt {run.attempts + 1} or later)"
     if outcome.kind == "result":
         result = outcome.data["result"]
         status = RunStatus.FAILED if result["status"] in (CheckStatus.FAIL, CheckStatus.ERROR) else RunStatus.SUCCEEDED
@@ -416,22 +460,54 @@ def _finish(
 
 
 def runs_sweep() -> int:
-    """Re-send runs whose message may be lost: queued for a while, or running past their lease."""
-    now = timezone.now()
-    resend_before = now - timedelta(minutes=2)
-    stale = ValidationRun.objects.filter(
-        Q(status=RunStatus.QUEUED, enqueued_at__lt=resend_before)
-        | Q(status=RunStatus.QUEUED, enqueued_at__isnull=True)
-        # A dead worker's run: once per expired lease (a new claim sets a new lease).
-        | Q(status=RunStatus.RUNNING, lease_expires_at__lt=now, enqueued_at__lt=F("lease_expires_at"))
-    ).values_list("pk", flat=True)[:200]
+    """Re-send runs whose message may be lost, oldest first; return how many messages were sent.
+
+    A queued run whose message never reached the broker (``enqueued_at`` null: it was down) goes at
+    once; any other queued run once its message has waited ``SIGNET_VALIDATION_RESEND_SECONDS``, or
+    one sweep interval when the broker's queue is empty (a broker restarted without its data lost
+    every message). A running run whose lease expired (its worker died) goes once per expired lease,
+    and again on the same terms while nobody claims it. A duplicate message finds nothing to claim.
+    Side effects: ``enqueued_at`` and ``execute_run`` messages; none while the broker is down.
+    """
     from apps.validation.tasks import execute_run
 
-    ids = list(stale)
-    ValidationRun.objects.filter(pk__in=ids).update(enqueued_at=now)  # no flood of duplicate messages
-    for pk in ids:
-        execute_run.delay(pk)
+    now = timezone.now()
+    waited = settings.SIGNET_VALIDATION_RESEND_SECONDS
+    if _broker_queue_empty():
+        waited = min(waited, settings.SIGNET_VALIDATION_SWEEP_SECONDS)
+    due = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - timedelta(seconds=waited))
+    stale = ValidationRun.objects.filter(
+        Q(status=RunStatus.QUEUED) & due
+        | Q(status=RunStatus.RUNNING, lease_expires_at__lt=now) & (due | Q(enqueued_at__lt=F("lease_expires_at")))
+    )
+    ids = list(stale.order_by("pk").values_list("pk", flat=True)[:200])
+    ValidationRun.objects.filter(pk__in=ids).update(enqueued_at=now)  # the next sweep does not send them again
+    for sent, pk in enumerate(ids):
+        try:
+            execute_run.delay(pk)
+        except Exception:  # noqa: BLE001 - the broker went away again; what was not sent goes next time
+            ValidationRun.objects.filter(pk__in=ids[sent:]).update(enqueued_at=None)
+            logger.warning(
+                "validation sweep: the broker is unreachable; %s runs wait for the next sweep", len(ids) - sent
+            )
+            return sent
     return len(ids)
+
+
+def _broker_queue_empty() -> bool:
+    """Whether the default queue holds no message (False when the broker cannot tell or is down)."""
+    from portal.celery import app
+
+    try:
+        with app.connection_for_write() as broker:
+            channel = broker.channel()  # one try to connect, no retries
+            try:
+                declared = channel.queue_declare(queue=settings.CELERY_TASK_DEFAULT_QUEUE)  # type: ignore[attr-defined]  # not in the stubs
+            finally:
+                channel.close()
+    except Exception:  # noqa: BLE001 - any broker error: assume messages are waiting, resend later
+        return False
+    return int(declared.message_count) == 0
 
 
 # --- suites ---------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -114,3 +115,25 @@ def test_log_format_is_json_or_plain_and_nothing_else() -> None:
     plain = _boot({k: v for k, v in PRODUCTION.items() if k != "EMAIL_BACKEND"} | {"LOG_FORMAT": "plain"}, "check")
     assert " WARNING signet.startup E-mail is not configured" in plain.stderr
     assert "[request=- user=-]" in plain.stderr.splitlines()[0]
+
+
+def test_a_heartbeat_slower_than_half_the_lease_stops_start_up() -> None:
+    env = dict(PRODUCTION, VALIDATION_LEASE_SECONDS="20", VALIDATION_HEARTBEAT_SECONDS="11")
+    result = _boot(env, "check")
+    assert result.returncode != 0
+    assert "VALIDATION_HEARTBEAT_SECONDS must be at most half of VALIDATION_LEASE_SECONDS" in result.stderr
+
+
+def test_periodic_and_recovery_work_is_routed_to_its_own_queue_and_a_plain_worker_consumes_both() -> None:
+    from django.conf import settings
+
+    from portal.celery import app
+
+    amqp: Any = app.amqp  # the stubs know neither its router nor its queues
+    periodic = settings.SIGNET_PERIODIC_QUEUE
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert amqp.router.route({}, entry["task"])["queue"].name == periodic, entry["task"]
+    for task in ("apps.validation.tasks.execute_run", "apps.notifications.tasks.send_notification_email"):
+        assert amqp.router.route({}, task)["queue"].name == settings.CELERY_TASK_DEFAULT_QUEUE
+    assert set(amqp.queues.consume_from) == {settings.CELERY_TASK_DEFAULT_QUEUE, periodic}
+    assert settings.CELERY_BEAT_SCHEDULE["validation-sweep"]["schedule"] == 15.0

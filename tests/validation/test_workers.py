@@ -68,7 +68,8 @@ def test_a_worker_killed_in_the_middle_of_a_run_leaves_it_to_the_next_worker_whi
     rows = 3_000_000  # long enough to be caught running
     reference = upload(flow, evaluation_table(rows, seed=1), tmp_path, "reference.parquet")
     current = upload(flow, evaluation_table(rows, seed=2), tmp_path, "current.parquet")
-    env = {"VALIDATION_TIME_LIMIT_SECONDS": "20"}  # the lease, 50 s, is what the next worker waits out
+    # The lease is what the next worker waits out: 6 s here, renewed every 2 s by the first worker.
+    env = {"VALIDATION_LEASE_SECONDS": "6", "VALIDATION_HEARTBEAT_SECONDS": "2"}
     with celery_worker(tmp_path / "first.log", env=env) as first:
         run = services.run_create(actor=flow.developer, version=flow.version, reference=reference, current=current)
         assert wait_for(lambda: ValidationRun.objects.get(pk=run.pk).status == "running", timeout=30, interval=0.05)
@@ -82,7 +83,7 @@ def test_a_worker_killed_in_the_middle_of_a_run_leaves_it_to_the_next_worker_whi
     with celery_worker(tmp_path / "second.log", env=env):
         deadline = time.monotonic() + 120
         while not finished(run.pk) and time.monotonic() < deadline:
-            services.runs_sweep()  # what the beat does every minute: re-send runs whose lease expired
+            services.runs_sweep()  # what beat does every 15 s: re-send runs whose lease expired
             time.sleep(2)
         assert finished(run.pk), (tmp_path / "second.log").read_text()
     run.refresh_from_db()
@@ -116,3 +117,33 @@ def test_the_same_message_delivered_twice_executes_the_run_once(live_flow: Flow,
     assert broken.status == "error"
     assert broken.error
     assert "Traceback" not in broken.error
+
+
+@pytest.mark.worker
+def test_a_worker_whose_run_was_taken_over_stops_its_check_process_and_records_nothing(
+    live_flow: Flow, tmp_path: Path
+) -> None:
+    from django.db.models import F
+
+    flow = live_flow
+    rows = 3_000_000  # long enough to be caught running
+    reference = upload(flow, evaluation_table(rows, seed=1), tmp_path, "reference.parquet")
+    current = upload(flow, evaluation_table(rows, seed=2), tmp_path, "current.parquet")
+    env = {"VALIDATION_LEASE_SECONDS": "6", "VALIDATION_HEARTBEAT_SECONDS": "1"}
+    log = tmp_path / "worker.log"
+    with celery_worker(log, env=env) as worker:
+
+        def checking() -> list[psutil.Process]:
+            children = psutil.Process(worker.pid).children(recursive=True)
+            return [child for child in children if "apps.validation.sandbox" in " ".join(child.cmdline())]
+
+        run = services.run_create(actor=flow.developer, version=flow.version, reference=reference, current=current)
+        assert wait_for(lambda: bool(checking()), timeout=30, interval=0.05)
+        # The worker stalled past its lease and another claimed the run: what that claim writes.
+        ValidationRun.objects.filter(pk=run.pk).update(attempts=F("attempts") + 1, worker="someone-else")
+        assert wait_for(lambda: not checking(), timeout=4, interval=0.1), "the check process was not stopped"
+        assert wait_for(lambda: b"not recorded (claim lost to attempt 2" in log.read_bytes(), timeout=10)
+        assert worker.poll() is None
+    run.refresh_from_db()
+    assert (run.status, run.worker) == ("running", "someone-else")
+    assert not run.results.exists()

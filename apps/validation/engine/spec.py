@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from apps.validation.engine.errors import SpecError
@@ -52,7 +53,10 @@ _COLUMN_KEYS = ("target", "prediction", "score", "sensitive", "numeric", "catego
 _SINGLE_COLUMNS = ("target", "prediction", "score")
 _LIST_COLUMNS = ("sensitive", "numeric", "categorical")
 MAX_NAME_CHARS = 256
+# Every list a suite holds is capped, so a hostile suite is refused at once instead of parsed for minutes.
 MAX_CHECKS = 1000
+MAX_COLUMNS = 1000  # per list: "columns.numeric", "columns.categorical", "schema"
+MAX_SENSITIVE = 100  # "columns.sensitive": each attribute is its own fairness breakdown
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,20 @@ class Columns:
         """Return the mapped non-feature columns: never inferred as features."""
         named = (self.target, self.prediction, self.score)
         return tuple(name for name in named if name is not None) + self.sensitive
+
+    @cached_property
+    def _lookup(self) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        """The roles, numeric and categorical columns as sets: each check asks, so a lookup is O(1)."""
+        return frozenset(self.roles), frozenset(self.numeric or ()), frozenset(self.categorical or ())
+
+    def has_role(self, name: str) -> bool:
+        return name in self._lookup[0]
+
+    def is_numeric(self, name: str) -> bool:
+        return name in self._lookup[1]
+
+    def is_categorical(self, name: str) -> bool:
+        return name in self._lookup[2]
 
 
 @dataclass(frozen=True)
@@ -187,7 +205,7 @@ def parse_spec(data: object) -> Spec:
     positive_label = _parse_positive_label(data.get("positive_label", 1))
     schema = None
     if data.get("schema") is not None:
-        schema = _name_list(data["schema"], '"schema"')
+        schema = _name_list(data["schema"], '"schema"', MAX_COLUMNS)
 
     raw_checks = data.get("checks", "standard")
     checks: tuple[Check, ...] | None
@@ -216,7 +234,8 @@ def _parse_columns(raw: object) -> Columns:
     lists: dict[str, tuple[str, ...] | None] = {}
     for key in _LIST_COLUMNS:
         value = raw.get(key)
-        lists[key] = None if value is None else _name_list(value, f'"columns.{key}"')
+        most = MAX_SENSITIVE if key == "sensitive" else MAX_COLUMNS
+        lists[key] = None if value is None else _name_list(value, f'"columns.{key}"', most)
 
     roles: dict[str, str] = {}
     for key in _SINGLE_COLUMNS + _LIST_COLUMNS:
@@ -341,17 +360,16 @@ def _check_performance(metric: str, where: str, task: str, columns: Columns) -> 
 def _check_drift(metric: str, where: str, column: str | None, columns: Columns) -> None:
     if column is None:
         return
-    numeric = columns.numeric or ()
-    categorical = columns.categorical or ()
-    if column in columns.roles:
+    if columns.has_role(column):
         raise SpecError(
             f"{where}: {column!r} is mapped as a target, prediction, score or sensitive column, not a feature."
         )
-    if metric in ("ks_statistic", "ks_pvalue") and column in categorical:
+    numeric, categorical = columns.is_numeric(column), columns.is_categorical(column)
+    if metric in ("ks_statistic", "ks_pvalue") and categorical:
         raise SpecError(f"{where}: {column!r} is categorical; the Kolmogorov-Smirnov test needs a numeric column.")
-    if metric == "chi2_pvalue" and column in numeric:
+    if metric == "chi2_pvalue" and numeric:
         raise SpecError(f"{where}: {column!r} is numeric; the chi-square test needs a categorical column.")
-    if columns.numeric is not None and columns.categorical is not None and column not in numeric + categorical:
+    if columns.numeric is not None and columns.categorical is not None and not (numeric or categorical):
         raise SpecError(f'{where}: {column!r} is not listed in "columns.numeric" or "columns.categorical".')
 
 
@@ -389,13 +407,19 @@ def _refuse_control_characters(value: str, where: str) -> None:
         raise SpecError(f"{where} holds a control character (such as NUL or a line break).")
 
 
-def _name_list(value: object, where: str) -> tuple[str, ...]:
+def _name_list(value: object, where: str, most: int) -> tuple[str, ...]:
+    """Validate a list of column names: at most ``most`` of them, each named once (checked in linear time)."""
     if not isinstance(value, list):
         raise SpecError(f"{where} must be a list of column names, not {_show(value)}.")
+    if len(value) > most:
+        raise SpecError(f"{where} lists {len(value):,} columns; at most {most:,} are allowed.")
     names = tuple(_name(item, f"{where}[{index}]") for index, item in enumerate(value))
-    duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        raise SpecError(f"{where} names {_listing(duplicates)} more than once.")
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for name in names:
+        (repeated if name in seen else seen).add(name)
+    if repeated:
+        raise SpecError(f"{where} names {_listing(sorted(repeated))} more than once.")
     return names
 
 
