@@ -29,6 +29,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
+from tests.workers import stop
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -84,12 +86,7 @@ def portal_server(
             _wait(healthy, "gunicorn", timeout, process, log_path)
             yield url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 class PrivateRedis:

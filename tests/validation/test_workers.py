@@ -9,6 +9,7 @@ import psutil
 import pytest
 from django.test import Client
 
+from apps.registry.models import DatasetVersion
 from apps.validation import services
 from apps.validation.models import CheckResult, ValidationRun
 from apps.validation.tasks import execute_run
@@ -24,6 +25,14 @@ def finished(run_id: int) -> bool:
 
 def distinct_results(run: ValidationRun) -> int:
     return len(set(run.results.values_list("check_name", "metric", "column", "attribute", "group")))
+
+
+def long_run_data(flow: Flow, tmp_path: Path) -> tuple[DatasetVersion, DatasetVersion]:
+    """Reference and current data of 3,000,000 rows each: a run long enough to be caught running."""
+    rows = 3_000_000
+    reference = upload(flow, evaluation_table(rows, seed=1), tmp_path, "reference.parquet")
+    current = upload(flow, evaluation_table(rows, seed=2), tmp_path, "current.parquet")
+    return reference, current
 
 
 @pytest.fixture
@@ -65,9 +74,7 @@ def test_a_worker_killed_in_the_middle_of_a_run_leaves_it_to_the_next_worker_whi
     live_flow: Flow, tmp_path: Path
 ) -> None:
     flow = live_flow
-    rows = 3_000_000  # long enough to be caught running
-    reference = upload(flow, evaluation_table(rows, seed=1), tmp_path, "reference.parquet")
-    current = upload(flow, evaluation_table(rows, seed=2), tmp_path, "current.parquet")
+    reference, current = long_run_data(flow, tmp_path)
     # The lease is what the next worker waits out: 6 s here, renewed every 2 s by the first worker.
     env = {"VALIDATION_LEASE_SECONDS": "6", "VALIDATION_HEARTBEAT_SECONDS": "2"}
     with celery_worker(tmp_path / "first.log", env=env) as first:
@@ -126,9 +133,7 @@ def test_a_worker_whose_run_was_taken_over_stops_its_check_process_and_records_n
     from django.db.models import F
 
     flow = live_flow
-    rows = 3_000_000  # long enough to be caught running
-    reference = upload(flow, evaluation_table(rows, seed=1), tmp_path, "reference.parquet")
-    current = upload(flow, evaluation_table(rows, seed=2), tmp_path, "current.parquet")
+    reference, current = long_run_data(flow, tmp_path)
     env = {"VALIDATION_LEASE_SECONDS": "6", "VALIDATION_HEARTBEAT_SECONDS": "1"}
     log = tmp_path / "worker.log"
     with celery_worker(log, env=env) as worker:
