@@ -27,6 +27,14 @@ def distinct_results(run: ValidationRun) -> int:
     return len(set(run.results.values_list("check_name", "metric", "column", "attribute", "group")))
 
 
+def _is_check(process: psutil.Process) -> bool:
+    """A live check process; one that ended (gone, or a zombie not yet reaped by its parent) is not."""
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE and "apps.validation.sandbox" in " ".join(process.cmdline())
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return False
+
+
 def long_run_data(flow: Flow, tmp_path: Path) -> tuple[DatasetVersion, DatasetVersion]:
     """Reference and current data of 3,000,000 rows each: a run long enough to be caught running."""
     rows = 3_000_000
@@ -139,8 +147,7 @@ def test_a_worker_whose_run_was_taken_over_stops_its_check_process_and_records_n
     with celery_worker(log, env=env) as worker:
 
         def checking() -> list[psutil.Process]:
-            children = psutil.Process(worker.pid).children(recursive=True)
-            return [child for child in children if "apps.validation.sandbox" in " ".join(child.cmdline())]
+            return [child for child in psutil.Process(worker.pid).children(recursive=True) if _is_check(child)]
 
         run = services.run_create(actor=flow.developer, version=flow.version, reference=reference, current=current)
         assert wait_for(lambda: bool(checking()), timeout=30, interval=0.05)
