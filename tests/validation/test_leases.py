@@ -42,7 +42,7 @@ def live_flow(transactional_db: None) -> Flow:
     return Flow("low")
 
 
-@override_settings(SIGNET_VALIDATION_LEASE_SECONDS=1)
+@override_settings(SIGNET_VALIDATION_LEASE_SECONDS=2)
 def test_the_heartbeat_keeps_a_silent_run_claimed_and_stops_once_another_worker_takes_it_over(
     live_flow: Flow, tmp_path
 ) -> None:
@@ -59,9 +59,9 @@ def test_the_heartbeat_keeps_a_silent_run_claimed_and_stops_once_another_worker_
         return services.run_lease_renew(run_id=claimed.pk, attempt=claimed.attempts)
 
     with Heartbeat(renew, interval=0.2, name="test heartbeat") as heartbeat:
-        time.sleep(2.5)  # more than twice the lease, with no progress at all
+        time.sleep(4.5)  # more than twice the lease, with no progress at all
         assert services.run_claim(run.pk, "w2") is None  # still held by w1
-        assert heartbeat.beats >= 5
+        assert heartbeat.beats >= 5  # of about 20: slack for a loaded machine
         assert not heartbeat.lost.is_set()
         # w1 stalled past its lease (a pause, a partition) and w2 claimed the run: what w2's claim writes.
         ValidationRun.objects.filter(pk=run.pk).update(attempts=F("attempts") + 1, worker="w2")

@@ -94,6 +94,6 @@ def test_the_api_answers_400_quickly_to_a_run_or_a_suite_naming_100000_columns(f
     for answer in (run, stored):
         assert answer.status_code == 400
         assert "at most 1,000 are allowed" in answer.content.decode()
-    assert elapsed < 2  # both requests, each with a ~1 MB body
+    assert elapsed < 5  # both requests with ~1 MB bodies; measured 0.4 s, the quadratic check took minutes
     assert not ValidationRun.objects.exists()
     assert not ValidationSuite.objects.exists()
