@@ -424,7 +424,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"context": {"()": "apps.core.logs.ContextFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s [request=%(request_id)s user=%(user_id)s]"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s [request=%(request_id)s user=%(user)s]"},
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
             "fmt": ["asctime", "levelname", "name", "message", "request_id", "user_id", "auth_method"],

@@ -21,6 +21,7 @@ from django.test import Client
 from apps.accounts.choices import TeamFunction
 from apps.accounts.models import User
 from apps.accounts.services import api_token_create
+from apps.core.context import end_request
 from tests.factories import PASSWORD, make_user
 
 
@@ -54,6 +55,13 @@ def _clean_cache() -> None:
             client.delete(*keys)
     else:
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_request_context_left_over() -> Iterator[None]:
+    """A test that never closed a streamed response must not leave its request bound for the next."""
+    yield
+    end_request()
 
 
 def pytest_configure(config: pytest.Config) -> None:

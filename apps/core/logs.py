@@ -19,6 +19,7 @@ class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         now = context.current()
         record.request_id = now.request_id or "-"
-        record.user_id = now.user_id if now.user_id is not None else "-"
+        record.user_id = now.user_id  # a number, or None (null in JSON: one type for log collectors)
+        record.user = "-" if now.user_id is None else now.user_id
         record.auth_method = now.auth_method
         return True

@@ -69,13 +69,15 @@ class RejectNulMiddleware:
 
 
 class RequestContextMiddleware:
-    """Give every request an id (kept from a well-formed ``X-Request-ID``) and echo it back."""
+    """Give every request an id (kept from a well-formed ``X-Request-ID`` set by our proxy) and echo it back."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get("X-Request-ID", "")
+        # Only our own proxy's id is kept (TRUST_X_FORWARDED_FOR says there is one): a client's own
+        # could repeat another request's id in the audit trail and the logs.
+        incoming = request.headers.get("X-Request-ID", "") if settings.SIGNET_TRUST_X_FORWARDED_FOR else ""
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
         # Unbound when the response is closed (request_finished), not here: Django logs a 4xx or 5xx

@@ -15,7 +15,8 @@ import threading
 from collections.abc import Callable
 from types import TracebackType
 
-from django.db import DatabaseError, connections
+from django.db import Error as DatabaseError
+from django.db import connections
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,12 @@ class Heartbeat:
         self.beats = 0
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
+    def when_lost(self, action: Callable[[], None]) -> None:
+        """Call ``action`` when the claim is lost, or now if it was lost already."""
+        self.on_lost = action
+        if self.lost.is_set():
+            action()
+
     def __enter__(self) -> Heartbeat:
         self._thread.start()
         return self
@@ -59,8 +66,11 @@ class Heartbeat:
                             self.on_lost()
                         return
                     self.beats += 1
-                except DatabaseError as exc:
+                except DatabaseError as exc:  # django.db.Error: InterfaceError (a closed connection) too
                     logger.warning("%s: could not renew the lease, trying again: %s", self._thread.name, exc)
                     connections.close_all()  # a broken connection is opened afresh at the next beat
+                except Exception:  # a dead heartbeat would let the lease lapse under a live worker
+                    logger.exception("%s: the heartbeat failed, trying again", self._thread.name)
+                    connections.close_all()
         finally:
             connections.close_all()  # this thread's connections only

@@ -273,7 +273,7 @@ def _sandbox(run: ValidationRun, heartbeat: Heartbeat | None = None) -> _Outcome
         timer = threading.Timer(limit, stop)
         timer.start()
         if heartbeat is not None:
-            heartbeat.on_lost = process.kill
+            heartbeat.when_lost(process.kill)
         try:
             assert process.stdin is not None
             assert process.stdout is not None

@@ -6,6 +6,7 @@ audit event, and happens in one transaction that locks the review it changes.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -63,7 +64,7 @@ def policy_in_force(tier: str) -> ApprovalPolicy:
     """
     tier = tier or "high"
     policy = ApprovalPolicy.objects.filter(tier=tier, is_current=True).first()
-    return policy or ApprovalPolicy(tier=tier, version=1, is_current=True, **DEFAULT_POLICIES[tier])
+    return policy or ApprovalPolicy(tier=tier, version=1, is_current=True, **copy.deepcopy(DEFAULT_POLICIES[tier]))
 
 
 def _policy_saved(tier: str) -> ApprovalPolicy:

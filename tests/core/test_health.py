@@ -27,9 +27,16 @@ def test_readyz_answers_503_naming_an_unreachable_broker(client: Client) -> None
     assert response.json()["reasons"] == {"broker": "the task broker cannot be reached"}
 
 
-def test_every_response_carries_a_request_id_and_keeps_a_well_formed_one(client: Client) -> None:
+def test_every_response_carries_a_request_id_and_a_client_cannot_choose_it(client: Client) -> None:
     generated = client.get("/healthz")["X-Request-ID"]
     assert len(generated) == 32
+    chosen = client.get("/healthz", HTTP_X_REQUEST_ID="ci-run-12345678")["X-Request-ID"]
+    assert chosen != "ci-run-12345678"
+    assert len(chosen) == 32
+
+
+def test_behind_our_proxy_its_well_formed_request_id_is_kept(client: Client, settings) -> None:
+    settings.SIGNET_TRUST_X_FORWARDED_FOR = True
     assert client.get("/healthz", HTTP_X_REQUEST_ID="ci-run-12345678")["X-Request-ID"] == "ci-run-12345678"
     hostile = client.get("/healthz", HTTP_X_REQUEST_ID="<script>alert(1)</script>")["X-Request-ID"]
     assert hostile != "<script>alert(1)</script>"

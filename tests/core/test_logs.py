@@ -50,7 +50,10 @@ def test_an_api_line_names_the_request_and_the_token_holder(org: Org, token_for,
 
 
 @pytest.mark.django_db
-def test_a_page_line_names_the_signed_in_person_and_keeps_a_given_request_id(org: Org, json_lines: io.StringIO) -> None:
+def test_a_page_line_names_the_signed_in_person_and_keeps_the_proxys_request_id(
+    org: Org, json_lines: io.StringIO, settings
+) -> None:
+    settings.SIGNET_TRUST_X_FORWARDED_FOR = True  # behind our proxy, which sets X-Request-ID
     page = signed_in(org.validator)
     response = page.get("/projects/no-such-project/", headers={"X-Request-ID": "lb-7f3a9c"})
     assert response.status_code == 404
@@ -61,4 +64,4 @@ def test_a_page_line_names_the_signed_in_person_and_keeps_a_given_request_id(org
 def test_a_line_outside_any_request_says_so(json_lines: io.StringIO) -> None:
     logging.getLogger("django.request").warning("outside")
     [line] = _lines(json_lines)
-    assert (line["request_id"], line["user_id"]) == ("-", "-")
+    assert (line["request_id"], line["user_id"]) == ("-", None)

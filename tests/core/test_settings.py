@@ -98,7 +98,7 @@ def test_production_without_an_email_backend_says_so_at_start_up() -> None:
     first = json.loads(result.stderr.splitlines()[0])
     assert (first["level"], first["logger"]) == ("WARNING", "signet.startup")
     assert first["message"].startswith("E-mail is not configured")
-    assert (first["request_id"], first["user_id"], first["auth_method"]) == ("-", "-", "system")
+    assert (first["request_id"], first["user_id"], first["auth_method"]) == ("-", None, "system")
 
 
 def test_development_prints_mail_to_the_console_without_a_word() -> None:

@@ -86,8 +86,12 @@ def test_the_api_and_the_page_replace_a_secret_and_show_it_once(flow: Flow, toke
     assert refused.json()["error"]["message"] == "Only administrators manage webhooks."
     api = Client(headers=bearer(token_for(flow.administrator)))
     assert api.post("/api/v1/webhooks/999999/secret/").status_code == 404
+    assert Client().post(f"/api/v1/webhooks/{hook.pk}/secret/").status_code == 401
+    assert api.get(f"/api/v1/webhooks/{hook.pk}/secret/").status_code == 405
+    assert WebhookSubscription.objects.get().secret == hook.secret  # refused calls changed nothing
     answered = api.post(f"/api/v1/webhooks/{hook.pk}/secret/")
     assert answered.status_code == 200
+    assert answered["Cache-Control"] == "no-store"
     secret = WebhookSubscription.objects.get().secret
     assert answered.json()["secret"] == secret != hook.secret
     assert secret not in api.get(f"/api/v1/webhooks/{hook.pk}/").content.decode()

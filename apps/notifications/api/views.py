@@ -61,6 +61,9 @@ class NotificationReadView(APIView):
         return Response({"marked": marked})
 
 
+NO_STORE = {"Cache-Control": "no-store"}  # an answer that shows a signing secret is kept by no cache
+
+
 class WebhookListView(generics.ListCreateAPIView[WebhookSubscription]):
     """Outgoing webhook subscriptions (administrators). POST answers the signing secret, once."""
 
@@ -87,7 +90,7 @@ class WebhookListView(generics.ListCreateAPIView[WebhookSubscription]):
             events=data.validated_data["events"],
             description=data.validated_data.get("description", ""),
         )
-        return Response(WebhookCreatedSerializer(subscription).data, status=status.HTTP_201_CREATED)
+        return Response(WebhookCreatedSerializer(subscription).data, status=status.HTTP_201_CREATED, headers=NO_STORE)
 
 
 class WebhookDetailView(generics.RetrieveUpdateAPIView[WebhookSubscription]):
@@ -122,7 +125,7 @@ class WebhookSecretView(APIView):
             self.permission_denied(request, "Only administrators manage webhooks.")
         subscription = get_object_or_404(selectors.webhooks_visible_to(request.user), pk=webhook_id)
         subscription = services.webhook_rotate_secret(actor=acting_user(request), subscription=subscription)
-        return Response(WebhookCreatedSerializer(subscription).data)
+        return Response(WebhookCreatedSerializer(subscription).data, headers=NO_STORE)
 
 
 class WebhookDeliveryListView(generics.ListAPIView[WebhookDelivery]):
