@@ -7,6 +7,7 @@ or the broker is down); Celery sends the e-mail and the HTTP requests after comm
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -51,6 +52,10 @@ class WebhookSubscription(models.Model):
     url = models.URLField(max_length=500)
     events = models.JSONField(help_text="Event types delivered to this URL")
     secret = models.CharField(max_length=100, help_text="Key of the HMAC-SHA256 signature; shown once")
+    # After a replacement, the old secret signs too until ``previous_secret_until``, so receivers can
+    # be moved to the new one without refusing deliveries meanwhile (docs/webhooks.md).
+    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret_until = models.DateTimeField(null=True, blank=True)
     description = models.CharField(max_length=200, blank=True)
     is_active = models.BooleanField(default=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -61,6 +66,11 @@ class WebhookSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"Webhook {self.pk} to {self.url}"
+
+    def previous_secret_in_use(self, now: datetime) -> str | None:
+        """The replaced secret while it still signs, else None."""
+        until = self.previous_secret_until
+        return self.previous_secret if self.previous_secret and until is not None and now < until else None
 
 
 class WebhookDelivery(models.Model):

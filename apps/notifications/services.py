@@ -293,19 +293,42 @@ def webhook_update(*, actor: User, subscription: WebhookSubscription, **fields: 
     return subscription
 
 
-def webhook_rotate_secret(*, actor: User, subscription: WebhookSubscription) -> WebhookSubscription:
-    """Give a subscription a new signing secret (administrators); the old one stops at once.
+KEEP_PREVIOUS_HOURS_MAX = 7 * 24
 
-    For a secret that leaked, and to move a subscription made before Standard Webhooks to a secret
-    in its alphabet. The new secret is shown once, by the caller. Side effects:
-    ``notifications.webhook.secret_replaced`` (without either secret). Raises PermissionDenied.
+
+def webhook_rotate_secret(
+    *, actor: User, subscription: WebhookSubscription, keep_previous_hours: int = 24
+) -> WebhookSubscription:
+    """Give a subscription a new signing secret (administrators), shown once by the caller.
+
+    The old secret goes on signing beside the new one for ``keep_previous_hours`` (0 to 168), so a
+    receiver can be moved to the new one without refusing deliveries meanwhile; 0 stops it at once,
+    for a secret that leaked. Also how a subscription made before Standard Webhooks gets a secret in
+    its alphabet. Side effects: ``notifications.webhook.secret_replaced`` (without either secret).
+    Raises PermissionDenied, ValidationError.
     """
     require(is_administrator(actor), "Only administrators manage webhooks.")
+    if (
+        isinstance(keep_previous_hours, bool)
+        or not isinstance(keep_previous_hours, int)
+        or not 0 <= keep_previous_hours <= KEEP_PREVIOUS_HOURS_MAX
+    ):
+        raise ValidationError(
+            {"keep_previous_hours": f"Keep the old secret from 0 to {KEEP_PREVIOUS_HOURS_MAX} hours (0: stop it now)."}
+        )
     with transaction.atomic():
         subscription = WebhookSubscription.objects.select_for_update(no_key=True).get(pk=subscription.pk)
+        until = timezone.now() + timedelta(hours=keep_previous_hours) if keep_previous_hours else None
+        subscription.previous_secret = subscription.secret if until else ""
+        subscription.previous_secret_until = until
         subscription.secret = signing.new_secret()
-        subscription.save(update_fields=["secret"])
-        audit_record(actor=actor, action="notifications.webhook.secret_replaced", target=subscription)
+        subscription.save(update_fields=["secret", "previous_secret", "previous_secret_until"])
+        audit_record(
+            actor=actor,
+            action="notifications.webhook.secret_replaced",
+            target=subscription,
+            data={"previous_secret_until": until.isoformat() if until else None},
+        )
     return subscription
 
 
@@ -348,7 +371,13 @@ def webhook_deliver(delivery_id: int) -> tuple[str, float | None]:
         headers={
             "Content-Type": "application/json",
             "User-Agent": "Signet-Webhooks/1",
-            **signing.headers(subscription.secret, message_id=str(delivery.event_id), timestamp=stamp, body=body),
+            **signing.headers(
+                subscription.secret,
+                previous=subscription.previous_secret_in_use(timezone.now()),
+                message_id=str(delivery.event_id),
+                timestamp=stamp,
+                body=body,
+            ),
             signing.EVENT_HEADER: delivery.event,
             signing.DELIVERY_HEADER: str(delivery.event_id),
         },

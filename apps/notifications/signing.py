@@ -46,15 +46,24 @@ def key(secret: str) -> bytes:
         return secret.encode()  # not base64 at all: sign with its bytes rather than not at all
 
 
-def headers(secret: str, *, message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
-    """The signature headers of one attempt: the standard three, and the legacy pair."""
-    signed = Webhook(key(secret)).sign(message_id, datetime.fromtimestamp(timestamp, tz=UTC), body.decode())
+def headers(
+    secret: str, *, message_id: str, timestamp: int, body: bytes, previous: str | None = None
+) -> dict[str, str]:
+    """The signature headers of one attempt: the standard three, and the legacy pair.
+
+    While a replaced secret still signs (``previous``), ``webhook-signature`` carries both
+    signatures, space-separated as the format allows for rotation, and the legacy header is signed
+    with the old secret, the one receivers of the earlier format still hold.
+    """
+    moment = datetime.fromtimestamp(timestamp, tz=UTC)
+    keys = [secret] if previous is None else [secret, previous]
+    signed = " ".join(Webhook(key(each)).sign(message_id, moment, body.decode()) for each in keys)
     return {
         ID_HEADER: message_id,
         TIMESTAMP_HEADER: str(timestamp),
         SIGNATURE_HEADER: signed,
         LEGACY_TIMESTAMP_HEADER: str(timestamp),
-        LEGACY_SIGNATURE_HEADER: legacy_signature(secret, timestamp, body),
+        LEGACY_SIGNATURE_HEADER: legacy_signature(previous or secret, timestamp, body),
     }
 
 

@@ -80,11 +80,12 @@ def webhook_detail(request: HttpRequest, webhook_id: int) -> HttpResponse:
     _require_webhook_admin(request)
     subscription = get_object_or_404(selectors.webhooks_visible_to(request.user), pk=webhook_id)
     if request.method == "POST" and request.POST.get("action") == "replace-secret":
-        subscription = services.webhook_rotate_secret(actor=acting_user(request), subscription=subscription)
-        messages.success(
-            request,
-            f"New signing secret (shown once, keep it safe; the old one no longer works): {subscription.secret}",
+        leaked = request.POST.get("leaked") == "on"
+        subscription = services.webhook_rotate_secret(
+            actor=acting_user(request), subscription=subscription, keep_previous_hours=0 if leaked else 24
         )
+        old = "the old one no longer signs" if leaked else "the old one signs beside it for 24 hours"
+        messages.success(request, f"New signing secret (shown once, keep it safe; {old}): {subscription.secret}")
         return redirect("notifications:webhook_detail", webhook_id=subscription.pk)
     if request.method == "POST":
         active = request.POST.get("is_active")

@@ -8,10 +8,13 @@ import hmac
 import json
 import secrets
 import time
+from datetime import timedelta
+from typing import Any
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
+from django.utils import timezone
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
@@ -57,7 +60,7 @@ def test_a_secret_made_before_the_standard_format_signs_with_its_url_safe_bytes(
 
 
 @pytest.mark.django_db
-def test_replacing_a_secret_is_for_administrators_audited_and_the_old_secret_stops_signing(flow: Flow) -> None:
+def test_replacing_a_secret_keeps_the_old_one_signing_for_a_while_then_only_the_new_one(flow: Flow) -> None:
     hook = services.webhook_create(
         actor=flow.administrator, url="https://hooks.example.test/in", events=["review.closed"]
     )
@@ -72,8 +75,39 @@ def test_replacing_a_secret_is_for_administrators_audited_and_the_old_secret_sto
     assert event.actor_id == flow.administrator.pk
     assert old not in str(event.data)
     assert replaced.secret not in str(event.data)
+
+    now = timezone.now()
+    previous = replaced.previous_secret_in_use(now)
+    assert previous == old
+    assert replaced.previous_secret_in_use(now + timedelta(hours=23, minutes=59)) == old
+    assert replaced.previous_secret_in_use(now + timedelta(hours=24, minutes=1)) is None
+    during = signing.headers(replaced.secret, previous=previous, message_id="e1", timestamp=int(time.time()), body=BODY)
+    assert len(during["webhook-signature"].split(" ")) == 2
+    # Receivers on either secret verify while both sign; the legacy header stays on the old one.
+    assert Webhook(replaced.secret).verify(BODY, during) == json.loads(BODY)
+    assert Webhook(old).verify(BODY, during) == json.loads(BODY)
+    assert signing.legacy_verify(old, during["Signet-Timestamp"], BODY, during["Signet-Signature"])
+    after = _signed(replaced.secret)
+    assert Webhook(replaced.secret).verify(BODY, after) == json.loads(BODY)
     with pytest.raises(WebhookVerificationError):
-        Webhook(old).verify(BODY, _signed(replaced.secret))
+        Webhook(old).verify(BODY, after)
+
+
+@pytest.mark.django_db
+def test_a_leaked_secret_stops_at_once_and_bad_hours_are_refused(flow: Flow) -> None:
+    hook = services.webhook_create(
+        actor=flow.administrator, url="https://hooks.example.test/in", events=["review.closed"]
+    )
+    hostile: list[Any] = [-1, 169, True, "24", 1.5]
+    for hours in hostile:
+        with pytest.raises(ValidationError, match="from 0 to 168 hours"):
+            services.webhook_rotate_secret(actor=flow.administrator, subscription=hook, keep_previous_hours=hours)
+    assert WebhookSubscription.objects.get().secret == hook.secret
+    leaked = services.webhook_rotate_secret(actor=flow.administrator, subscription=hook, keep_previous_hours=0)
+    assert leaked.previous_secret_in_use(timezone.now()) is None
+    assert (leaked.previous_secret, leaked.previous_secret_until) == ("", None)
+    event = AuditEvent.objects.get(action="notifications.webhook.secret_replaced")
+    assert event.data == {"previous_secret_until": None}
 
 
 @pytest.mark.django_db
@@ -89,17 +123,29 @@ def test_the_api_and_the_page_replace_a_secret_and_show_it_once(flow: Flow, toke
     assert Client().post(f"/api/v1/webhooks/{hook.pk}/secret/").status_code == 401
     assert api.get(f"/api/v1/webhooks/{hook.pk}/secret/").status_code == 405
     assert WebhookSubscription.objects.get().secret == hook.secret  # refused calls changed nothing
-    answered = api.post(f"/api/v1/webhooks/{hook.pk}/secret/")
+    answered = api.post(f"/api/v1/webhooks/{hook.pk}/secret/", content_type="application/json")  # no body: 24 h
     assert answered.status_code == 200
     assert answered["Cache-Control"] == "no-store"
     secret = WebhookSubscription.objects.get().secret
     assert answered.json()["secret"] == secret != hook.secret
+    assert WebhookSubscription.objects.get().previous_secret_in_use(timezone.now()) == hook.secret
     assert secret not in api.get(f"/api/v1/webhooks/{hook.pk}/").content.decode()
 
+    for hours in (-1, 1000, "24", None):
+        bad = api.post(
+            f"/api/v1/webhooks/{hook.pk}/secret/", {"keep_previous_hours": hours}, content_type="application/json"
+        )
+        assert bad.status_code == 400, hours
+        assert "keep_previous_hours" in bad.json()["error"]["details"]
+    assert WebhookSubscription.objects.get().secret == secret
+
     page = signed_in(flow.administrator)
-    shown = page.post(f"/notifications/webhooks/{hook.pk}/", {"action": "replace-secret"}, follow=True)
-    newest = WebhookSubscription.objects.get().secret
-    assert newest != secret
+    shown = page.post(f"/notifications/webhooks/{hook.pk}/", {"action": "replace-secret", "leaked": "on"}, follow=True)
+    replaced = WebhookSubscription.objects.get()
+    assert replaced.secret != secret
+    assert replaced.previous_secret_in_use(timezone.now()) is None  # "it leaked": the old one stops now
+    assert "the old one no longer signs" in shown.content.decode()
+    newest = replaced.secret
     assert newest in shown.content.decode()
     assert newest not in page.get(f"/notifications/webhooks/{hook.pk}/").content.decode()
     assert AuditEvent.objects.filter(action="notifications.webhook.secret_replaced").count() == 2

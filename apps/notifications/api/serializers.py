@@ -62,6 +62,15 @@ class WebhookCreatedSerializer(WebhookSerializer):
         fields: tuple[str, ...] = (*WebhookSerializer.Meta.fields, "secret")
 
 
+class WebhookSecretSerializer(serializers.Serializer[dict[str, Any]]):
+    keep_previous_hours = strict.IntegerField(
+        min_value=0,
+        max_value=7 * 24,
+        default=24,
+        help_text="Hours the old secret goes on signing beside the new one; 0 stops it now (a leaked secret)",
+    )
+
+
 class WebhookAttemptSerializer(strict.ModelSerializer[WebhookAttempt]):
     class Meta:
         model = WebhookAttempt

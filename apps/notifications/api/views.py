@@ -18,6 +18,7 @@ from apps.notifications.api.serializers import (
     NotificationSerializer,
     WebhookCreatedSerializer,
     WebhookDeliverySerializer,
+    WebhookSecretSerializer,
     WebhookSerializer,
 )
 from apps.notifications.models import Notification, WebhookDelivery, WebhookSubscription
@@ -119,12 +120,18 @@ class WebhookSecretView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={200: WebhookCreatedSerializer})
+    @extend_schema(request=WebhookSecretSerializer, responses={200: WebhookCreatedSerializer})
     def post(self, request: Request, webhook_id: int) -> Response:
         if not can_manage_webhooks(request.user):
             self.permission_denied(request, "Only administrators manage webhooks.")
         subscription = get_object_or_404(selectors.webhooks_visible_to(request.user), pk=webhook_id)
-        subscription = services.webhook_rotate_secret(actor=acting_user(request), subscription=subscription)
+        data = WebhookSecretSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        subscription = services.webhook_rotate_secret(
+            actor=acting_user(request),
+            subscription=subscription,
+            keep_previous_hours=data.validated_data["keep_previous_hours"],
+        )
         return Response(WebhookCreatedSerializer(subscription).data, headers=NO_STORE)
 
 
