@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from apps.notifications import services
+from apps.notifications import services, webhooks
 
 
 @shared_task(bind=True, max_retries=services.MAX_EMAIL_ATTEMPTS, default_retry_delay=60)
@@ -17,7 +17,7 @@ def send_notification_email(self, notification_id: int) -> str:  # type: ignore[
 
 @shared_task
 def deliver_webhook(delivery_id: int) -> str:
-    status, delay = services.webhook_deliver(delivery_id)
+    status, delay = webhooks.webhook_deliver(delivery_id)
     if delay is not None:
         deliver_webhook.apply_async((delivery_id,), countdown=delay)
     return status

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.core.forms import add_service_errors
 from apps.core.ids import parse_id
 from apps.core.permissions import acting_user
-from apps.notifications import selectors, services
+from apps.notifications import selectors, services, webhooks
 from apps.notifications.forms import WebhookForm
 from apps.notifications.permissions import can_manage_webhooks
 
@@ -62,7 +62,7 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
     form = WebhookForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            subscription = services.webhook_create(actor=acting_user(request), **form.cleaned_data)
+            subscription = webhooks.webhook_create(actor=acting_user(request), **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -81,7 +81,7 @@ def webhook_detail(request: HttpRequest, webhook_id: int) -> HttpResponse:
     subscription = get_object_or_404(selectors.webhooks_visible_to(request.user), pk=webhook_id)
     if request.method == "POST" and request.POST.get("action") == "replace-secret":
         leaked = request.POST.get("leaked") == "on"
-        subscription = services.webhook_rotate_secret(
+        subscription = webhooks.webhook_rotate_secret(
             actor=acting_user(request), subscription=subscription, keep_previous_hours=0 if leaked else 24
         )
         old = "the old one no longer signs" if leaked else "the old one signs beside it for 24 hours"
@@ -92,7 +92,7 @@ def webhook_detail(request: HttpRequest, webhook_id: int) -> HttpResponse:
         if active not in ("true", "false"):
             messages.error(request, "Choose to activate or to pause the subscription.")
             return redirect("notifications:webhook_detail", webhook_id=subscription.pk)
-        services.webhook_update(actor=acting_user(request), subscription=subscription, is_active=active == "true")
+        webhooks.webhook_update(actor=acting_user(request), subscription=subscription, is_active=active == "true")
         messages.success(request, "Subscription active." if active == "true" else "Subscription paused.")
         return redirect("notifications:webhook_detail", webhook_id=subscription.pk)
     deliveries = selectors.deliveries_visible_to(request.user).filter(subscription=subscription)

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from apps.audit.models import AuditEvent
-from apps.notifications import services
+from apps.notifications import webhooks
 from apps.notifications.addresses import address_refusal
 from apps.notifications.models import WebhookSubscription
 from tests.conftest import bearer, signed_in
@@ -81,7 +81,7 @@ def test_an_internal_receiver_is_refused_by_the_page_with_a_reason(url: str) -> 
 def test_changing_a_subscription_to_an_internal_address_is_refused_and_changes_nothing(
     admin_token: dict[str, str],
 ) -> None:
-    hook = services.webhook_create(
+    hook = webhooks.webhook_create(
         actor=make_user("ada", superuser=True), url="https://8.8.8.8/in", events=["review.closed"]
     )
     response = Client().patch(
@@ -120,9 +120,9 @@ def test_an_allowed_internal_network_can_be_subscribed(admin_token: dict[str, st
 def test_a_subscription_whose_network_was_disallowed_since_can_still_be_paused(settings) -> None:
     settings.SIGNET_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     admin = make_user("adam", superuser=True)
-    hook = services.webhook_create(actor=admin, url="http://127.0.0.1:9000/hook", events=["review.closed"])
+    hook = webhooks.webhook_create(actor=admin, url="http://127.0.0.1:9000/hook", events=["review.closed"])
     settings.SIGNET_WEBHOOK_ALLOWED_NETWORKS = []
-    services.webhook_update(actor=admin, subscription=hook, is_active=False, description="moved away")
+    webhooks.webhook_update(actor=admin, subscription=hook, is_active=False, description="moved away")
     hook.refresh_from_db()
     assert (hook.is_active, hook.description) == (False, "moved away")
 
@@ -130,7 +130,7 @@ def test_a_subscription_whose_network_was_disallowed_since_can_still_be_paused(s
 def test_public_addresses_and_names_not_yet_in_dns_are_accepted_when_saved() -> None:
     admin = make_user("adam", superuser=True)
     for url in ("https://8.8.8.8/in", "https://[2001:4860:4860::8888]/in", "https://hooks.example.test/in"):
-        services.webhook_create(actor=admin, url=url, events=["review.closed"])
+        webhooks.webhook_create(actor=admin, url=url, events=["review.closed"])
     assert WebhookSubscription.objects.count() == 3
     # A delivery checks again, and a name that does not resolve then is no receiver.
     refusal = address_refusal("https://hooks.example.test/in")

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from apps.audit.models import AuditEvent
-from apps.notifications import services
+from apps.notifications import services, webhooks
 from apps.notifications.choices import EmailStatus, Event
 from apps.notifications.models import Notification, WebhookDelivery, WebhookSubscription
 from apps.workflows import services as workflows
@@ -151,8 +151,8 @@ def test_a_person_marks_only_their_own_notifications_read(flow: Flow) -> None:
 
 def test_only_administrators_subscribe_webhooks_and_the_subscription_is_audited(flow: Flow) -> None:
     with pytest.raises(PermissionDenied):
-        services.webhook_create(actor=flow.compliance, url="https://hooks.example.test/in", events=["review.closed"])
-    hook = services.webhook_create(
+        webhooks.webhook_create(actor=flow.compliance, url="https://hooks.example.test/in", events=["review.closed"])
+    hook = webhooks.webhook_create(
         actor=flow.administrator, url="https://hooks.example.test/in", events=["review.closed", "review.closed"]
     )
     assert hook.events == ["review.closed"]
@@ -161,7 +161,7 @@ def test_only_administrators_subscribe_webhooks_and_the_subscription_is_audited(
     event = AuditEvent.objects.get(action="notifications.webhook.created")
     assert event.data == {"url": "https://hooks.example.test/in", "events": ["review.closed"]}
     assert hook.secret not in str(event.data)
-    services.webhook_update(actor=flow.administrator, subscription=hook, is_active=False)
+    webhooks.webhook_update(actor=flow.administrator, subscription=hook, is_active=False)
     updated = AuditEvent.objects.get(action="notifications.webhook.updated")
     assert updated.changes == {"is_active": {"before": True, "after": False}}
 
@@ -182,16 +182,16 @@ def test_only_administrators_subscribe_webhooks_and_the_subscription_is_audited(
 )
 def test_a_bad_subscription_is_refused_with_a_reason(flow: Flow, url, events, field) -> None:
     with pytest.raises(ValidationError) as refused:
-        services.webhook_create(actor=flow.administrator, url=url, events=events)
+        webhooks.webhook_create(actor=flow.administrator, url=url, events=events)
     assert field in refused.value.message_dict
     assert not WebhookSubscription.objects.exists()
 
 
 def test_each_subscribed_receiver_gets_one_delivery_of_the_event(flow: Flow) -> None:
-    closed = services.webhook_create(actor=flow.administrator, url="https://a.example.test/", events=["review.closed"])
-    services.webhook_create(actor=flow.administrator, url="https://b.example.test/", events=["finding.assigned"])
-    paused = services.webhook_create(actor=flow.administrator, url="https://c.example.test/", events=["review.closed"])
-    services.webhook_update(actor=flow.administrator, subscription=paused, is_active=False)
+    closed = webhooks.webhook_create(actor=flow.administrator, url="https://a.example.test/", events=["review.closed"])
+    webhooks.webhook_create(actor=flow.administrator, url="https://b.example.test/", events=["finding.assigned"])
+    paused = webhooks.webhook_create(actor=flow.administrator, url="https://c.example.test/", events=["review.closed"])
+    webhooks.webhook_update(actor=flow.administrator, subscription=paused, is_active=False)
     review = flow.submit()
     flow.decide(flow.validator, review)
     delivery = WebhookDelivery.objects.get()

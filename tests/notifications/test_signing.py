@@ -19,7 +19,7 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from apps.audit.models import AuditEvent
-from apps.notifications import services, signing
+from apps.notifications import signing, webhooks
 from apps.notifications.models import WebhookSubscription
 from tests.conftest import bearer, signed_in
 from tests.workflows.conftest import Flow
@@ -61,14 +61,14 @@ def test_a_secret_made_before_the_standard_format_signs_with_its_url_safe_bytes(
 
 @pytest.mark.django_db
 def test_replacing_a_secret_keeps_the_old_one_signing_for_a_while_then_only_the_new_one(flow: Flow) -> None:
-    hook = services.webhook_create(
+    hook = webhooks.webhook_create(
         actor=flow.administrator, url="https://hooks.example.test/in", events=["review.closed"]
     )
     old = hook.secret
     with pytest.raises(PermissionDenied):
-        services.webhook_rotate_secret(actor=flow.compliance, subscription=hook)
+        webhooks.webhook_rotate_secret(actor=flow.compliance, subscription=hook)
     assert WebhookSubscription.objects.get().secret == old
-    replaced = services.webhook_rotate_secret(actor=flow.administrator, subscription=hook)
+    replaced = webhooks.webhook_rotate_secret(actor=flow.administrator, subscription=hook)
     assert replaced.secret != old
     assert WebhookSubscription.objects.get().secret == replaced.secret
     event = AuditEvent.objects.get(action="notifications.webhook.secret_replaced")
@@ -95,15 +95,15 @@ def test_replacing_a_secret_keeps_the_old_one_signing_for_a_while_then_only_the_
 
 @pytest.mark.django_db
 def test_a_leaked_secret_stops_at_once_and_bad_hours_are_refused(flow: Flow) -> None:
-    hook = services.webhook_create(
+    hook = webhooks.webhook_create(
         actor=flow.administrator, url="https://hooks.example.test/in", events=["review.closed"]
     )
     hostile: list[Any] = [-1, 169, True, "24", 1.5]
     for hours in hostile:
         with pytest.raises(ValidationError, match="from 0 to 168 hours"):
-            services.webhook_rotate_secret(actor=flow.administrator, subscription=hook, keep_previous_hours=hours)
+            webhooks.webhook_rotate_secret(actor=flow.administrator, subscription=hook, keep_previous_hours=hours)
     assert WebhookSubscription.objects.get().secret == hook.secret
-    leaked = services.webhook_rotate_secret(actor=flow.administrator, subscription=hook, keep_previous_hours=0)
+    leaked = webhooks.webhook_rotate_secret(actor=flow.administrator, subscription=hook, keep_previous_hours=0)
     assert leaked.previous_secret_in_use(timezone.now()) is None
     assert (leaked.previous_secret, leaked.previous_secret_until) == ("", None)
     event = AuditEvent.objects.get(action="notifications.webhook.secret_replaced")
@@ -112,7 +112,7 @@ def test_a_leaked_secret_stops_at_once_and_bad_hours_are_refused(flow: Flow) -> 
 
 @pytest.mark.django_db
 def test_the_api_and_the_page_replace_a_secret_and_show_it_once(flow: Flow, token_for) -> None:
-    hook = services.webhook_create(
+    hook = webhooks.webhook_create(
         actor=flow.administrator, url="https://hooks.example.test/in", events=["review.closed"]
     )
     refused = Client(headers=bearer(token_for(flow.compliance))).post(f"/api/v1/webhooks/{hook.pk}/secret/")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from apps.notifications import services
+from apps.notifications import webhooks
 from apps.notifications.models import Notification, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from tests.conftest import bearer, signed_in
 from tests.workflows.conftest import Flow
@@ -79,7 +79,7 @@ def test_only_administrators_see_the_webhook_pages_and_api(flow: Flow, token_for
     )
     assert created.status_code == 403
     assert not WebhookSubscription.objects.exists()
-    hook = services.webhook_create(actor=flow.administrator, url="https://x.example.test/", events=["review.closed"])
+    hook = webhooks.webhook_create(actor=flow.administrator, url="https://x.example.test/", events=["review.closed"])
     assert api.get(f"/api/v1/webhooks/{hook.pk}/").status_code == 404
     assert (
         api.patch(f"/api/v1/webhooks/{hook.pk}/", {"is_active": False}, content_type="application/json").status_code

@@ -17,7 +17,7 @@ from django.db import transaction
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from apps.notifications import services, signing
+from apps.notifications import services, signing, webhooks
 from apps.notifications.choices import DeliveryStatus, EmailStatus, Event
 from apps.notifications.models import Notification, WebhookDelivery
 from apps.notifications.tasks import deliver_webhook
@@ -96,7 +96,7 @@ def test_a_delivery_is_signed_and_retried_with_back_off_until_the_receiver_accep
     receiver: Receiver, tmp_path: Path
 ) -> None:
     admin = make_user("adam", superuser=True)
-    hook = services.webhook_create(actor=admin, url=receiver.url, events=["review.closed"])
+    hook = webhooks.webhook_create(actor=admin, url=receiver.url, events=["review.closed"])
     receiver.answers = [500, 503]
     with celery_worker(tmp_path / "worker.log", env=WORKER_ENV):
         announce_closed()
@@ -142,8 +142,8 @@ def test_a_receiver_that_keeps_failing_is_given_up_after_the_last_retry_and_ever
     receiver: Receiver, tmp_path: Path
 ) -> None:
     admin = make_user("adam", superuser=True)
-    services.webhook_create(actor=admin, url=receiver.url, events=["review.closed"])
-    unreachable = services.webhook_create(
+    webhooks.webhook_create(actor=admin, url=receiver.url, events=["review.closed"])
+    unreachable = webhooks.webhook_create(
         actor=admin, url="http://127.0.0.1:9/nobody-listens", events=["review.closed"]
     )
     receiver.answers = [500, 500, 500, 500]
@@ -167,7 +167,7 @@ def test_a_receiver_that_keeps_failing_is_given_up_after_the_last_retry_and_ever
 @pytest.mark.django_db(transaction=True)
 def test_the_same_message_delivered_twice_makes_one_request(receiver: Receiver, tmp_path: Path) -> None:
     admin = make_user("adam", superuser=True)
-    services.webhook_create(actor=admin, url=receiver.url, events=["review.closed"])
+    webhooks.webhook_create(actor=admin, url=receiver.url, events=["review.closed"])
     with celery_worker(tmp_path / "worker.log", env=WORKER_ENV):
         announce_closed()
         delivery = WebhookDelivery.objects.get()
@@ -208,17 +208,17 @@ def test_the_worker_sends_the_email_after_commit(tmp_path: Path) -> None:
 def test_an_internal_address_is_refused_and_logged_unless_its_network_is_allowed(receiver: Receiver, settings) -> None:
     settings.SIGNET_WEBHOOK_RETRY_DELAYS = [0.01]
     admin = make_user("adam", superuser=True)
-    services.webhook_create(actor=admin, url=receiver.url, events=["review.closed"])
+    webhooks.webhook_create(actor=admin, url=receiver.url, events=["review.closed"])
     # Subscribed while loopback was allowed; the administrator has narrowed the networks since.
     settings.SIGNET_WEBHOOK_ALLOWED_NETWORKS = []
     announce_closed()
     delivery = WebhookDelivery.objects.get()
-    assert services.webhook_deliver(delivery.pk) == (DeliveryStatus.PENDING, 0.01)
+    assert webhooks.webhook_deliver(delivery.pk) == (DeliveryStatus.PENDING, 0.01)
     attempt = delivery.attempt_log.get()
     assert attempt.status_code is None
     assert attempt.error.startswith("Refused: 127.0.0.1 is the internal address 127.0.0.1 (loopback)")
     assert receiver.received == []
     settings.SIGNET_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=delivery.created_at)
-    assert services.webhook_deliver(delivery.pk) == (DeliveryStatus.SUCCEEDED, None)
+    assert webhooks.webhook_deliver(delivery.pk) == (DeliveryStatus.SUCCEEDED, None)
     assert len(receiver.received) == 1

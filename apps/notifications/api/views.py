@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.permissions import acting_user
-from apps.notifications import selectors, services
+from apps.notifications import selectors, services, webhooks
 from apps.notifications.api.serializers import (
     MarkReadSerializer,
     NotificationSerializer,
@@ -85,7 +85,7 @@ class WebhookListView(generics.ListCreateAPIView[WebhookSubscription]):
             self.permission_denied(request, "Only administrators manage webhooks.")
         data = WebhookSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        subscription = services.webhook_create(
+        subscription = webhooks.webhook_create(
             actor=acting_user(request),
             url=data.validated_data["url"],
             events=data.validated_data["events"],
@@ -109,7 +109,7 @@ class WebhookDetailView(generics.RetrieveUpdateAPIView[WebhookSubscription]):
         subscription = self.get_object()
         data = WebhookSerializer(subscription, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        subscription = services.webhook_update(
+        subscription = webhooks.webhook_update(
             actor=acting_user(request), subscription=subscription, **data.validated_data
         )
         return Response(WebhookSerializer(subscription).data)
@@ -127,7 +127,7 @@ class WebhookSecretView(APIView):
         subscription = get_object_or_404(selectors.webhooks_visible_to(request.user), pk=webhook_id)
         data = WebhookSecretSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        subscription = services.webhook_rotate_secret(
+        subscription = webhooks.webhook_rotate_secret(
             actor=acting_user(request),
             subscription=subscription,
             keep_previous_hours=data.validated_data["keep_previous_hours"],
