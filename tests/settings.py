@@ -39,6 +39,8 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("The test suite runs on PostgreSQL: set DATABASE_URL=postgres://...")
 
 SIGNET_TEST_RUN = os.environ["SIGNET_TEST_RUN"]
+# The tests of the audit chain record made-up events (test.event.recorded); apps/audit/actions.py.
+AUDIT_TEST_ACTION_NAMESPACES = ("test",)
 SIGNET_TEST_OWNS_VAR_DIR = os.environ["SIGNET_TEST_OWNS_VAR_DIR"] == "true"
 DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{SIGNET_TEST_RUN}"}
 CACHES["default"]["KEY_PREFIX"] = f"signet-test-{SIGNET_TEST_RUN}"

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from apps.audit.actions import Action
 from apps.audit.chain import Checkpoint, SignedCheckpoint
 from apps.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from apps.audit.permissions import can_read_audit_trail
@@ -98,4 +99,4 @@ def audit_head(*, using: str = "default") -> dict[str, Any] | None:
 
 def audit_last_verification() -> AuditEvent | None:
     """Return the latest recorded verification of the chain, passed or failed."""
-    return AuditEvent.objects.filter(action__in=("audit.chain.verified", "audit.chain.broken")).order_by("-seq").first()
+    return AuditEvent.objects.filter(action__in=(Action.CHAIN_VERIFIED, Action.CHAIN_BROKEN)).order_by("-seq").first()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, models, transaction
 from django.utils import timezone
 
+from apps.audit.actions import Action, is_known
 from apps.audit.chain import GENESIS_HASH, Checkpoint, SignedCheckpoint, VerifyResult, compute_hash, format_time, verify
 from apps.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from apps.core import context
@@ -29,7 +29,6 @@ logger = logging.getLogger(__name__)
 
 # Any constant works; it only has to be the same for every writer of the chain.
 _CHAIN_LOCK_KEY = 0x5167_0001
-_ACTION = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
 
 class ProjectRef(Protocol):
@@ -126,10 +125,12 @@ def audit_record(
     """Append one event to the chain inside the caller's transaction and return it.
 
     Side effects: takes the chain lock until the surrounding transaction ends, inserts one
-    ``AuditEvent``. Raises ValueError for a malformed action name or data that is not JSON.
+    ``AuditEvent``. Raises ValueError for an action missing from apps/audit/actions.py or data that
+    is not JSON.
     """
-    if not _ACTION.match(action):
-        raise ValueError(f"audit action {action!r} must be dotted lowercase, like 'accounts.user.created'")
+    if not is_known(action):
+        raise ValueError(f"audit action {action!r} is not in the catalogue: add it to apps/audit/actions.py")
+    action = str(action)
     ctx = context.current()
     fields: dict[str, Any] = {
         "occurred_at": timezone.now(),
@@ -211,7 +212,7 @@ def audit_chain_verify(
     result = verify_trail(checkpoint=checkpoint, checkpoint_files=checkpoint_files)
     audit_record(
         actor=actor,
-        action="audit.chain.verified" if result.ok else "audit.chain.broken",
+        action=Action.CHAIN_VERIFIED if result.ok else Action.CHAIN_BROKEN,
         data={
             "checked": result.checked,
             "head": str(result.head) if result.head else None,

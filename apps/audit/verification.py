@@ -16,10 +16,11 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from apps.audit import selectors
+from apps.audit.actions import Action
 from apps.audit.chain import Checkpoint, SignedCheckpoint, VerifyResult, verify
 from apps.audit.signing import configured_verify_keys, signature_problem
 
-CHECKPOINT_ACTION = "audit.checkpoint.signed"
+CHECKPOINT_ACTION = Action.CHECKPOINT_SIGNED
 
 
 class CheckpointFileError(ValueError):

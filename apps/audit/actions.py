@@ -1,0 +1,92 @@
+"""Every action the audit trail records, in one place.
+
+A service names what it did with one of these constants (``action=Action.REVIEW_OPENED``);
+``audit_record`` refuses any other name, so a misspelt or new action fails the first test that
+reaches it instead of quietly starting a new kind of event that no filter, export or reader knows.
+The values are what the trail stores and what readers filter on: never rename one that is in use,
+add a new member instead. DESIGN.md section 8 describes the events; docs/audit.md the trail.
+"""
+
+# ruff: noqa: S105 -- "token" and "password" in these names are actions on them, not secrets
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.conf import settings
+
+
+class Action(StrEnum):
+    # accounts
+    API_TOKEN_CREATED = "accounts.api_token.created"
+    API_TOKEN_REVOKED = "accounts.api_token.revoked"
+    SIGN_IN_FAILED = "accounts.sign_in.failed"
+    SIGN_IN_SUCCEEDED = "accounts.sign_in.succeeded"
+    SIGN_OUT = "accounts.sign_out"
+    TEAM_CREATED = "accounts.team.created"
+    TEAM_UPDATED = "accounts.team.updated"
+    USER_CREATED = "accounts.user.created"
+    USER_PASSWORD_CHANGED = "accounts.user.password_changed"
+    USER_PASSWORD_DISABLED = "accounts.user.password_disabled"
+    USER_UPDATED = "accounts.user.updated"
+    # audit
+    CHAIN_BROKEN = "audit.chain.broken"
+    CHAIN_VERIFIED = "audit.chain.verified"
+    CHECKPOINT_SIGNED = "audit.checkpoint.signed"
+    TRAIL_EXPORTED = "audit.trail.exported"
+    # notifications
+    WEBHOOK_CREATED = "notifications.webhook.created"
+    WEBHOOK_SECRET_REPLACED = "notifications.webhook.secret_replaced"
+    WEBHOOK_UPDATED = "notifications.webhook.updated"
+    # projects
+    COMMENT_ADDED = "projects.comment.added"
+    DATA_NEED_CREATED = "projects.data_need.created"
+    DATA_NEED_UPDATED = "projects.data_need.updated"
+    KPI_CREATED = "projects.kpi.created"
+    KPI_MEASURED = "projects.kpi.measured"
+    MEMBERSHIP_ADDED = "projects.membership.added"
+    MEMBERSHIP_REMOVED = "projects.membership.removed"
+    PROJECT_CREATED = "projects.project.created"
+    PROJECT_TIER_CHANGED = "projects.project.tier_changed"
+    PROJECT_UPDATED = "projects.project.updated"
+    QUALIFICATION_SUBMITTED = "projects.qualification.submitted"
+    QUESTIONNAIRE_CREATED = "projects.questionnaire.created"
+    # registry
+    DATASET_CREATED = "registry.dataset.created"
+    DATASET_UPDATED = "registry.dataset.updated"
+    DATASET_VERSION_CREATED = "registry.dataset_version.created"
+    MODEL_CREATED = "registry.model.created"
+    MODEL_UPDATED = "registry.model.updated"
+    MODEL_CARD_UPDATED = "registry.model_card.updated"
+    VERSION_CREATED = "registry.model_version.created"
+    VERSION_RETIRED = "registry.model_version.retired"
+    VERSION_SUBMITTED = "registry.model_version.submitted"
+    VERSION_UPDATED = "registry.model_version.updated"
+    # validation
+    RUN_CREATED = "validation.run.created"
+    RUN_FINISHED = "validation.run.finished"
+    RUN_REQUEUED = "validation.run.requeued"
+    RUN_STARTED = "validation.run.started"
+    SUITE_CREATED = "validation.suite.created"
+    # workflows
+    DECISION_RECORDED = "workflows.decision.recorded"
+    DEPLOYMENT_RECORDED = "workflows.deployment.recorded"
+    FINDING_RAISED = "workflows.finding.raised"
+    FINDING_UPDATED = "workflows.finding.updated"
+    POLICY_CREATED = "workflows.policy.created"
+    POLICY_PUBLISHED = "workflows.policy.published"
+    REVIEW_CLOSED = "workflows.review.closed"
+    REVIEW_DELEGATED = "workflows.review.delegated"
+    REVIEW_OPENED = "workflows.review.opened"
+    REVIEW_WITHDRAWN = "workflows.review.withdrawn"
+
+
+def is_known(action: str) -> bool:
+    """Whether ``action`` is in the catalogue (or, in the test suite only, in its own namespaces).
+
+    ``AUDIT_TEST_ACTION_NAMESPACES`` is set by tests/settings.py alone, for the tests of the chain
+    itself, which record made-up events such as ``test.event.recorded``.
+    """
+    if action in Action._value2member_map_:
+        return True
+    namespaces = getattr(settings, "AUDIT_TEST_ACTION_NAMESPACES", ())
+    return action.split(".", 1)[0] in namespaces
