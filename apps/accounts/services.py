@@ -18,10 +18,12 @@ from django.utils import timezone
 from apps.accounts import throttle
 from apps.accounts.models import ApiToken, Team, User
 from apps.accounts.permissions import awaits_own_password, is_administrator
+from apps.audit.actions import Action
 from apps.audit.services import audit_chain_lock, audit_record, changes_between
 from apps.core.choices import AuthMethod
 from apps.core.context import set_auth_method
 from apps.core.middleware import client_ip
+from apps.core.unset import UNSET, Unset, given
 
 TOKEN_PREFIX = "sgt_"  # noqa: S105 - a public marker that makes leaked tokens easy to scan for
 SESSION_AUTH_AT = "_signet_auth_at"
@@ -68,7 +70,7 @@ def _record_failure(username: str, reason: str) -> None:
     known = User.objects.filter(username=username).exists()
     typed = username if known else "unknown:" + hashlib.sha256(username.encode()).hexdigest()[:12]
     with transaction.atomic():
-        audit_record(actor=None, action="accounts.sign_in.failed", data={"username": typed, "reason": reason})
+        audit_record(actor=None, action=Action.SIGN_IN_FAILED, data={"username": typed, "reason": reason})
 
 
 def _note_failure(username: str, ip: str) -> None:
@@ -101,7 +103,7 @@ def user_sign_in(*, request: HttpRequest, username: str, password: str) -> User:
         now = timezone.now().timestamp()
         request.session[SESSION_AUTH_AT] = now
         request.session[SESSION_SEEN_AT] = now
-        audit_record(actor=user, action="accounts.sign_in.succeeded", target=user)
+        audit_record(actor=user, action=Action.SIGN_IN_SUCCEEDED, target=user)
     throttle.forget(_failure_keys(username, ip)[0][0])
     return user
 
@@ -111,7 +113,7 @@ def user_sign_out(*, request: HttpRequest, reason: str = "signed_out") -> None:
     user = request.user if request.user.is_authenticated else None
     with transaction.atomic():
         if user is not None:
-            audit_record(actor=user, action="accounts.sign_out", target=user, data={"reason": reason})
+            audit_record(actor=user, action=Action.SIGN_OUT, target=user, data={"reason": reason})
         logout(request)
 
 
@@ -152,7 +154,7 @@ def api_token_create(*, actor: User | None, user: User, name: str, days: int | N
         )
         audit_record(
             actor=actor,
-            action="accounts.api_token.created",
+            action=Action.API_TOKEN_CREATED,
             target=token,
             data={"user": user.username, "name": name, "prefix": token.prefix, "expires_at": token.expires_at},
         )
@@ -170,7 +172,7 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
             token.save(update_fields=["revoked_at"])
             audit_record(
                 actor=actor,
-                action="accounts.api_token.revoked",
+                action=Action.API_TOKEN_REVOKED,
                 target=token,
                 data={"user": token.user.username, "prefix": token.prefix},
             )
@@ -247,7 +249,7 @@ def user_create(
         user.teams.set(list(teams))
         audit_record(
             actor=actor,
-            action="accounts.user.created",
+            action=Action.USER_CREATED,
             target=user,
             changes=changes_between({}, _user_snapshot(user)),
             data={"awaits_own_password": user.admin_changed_at is not None},
@@ -255,15 +257,33 @@ def user_create(
     return user
 
 
-def user_update(*, actor: User | None, user: User, teams: Iterable[Team] | None = None, **fields: Any) -> User:
-    """Change a person's fields and teams. Nobody grants themselves a team or an administrative flag.
+def user_update(
+    *,
+    actor: User | None,
+    user: User,
+    teams: Iterable[Team] | None = None,
+    username: str | Unset = UNSET,
+    email: str | Unset = UNSET,
+    first_name: str | Unset = UNSET,
+    last_name: str | Unset = UNSET,
+    is_active: bool | Unset = UNSET,
+    is_staff: bool | Unset = UNSET,
+    is_superuser: bool | Unset = UNSET,
+) -> User:
+    """Change the fields given and the teams. Nobody grants themselves a team or an administrative flag.
 
     Side effects: ``accounts.user.updated`` with before/after. Raises PermissionDenied, ValidationError.
     """
     _require_administrator(actor)
-    unknown = set(fields) - set(_USER_FIELDS)
-    if unknown:
-        raise ValueError(f"user_update cannot change {sorted(unknown)}")
+    fields = given(
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        is_active=is_active,
+        is_staff=is_staff,
+        is_superuser=is_superuser,
+    )
     with transaction.atomic():
         user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
         if "username" in fields:  # a key may change: that write comes after the chain lock (0015)
@@ -288,7 +308,7 @@ def user_update(*, actor: User | None, user: User, teams: Iterable[Team] | None 
         if changes:
             audit_record(
                 actor=actor,
-                action="accounts.user.updated",
+                action=Action.USER_UPDATED,
                 target=user,
                 changes=changes,
                 data={"awaits_own_password": awaits_own_password(user)},
@@ -314,7 +334,7 @@ def user_set_password(*, actor: User | None, user: User, password: str | None) -
         elif actor is not None and password is not None:
             user.own_password_set_at = timezone.now()
         user.save(update_fields=["password", "admin_changed_at", "own_password_set_at"])
-        action = "accounts.user.password_changed" if password is not None else "accounts.user.password_disabled"
+        action = Action.USER_PASSWORD_CHANGED if password is not None else Action.USER_PASSWORD_DISABLED
         audit_record(actor=actor, action=action, target=user, data={"awaits_own_password": awaits_own_password(user)})
     return user
 
@@ -331,19 +351,25 @@ def team_create(*, actor: User | None, name: str, slug: str, function: str, desc
         team.save()
         audit_record(
             actor=actor,
-            action="accounts.team.created",
+            action=Action.TEAM_CREATED,
             target=team,
             changes=changes_between({}, {field: getattr(team, field) for field in _TEAM_FIELDS}),
         )
     return team
 
 
-def team_update(*, actor: User | None, team: Team, **fields: Any) -> Team:
-    """Change a team. Side effects: ``accounts.team.updated`` with before/after."""
+def team_update(
+    *,
+    actor: User | None,
+    team: Team,
+    name: str | Unset = UNSET,
+    slug: str | Unset = UNSET,
+    function: str | Unset = UNSET,
+    description: str | Unset = UNSET,
+) -> Team:
+    """Change the fields given of a team. Side effects: ``accounts.team.updated`` with before/after."""
     _require_administrator(actor)
-    unknown = set(fields) - set(_TEAM_FIELDS)
-    if unknown:
-        raise ValueError(f"team_update cannot change {sorted(unknown)}")
+    fields = given(name=name, slug=slug, function=function, description=description)
     with transaction.atomic():
         team = Team.objects.select_for_update(no_key=True).get(pk=team.pk)
         if fields.keys() & {"name", "slug"}:  # a key may change: that write comes after the chain lock (0015)
@@ -355,5 +381,5 @@ def team_update(*, actor: User | None, team: Team, **fields: Any) -> Team:
         team.save()
         changes = changes_between(before, {field: getattr(team, field) for field in _TEAM_FIELDS})
         if changes:
-            audit_record(actor=actor, action="accounts.team.updated", target=team, changes=changes)
+            audit_record(actor=actor, action=Action.TEAM_UPDATED, target=team, changes=changes)
     return team

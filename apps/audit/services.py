@@ -188,7 +188,7 @@ def audit_trail_export(
     events = selectors.audit_events_filtered(user=actor, filters=filters).filter(seq__lte=up_to)
     audit_record(
         actor=actor,
-        action="audit.trail.exported",
+        action=Action.TRAIL_EXPORTED,
         data={"format": export_format, "filters": active_filters, "up_to_seq": up_to},
     )
     return export.csv_lines(events) if export_format == "csv" else export.jsonl_lines(events)

@@ -11,6 +11,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,8 +25,10 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.accounts.permissions import is_administrator
+from apps.audit.actions import Action
 from apps.audit.services import audit_record, changes_between
 from apps.core.permissions import require
+from apps.core.unset import UNSET, Unset, given
 from apps.notifications import signing
 from apps.notifications.addresses import address_refusal
 from apps.notifications.choices import DeliveryStatus, Event
@@ -66,7 +69,7 @@ def _validate_subscription(
     return url, sorted(set(events)), description.strip()
 
 
-def webhook_create(*, actor: User, url: Any, events: Any, description: Any = "") -> WebhookSubscription:
+def webhook_create(*, actor: User, url: str, events: Sequence[str], description: str = "") -> WebhookSubscription:
     """Subscribe a URL to event types (administrators). The secret is generated here and shown once.
 
     An internal address, or a name resolving to one, is refused unless WEBHOOK_ALLOWED_NETWORKS allows it.
@@ -85,22 +88,28 @@ def webhook_create(*, actor: User, url: Any, events: Any, description: Any = "")
         )
         audit_record(
             actor=actor,
-            action="notifications.webhook.created",
+            action=Action.WEBHOOK_CREATED,
             target=subscription,
             data={"url": url, "events": events},
         )
     return subscription
 
 
-def webhook_update(*, actor: User, subscription: WebhookSubscription, **fields: Any) -> WebhookSubscription:
-    """Change a subscription's address, events, description or whether it is active (administrators).
+def webhook_update(
+    *,
+    actor: User,
+    subscription: WebhookSubscription,
+    url: str | Unset = UNSET,
+    events: Sequence[str] | Unset = UNSET,
+    description: str | Unset = UNSET,
+    is_active: bool | Unset = UNSET,
+) -> WebhookSubscription:
+    """Change a subscription's address, events, description or activity: those given (administrators).
 
     Side effects: ``notifications.webhook.updated`` with before/after. Raises PermissionDenied, ValidationError.
     """
     require(is_administrator(actor), "Only administrators manage webhooks.")
-    unknown = set(fields) - {"url", "events", "description", "is_active"}
-    if unknown:
-        raise ValueError(f"webhook_update cannot change {sorted(unknown)}")
+    fields = given(url=url, events=events, description=description, is_active=is_active)
     with transaction.atomic():
         subscription = WebhookSubscription.objects.select_for_update(no_key=True).get(pk=subscription.pk)
         before = {
@@ -109,23 +118,23 @@ def webhook_update(*, actor: User, subscription: WebhookSubscription, **fields: 
             "description": subscription.description,
             "is_active": subscription.is_active,
         }
-        url, events, description = _validate_subscription(
+        new_url, new_events, new_description = _validate_subscription(
             fields.get("url", subscription.url),
             fields.get("events", subscription.events),
             fields.get("description", subscription.description),
             # A subscription saved before its network was disallowed can still be paused or described.
             check_address=fields.get("url", subscription.url) != subscription.url,
         )
-        is_active = fields.get("is_active", subscription.is_active)
-        if not isinstance(is_active, bool):
+        active = fields.get("is_active", subscription.is_active)
+        if not isinstance(active, bool):
             raise ValidationError({"is_active": "Active is true or false."})
-        after = {"url": url, "events": events, "description": description, "is_active": is_active}
+        after = {"url": new_url, "events": new_events, "description": new_description, "is_active": active}
         changes = changes_between(before, after)
         if changes:
             for name, value in after.items():
                 setattr(subscription, name, value)
             subscription.save()
-            audit_record(actor=actor, action="notifications.webhook.updated", target=subscription, changes=changes)
+            audit_record(actor=actor, action=Action.WEBHOOK_UPDATED, target=subscription, changes=changes)
     return subscription
 
 
@@ -161,7 +170,7 @@ def webhook_rotate_secret(
         subscription.save(update_fields=["secret", "previous_secret", "previous_secret_until"])
         audit_record(
             actor=actor,
-            action="notifications.webhook.secret_replaced",
+            action=Action.WEBHOOK_SECRET_REPLACED,
             target=subscription,
             data={"previous_secret_until": until.isoformat() if until else None},
         )
