@@ -47,6 +47,29 @@ class Membership(models.Model):
         return f"{self.user} · {self.get_role_display()} · {self.project}"
 
 
+class RoleGrant(models.Model):
+    """Every role a person has been given in a project, kept when it is taken away.
+
+    Independence rules ask who ever built or owned a project (a developer taken off the team and added
+    back as validator is not independent); they read this table, not the audit trail, which stays the
+    record of what happened rather than a source for queries.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="role_grants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=20, choices=ProjectRole.choices)
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    granted_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["project", "granted_at", "pk"]
+        indexes = [models.Index(fields=["project", "user"], name="rolegrant_project_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.project}"
+
+
 class Kpi(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="kpis")
     name = models.CharField(max_length=120)

@@ -6,7 +6,6 @@ from typing import Any
 
 from apps.accounts.choices import TeamFunction
 from apps.accounts.permissions import is_administrator
-from apps.audit.models import AuditEvent
 from apps.audit.permissions import can_read_audit_trail
 from apps.projects.choices import (
     BUILD_ROLES,
@@ -16,7 +15,7 @@ from apps.projects.choices import (
     QUALIFY_ROLES,
     ProjectRole,
 )
-from apps.projects.models import Membership, Project
+from apps.projects.models import Membership, Project, RoleGrant
 
 _CACHE_ATTR = "_signet_roles"
 
@@ -70,20 +69,14 @@ def ever_built(user: Any, project: Project) -> bool:
     """Whether ``user`` develops or owns the project now, ever did, or created a version of its models.
 
     Current roles are not enough: someone taken off the team and added back as a validator is not
-    independent. The audit trail keeps every role ever given.
+    independent. ``RoleGrant`` keeps every role ever given.
     """
     if Membership.objects.filter(project=project, user=user, role__in=BUILD_ROLES).exists():
         return True
-    from apps.registry.models import ModelVersion  # registry builds on projects: a top-level import is circular
-
-    if ModelVersion.objects.filter(model__project=project, created_by=user).exists():
+    if RoleGrant.objects.filter(project=project, user=user, role__in=BUILD_ROLES).exists():
         return True
-    return AuditEvent.objects.filter(
-        project_pk=project.pk,
-        action="projects.membership.added",
-        data__user=user.get_username(),
-        data__role__in=sorted(BUILD_ROLES),
-    ).exists()
+    # Through the registry's reverse relations: the registry builds on projects, not the other way.
+    return Project.objects.filter(pk=project.pk, models__versions__created_by=user).exists()
 
 
 def judge_refusal(user: Any, project: Project, role: str) -> str | None:

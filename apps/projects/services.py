@@ -25,6 +25,7 @@ from apps.projects.models import (
     Project,
     Questionnaire,
     RiskQualification,
+    RoleGrant,
 )
 from apps.projects.questionnaires import V1_HIGH_FROM, V1_MEDIUM_FROM, V1_QUESTIONS
 from apps.projects.risk import derive_tier, validate_answers
@@ -80,6 +81,7 @@ def project_create(
             changes=changes_between({}, snapshot(project, PROJECT_FIELDS)),
         )
         membership = Membership.objects.create(project=project, user=actor, role=ProjectRole.OWNER, added_by=actor)
+        _grant_started(membership)
         audit_record(
             actor=actor,
             action="projects.membership.added",
@@ -115,6 +117,33 @@ def project_update(*, actor: User, project: Project, **fields: Any) -> Project:
     return project
 
 
+def _grant_started(membership: Membership) -> None:
+    RoleGrant.objects.create(
+        project=membership.project,
+        user=membership.user,
+        role=membership.role,
+        granted_by=membership.added_by,
+        granted_at=membership.added_at,
+    )
+
+
+def _grant_ended(membership: Membership) -> None:
+    """Close the role's open grant; a role given outside the services (fixtures) gets one closed now."""
+    now = timezone.now()
+    grants = RoleGrant.objects.filter(
+        project=membership.project, user=membership.user, role=membership.role, ended_at=None
+    )
+    if not grants.update(ended_at=now):
+        RoleGrant.objects.create(
+            project=membership.project,
+            user=membership.user,
+            role=membership.role,
+            granted_by=membership.added_by,
+            granted_at=membership.added_at,
+            ended_at=now,
+        )
+
+
 def membership_add(*, actor: User, project: Project, user: User, role: str) -> Membership:
     """Give a person a role in the project. Nobody grants a role to themselves.
 
@@ -142,6 +171,7 @@ def membership_add(*, actor: User, project: Project, user: User, role: str) -> M
     try:
         with transaction.atomic():
             membership = Membership.objects.create(project=project, user=user, role=role, added_by=actor)
+            _grant_started(membership)
             audit_record(
                 actor=actor,
                 action="projects.membership.added",
@@ -170,6 +200,7 @@ def membership_remove(*, actor: User, membership: Membership) -> None:
             project=project,
             data={"user": membership.user.username, "role": membership.role},
         )
+        _grant_ended(membership)
         membership.delete()
 
 
