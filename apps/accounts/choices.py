@@ -1,12 +1,7 @@
+"""The accounts' choices; a team's function is shared vocabulary, kept in apps.core so every app can name it."""
+
 from __future__ import annotations
 
-from django.db import models
+from apps.core.choices import TeamFunction
 
-
-class TeamFunction(models.TextChoices):
-    BUSINESS = "business", "Business"
-    DATA_SCIENCE = "data_science", "Data science"
-    IT_OPS = "it_ops", "IT / operations"
-    RISK_VALIDATION = "risk_validation", "Risk validation"
-    COMPLIANCE = "compliance", "Compliance"
-    AUDIT = "audit", "Audit"
+__all__ = ["TeamFunction"]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.core.permissions import is_administrator
 
-def is_administrator(user: Any) -> bool:
-    """Administrators are active superusers (see docs/decisions/0002)."""
-    return bool(user is not None and user.is_authenticated and user.is_active and user.is_superuser)
+__all__ = ["awaits_own_password", "is_administrator"]
 
 
 def awaits_own_password(user: Any) -> bool:

@@ -7,8 +7,8 @@ from typing import Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from apps.accounts.choices import TeamFunction
-from apps.accounts.permissions import is_administrator
+from apps.core.choices import TeamFunction
+from apps.core.permissions import is_administrator
 
 
 def can_read_audit_trail(user: Any) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 
 from celery import shared_task
 from django.conf import settings
+from django.contrib.auth import get_user_model
 
 from apps.audit.services import AuditChainBroken, audit_chain_verify, audit_checkpoint_sign
 from apps.core.choices import AuthMethod
@@ -18,10 +19,8 @@ logger = logging.getLogger(__name__)
 @shared_task(name="apps.audit.tasks.audit_verify_chain")
 def audit_verify_chain(actor_id: int | None = None) -> dict[str, Any]:
     """Verify the chain (scheduled daily, or started by an auditor) and record the outcome."""
-    from apps.accounts.models import User
-
     set_auth_method(AuthMethod.TASK)
-    actor = User.objects.filter(pk=actor_id, is_active=True).first() if actor_id else None
+    actor = get_user_model().objects.filter(pk=actor_id, is_active=True).first() if actor_id else None
     result = audit_chain_verify(actor=actor)
     if not result.ok:
         logger.error("audit chain broken at seq %s: %s", result.broken_seq, result.reason)

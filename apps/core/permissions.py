@@ -8,6 +8,11 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 
+def is_administrator(user: Any) -> bool:
+    """Administrators are active superusers (see docs/decisions/0002)."""
+    return bool(user is not None and user.is_authenticated and user.is_active and user.is_superuser)
+
+
 class DenyAll(BasePermission):
     """The API default: a view that does not name its permission serves nobody."""
 
@@ -45,8 +50,8 @@ def require(allowed: bool, message: str) -> None:
 
 def acting_user(request: Any) -> Any:
     """Return the signed-in person behind a page or API request (views call it behind their auth check)."""
-    from apps.accounts.models import User
+    from django.contrib.auth import get_user_model
 
     user = request.user
-    assert isinstance(user, User), "acting_user is only called behind login_required or IsAuthenticated"
+    assert isinstance(user, get_user_model()), "acting_user is only called behind login_required or IsAuthenticated"
     return user
