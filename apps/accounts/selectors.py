@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 
 from apps.accounts.models import ApiToken, User
 
@@ -12,7 +13,6 @@ def api_tokens_of(*, user: User) -> QuerySet[ApiToken]:
 
 def api_token_get(*, user: User, token_id: int) -> ApiToken:
     """Return one of the user's own tokens; anyone else's is a 404."""
-    from django.shortcuts import get_object_or_404
 
     return get_object_or_404(api_tokens_of(user=user), pk=token_id)
 

@@ -16,9 +16,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, models, transaction
 from django.utils import timezone
 
+from apps.audit import export, selectors
 from apps.audit.actions import Action, is_known
 from apps.audit.chain import GENESIS_HASH, Checkpoint, SignedCheckpoint, VerifyResult, compute_hash, format_time, verify
 from apps.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
+from apps.audit.permissions import can_read_audit_trail, can_verify_audit_trail
+from apps.audit.signing import configured_signing_key, key_id, load_public_keys, sign, signature_problem
+from apps.audit.verification import CHECKPOINT_ACTION, verify_trail
 from apps.core import context
 from apps.core.text import storable
 
@@ -175,8 +179,6 @@ def audit_trail_export(
     Side effects: one ``audit.trail.exported`` event. Raises PermissionDenied for a user who may
     not read the trail and ValueError for an unknown format.
     """
-    from apps.audit import export, selectors
-    from apps.audit.permissions import can_read_audit_trail
 
     if not can_read_audit_trail(actor):
         raise PermissionDenied("Only the audit team and administrators can export the audit trail.")
@@ -204,8 +206,6 @@ def audit_chain_verify(
     verify (``actor=None`` is the scheduled task), and, when it cannot check at all,
     signing.AuditKeyError or verification.CheckpointFileError without recording anything.
     """
-    from apps.audit.permissions import can_verify_audit_trail
-    from apps.audit.verification import verify_trail
 
     if actor is not None and not can_verify_audit_trail(actor):
         raise PermissionDenied("Only the audit team and administrators can verify the audit trail.")
@@ -232,7 +232,6 @@ class AuditChainBroken(Exception):
 
 def _last_checkpoint_problem(*, using: str, latest: SignedCheckpoint, public_key: Ed25519PublicKey) -> str | None:
     """Return why the last checkpoint cannot be built on: a bad signature, or the chain moved under it."""
-    from apps.audit.signing import key_id, load_public_keys, signature_problem
 
     # After a key rotation the last checkpoint carries the old key, listed in AUDIT_VERIFY_KEY_FILE.
     keys = {key_id(public_key): public_key}
@@ -248,8 +247,6 @@ def _last_checkpoint_problem(*, using: str, latest: SignedCheckpoint, public_key
 
 
 def _walk_from(*, using: str, start: Checkpoint | None, head: Checkpoint | None = None) -> VerifyResult:
-    from apps.audit import selectors
-
     events = selectors.audit_chain(using=using, after_seq=start.seq if start else 0)
     return verify(events, [head] if head else None, start=start)
 
@@ -266,10 +263,6 @@ def audit_checkpoint_sign(*, actor: Any = None, using: str = "default") -> Audit
     the command line), ImproperlyConfigured when no signing key is set or it cannot be read, and
     AuditChainBroken when the chain since the last checkpoint does not verify.
     """
-    from apps.audit import selectors
-    from apps.audit.permissions import can_verify_audit_trail
-    from apps.audit.signing import configured_signing_key, key_id, sign
-    from apps.audit.verification import CHECKPOINT_ACTION
 
     if actor is not None and not can_verify_audit_trail(actor):
         raise PermissionDenied("Only the audit team and administrators can sign audit checkpoints.")

@@ -12,8 +12,8 @@ class CoreConfig(AppConfig):
         from django.core.signals import request_finished
 
         from apps.core import checks  # registers the start-up checks
+        from apps.core.broker import ensure_broker_folders
         from apps.core.context import end_request
-        from portal.celery import ensure_broker_folders
 
         request_finished.connect(end_request, dispatch_uid="signet-end-request")
         ensure_broker_folders()

@@ -15,6 +15,7 @@ from django.template import loader
 
 from apps.core import context
 from apps.core.choices import AuthMethod
+from apps.core.errors import error_response
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 logger = logging.getLogger(__name__)
@@ -59,8 +60,6 @@ class RejectNulMiddleware:
         if "\x00" in request.META.get("QUERY_STRING", "") or any(
             "\x00" in value for values in request.GET.lists() for value in values[1]
         ):
-            from apps.core.api.exceptions import error_response
-
             message = "The address holds a NUL character, which Signet does not accept."
             if request.path.startswith("/api/"):
                 return error_response(400, "bad_request", message)
@@ -105,8 +104,6 @@ def database_unavailable(exc: BaseException | None) -> bool:
 
 def database_unavailable_response(request: HttpRequest) -> HttpResponse:
     """Return the 503 answer, with ``Retry-After``: the error document for /api/, a page otherwise."""
-    from apps.core.api.exceptions import error_response  # that module imports this one
-
     if request.path.startswith("/api/"):
         response: HttpResponse = error_response(503, "unavailable", UNAVAILABLE_MESSAGE)
     else:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
@@ -24,10 +28,6 @@ class DenyAll(BasePermission):
 
 def unique_or_invalid(field: str, message: str) -> Any:
     """Context manager: a unique constraint that a racing request won becomes a ValidationError."""
-    from contextlib import contextmanager
-
-    from django.core.exceptions import ValidationError
-    from django.db import IntegrityError, transaction
 
     @contextmanager
     def guard() -> Any:
@@ -42,7 +42,6 @@ def unique_or_invalid(field: str, message: str) -> Any:
 
 def require(allowed: bool, message: str) -> None:
     """Raise PermissionDenied with a message a person can read unless ``allowed``."""
-    from django.core.exceptions import PermissionDenied
 
     if not allowed:
         raise PermissionDenied(message)
@@ -50,7 +49,6 @@ def require(allowed: bool, message: str) -> None:
 
 def acting_user(request: Any) -> Any:
     """Return the signed-in person behind a page or API request (views call it behind their auth check)."""
-    from django.contrib.auth import get_user_model
 
     user = request.user
     assert isinstance(user, get_user_model()), "acting_user is only called behind login_required or IsAuthenticated"

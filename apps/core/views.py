@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from apps.audit import selectors as audit_selectors
-from apps.core.api.exceptions import error_response
+from apps.core.errors import error_response
 from apps.core.middleware import database_unavailable, database_unavailable_response, log_database_unavailable
 from portal.celery import app as celery_app
 

@@ -19,8 +19,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.core.queue import enqueue
 from apps.notifications.choices import DeliveryStatus, EmailStatus, Event
 from apps.notifications.models import Notification, WebhookDelivery, WebhookSubscription
+from apps.projects.permissions import can_view_project
 
 MAX_EMAIL_ATTEMPTS = 5
 logger = logging.getLogger(__name__)
@@ -47,7 +49,6 @@ def announce(
     Side effects: Notification and WebhookDelivery rows; after commit, Celery tasks send them.
     """
     assert event in Event.values, event
-    from apps.projects.permissions import can_view_project
 
     title = " ".join(title.split())  # one line: it becomes an e-mail subject
     created: list[Notification] = []
@@ -123,12 +124,10 @@ def _queue_webhooks(
 
 
 def _enqueue(emails: list[int], deliveries: list[int]) -> None:
-    from apps.notifications import tasks
-
     for pk in emails:
-        tasks.send_notification_email.delay(pk)
+        enqueue("apps.notifications.tasks.send_notification_email", pk)
     for pk in deliveries:
-        tasks.deliver_webhook.delay(pk)
+        enqueue("apps.notifications.tasks.deliver_webhook", pk)
 
 
 # --- in-app -----------------------------------------------------------------------------------

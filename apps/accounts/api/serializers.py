@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from apps.accounts.models import Team, User
 from apps.core.api import strict
+from apps.core.context import current
 
 
 class TeamSerializer(strict.ModelSerializer[Team]):
@@ -28,6 +29,4 @@ class MeSerializer(strict.ModelSerializer[User]):
         return sorted({team.function for team in user.teams.all()})
 
     def get_auth_method(self, user: User) -> str:
-        from apps.core.context import current
-
         return current().auth_method

@@ -6,27 +6,18 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from apps.core.errors import error_body
 from apps.core.middleware import (
     RETRY_AFTER_SECONDS,
     UNAVAILABLE_MESSAGE,
     database_unavailable,
     log_database_unavailable,
 )
-
-
-def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    """Return the API's error document."""
-    return {"error": {"code": code, "message": message, "details": details if details is not None else {}}}
-
-
-def error_response(status_code: int, code: str, message: str, details: Any = None) -> JsonResponse:
-    """Return the error document as a plain Django response (for views outside DRF)."""
-    return JsonResponse(error_body(code, message, details), status=status_code)
 
 
 def _from_django(exc: Exception) -> Exception:

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.selectors import active_user_by_username
-from apps.core.api.exceptions import error_body
+from apps.core.errors import error_body
 from apps.core.permissions import acting_user, require
 from apps.projects import permissions as can
 from apps.projects import selectors, services
