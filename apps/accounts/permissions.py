@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from apps.core.permissions import is_administrator
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 __all__ = ["awaits_own_password", "is_administrator"]
 
 
-def awaits_own_password(user: Any) -> bool:
+def awaits_own_password(user: User) -> bool:
     """Whether an administrator set up or changed the account since its owner last set their own password."""
     changed = getattr(user, "admin_changed_at", None)
     if changed is None:

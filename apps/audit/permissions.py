@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -10,15 +10,18 @@ from rest_framework.request import Request
 from apps.core.choices import TeamFunction
 from apps.core.permissions import is_administrator
 
+if TYPE_CHECKING:
+    from apps.core.types import Viewer
 
-def can_read_audit_trail(user: Any) -> bool:
+
+def can_read_audit_trail(user: Viewer) -> bool:
     """Members of an audit team and administrators read the whole trail."""
     if not (user.is_authenticated and user.is_active):
         return False
     return is_administrator(user) or user.teams.filter(function=TeamFunction.AUDIT).exists()
 
 
-def can_verify_audit_trail(user: Any) -> bool:
+def can_verify_audit_trail(user: Viewer) -> bool:
     return can_read_audit_trail(user)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 
@@ -11,6 +11,10 @@ from apps.audit.actions import Action
 from apps.audit.chain import Checkpoint, SignedCheckpoint
 from apps.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from apps.audit.permissions import can_read_audit_trail
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.core.types import Viewer
 
 CHAIN_COLUMNS = (
     "seq",
@@ -34,19 +38,19 @@ CHAIN_COLUMNS = (
 )
 
 
-def audit_events_visible_to(user: Any) -> QuerySet[AuditEvent]:
+def audit_events_visible_to(user: Viewer) -> QuerySet[AuditEvent]:
     """Return the events ``user`` may read: all of them for auditors and administrators."""
     if can_read_audit_trail(user):
         return AuditEvent.objects.all()
     return AuditEvent.objects.none()
 
 
-def audit_events_by_actor(*, actor: Any, limit: int = 10) -> list[AuditEvent]:
+def audit_events_by_actor(*, actor: User, limit: int = 10) -> list[AuditEvent]:
     """Return the actor's own latest events, newest first (everyone may see what they did)."""
     return list(AuditEvent.objects.filter(actor=actor).order_by("-seq")[:limit])
 
 
-def audit_events_filtered(*, user: Any, filters: dict[str, Any]) -> QuerySet[AuditEvent]:
+def audit_events_filtered(*, user: Viewer, filters: dict[str, Any]) -> QuerySet[AuditEvent]:
     """Apply the cleaned filters of ``AuditFilterForm`` to what ``user`` may see."""
     events = audit_events_visible_to(user)
     if filters.get("since"):

@@ -29,6 +29,8 @@ from apps.core.text import storable
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+    from apps.accounts.models import User
+
 logger = logging.getLogger(__name__)
 
 # Any constant works; it only has to be the same for every writer of the chain.
@@ -72,7 +74,7 @@ def _clean_json(value: Any) -> Any:
     return walk(plain)
 
 
-def actor_roles(actor: Any) -> list[str]:
+def actor_roles(actor: User | None) -> list[str]:
     """Return the snapshot of the actor's teams and administrative flags kept with each event."""
     if actor is None:
         return []
@@ -116,7 +118,7 @@ def audit_chain_lock(*, using: str = "default") -> None:
 
 def audit_record(
     *,
-    actor: Any,
+    actor: User | None,
     action: str,
     target: models.Model | None = None,
     target_repr: str | None = None,
@@ -172,7 +174,7 @@ EXPORT_FORMATS = ("csv", "jsonl")
 
 
 def audit_trail_export(
-    *, actor: Any, filters: dict[str, Any], active_filters: dict[str, Any], export_format: str
+    *, actor: User, filters: dict[str, Any], active_filters: dict[str, Any], export_format: str
 ) -> Iterator[str]:
     """Record that ``actor`` exported the trail and return the export's lines.
 
@@ -197,7 +199,7 @@ def audit_trail_export(
 
 
 def audit_chain_verify(
-    *, actor: Any, checkpoint: Checkpoint | None = None, checkpoint_files: Sequence[Path] = ()
+    *, actor: User | None, checkpoint: Checkpoint | None = None, checkpoint_files: Sequence[Path] = ()
 ) -> VerifyResult:
     """Verify the whole trail (chain, recorded head, signed checkpoints) and record the outcome in it.
 
@@ -251,7 +253,7 @@ def _walk_from(*, using: str, start: Checkpoint | None, head: Checkpoint | None 
     return verify(events, [head] if head else None, start=start)
 
 
-def audit_checkpoint_sign(*, actor: Any = None, using: str = "default") -> AuditCheckpoint | None:
+def audit_checkpoint_sign(*, actor: User | None = None, using: str = "default") -> AuditCheckpoint | None:
     """Sign the chain's head with the configured key and store the checkpoint; None if nothing is new.
 
     Before signing, verifies the last checkpoint's signature and the chain from it to the head, so a

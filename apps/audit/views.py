@@ -18,6 +18,7 @@ from apps.audit.export import export_response
 from apps.audit.forms import AuditFilterForm
 from apps.audit.permissions import can_read_audit_trail, can_verify_audit_trail
 from apps.audit.tasks import audit_verify_chain
+from apps.core.permissions import acting_user
 
 PAGE_SIZE = 50
 
@@ -63,7 +64,10 @@ def audit_event_export(request: HttpRequest, export_format: str) -> HttpResponse
     if not form.is_valid():
         return render(request, "audit/auditevent_list.html", {"form": form, "page": None}, status=400)
     lines = services.audit_trail_export(
-        actor=request.user, filters=form.cleaned_data, active_filters=form.active_filters(), export_format=export_format
+        actor=acting_user(request),
+        filters=form.cleaned_data,
+        active_filters=form.active_filters(),
+        export_format=export_format,
     )
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     return export_response(lines, export_format=export_format, stem=f"signet-audit-{stamp}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,8 +11,12 @@ from django.db import IntegrityError, transaction
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.core.types import Viewer
 
-def is_administrator(user: Any) -> bool:
+
+def is_administrator(user: Viewer | None) -> bool:
     """Administrators are active superusers (see docs/decisions/0002)."""
     return bool(user is not None and user.is_authenticated and user.is_active and user.is_superuser)
 
@@ -47,9 +51,8 @@ def require(allowed: bool, message: str) -> None:
         raise PermissionDenied(message)
 
 
-def acting_user(request: Any) -> Any:
+def acting_user(request: Any) -> User:
     """Return the signed-in person behind a page or API request (views call it behind their auth check)."""
-
     user = request.user
     assert isinstance(user, get_user_model()), "acting_user is only called behind login_required or IsAuthenticated"
     return user

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 from apps.audit import selectors as audit_selectors
 from apps.core.errors import error_response
 from apps.core.middleware import database_unavailable, database_unavailable_response, log_database_unavailable
+from apps.core.permissions import acting_user
 from portal.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """Show the signed-in person what concerns them (the inbox grows with later features)."""
     from apps.workflows import selectors as workflow_selectors
 
-    recent = audit_selectors.audit_events_by_actor(actor=request.user, limit=10)
+    recent = audit_selectors.audit_events_by_actor(actor=acting_user(request), limit=10)
     context = {
         "recent_events": recent,
         "waiting_reviews": workflow_selectors.reviews_waiting_for(request.user),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -10,11 +10,14 @@ from rest_framework.request import Request
 from apps.accounts.choices import TeamFunction
 from apps.accounts.permissions import is_administrator
 
+if TYPE_CHECKING:
+    from apps.core.types import Viewer
+
 # The second and third lines and compliance oversee the whole organisation (DESIGN section 4).
 OVERSIGHT_TEAMS = (TeamFunction.AUDIT, TeamFunction.RISK_VALIDATION, TeamFunction.COMPLIANCE)
 
 
-def can_view_portfolio(user: Any) -> bool:
+def can_view_portfolio(user: Viewer) -> bool:
     """Administrators, the audit team, the second line (risk validation) and compliance."""
     if not (user.is_authenticated and user.is_active):
         return False

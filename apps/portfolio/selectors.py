@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q, QuerySet
@@ -10,8 +10,11 @@ from django.db.models import F, Q, QuerySet
 from apps.accounts.models import User
 from apps.portfolio.permissions import can_view_portfolio
 
+if TYPE_CHECKING:
+    from apps.core.types import Viewer
 
-def accounts_awaiting_owner(*, viewer: Any) -> QuerySet[User]:
+
+def accounts_awaiting_owner(*, viewer: Viewer) -> QuerySet[User]:
     """Active accounts an administrator set up or changed since their owner last set a password.
 
     They cannot sign off or judge findings until their owner signs in and sets a password

@@ -21,7 +21,7 @@ def _names_sent() -> set[str]:
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
             ):
-                names.add(node.args[0].value)
+                names.add(str(node.args[0].value))
     return names
 
 

@@ -17,6 +17,7 @@ from apps.audit.forms import AuditFilterForm
 from apps.audit.models import AuditEvent
 from apps.audit.permissions import CanReadAuditTrail
 from apps.core.pagination import CursorPagination
+from apps.core.permissions import acting_user
 
 
 class AuditEventPagination(CursorPagination):
@@ -68,7 +69,7 @@ class AuditEventListView(generics.ListAPIView[AuditEvent]):
             raise exceptions.ValidationError({"format": ["Use json, csv or jsonl."]})
         form = self._filters()
         lines = services.audit_trail_export(
-            actor=request.user,
+            actor=acting_user(request),
             filters=form.cleaned_data,
             active_filters=form.active_filters(),
             export_format=export_format,
