@@ -6,6 +6,7 @@ that names the variable, not fall back silently to a default (see healthchecks' 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -128,8 +129,6 @@ def env_seconds_list(
 
 def env_networks(name: str, *, environ: Mapping[str, str] | None = None) -> list[str]:
     """Return a comma-separated list of IP networks in CIDR notation, like ``10.20.0.0/16,127.0.0.1/32``."""
-    import ipaddress
-
     networks = env_list(name, [], environ=environ)
     for network in networks:
         try:

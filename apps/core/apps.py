@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.core.signals import request_finished
+
+from apps.core.broker import ensure_broker_folders
+from apps.core.context import end_request
 
 
 class CoreConfig(AppConfig):
@@ -9,11 +13,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Signet core"
 
     def ready(self) -> None:
-        from django.core.signals import request_finished
-
-        from apps.core import checks  # registers the start-up checks
-        from apps.core.broker import ensure_broker_folders
-        from apps.core.context import end_request
+        from apps.core import checks  # registers the start-up checks, once the apps are ready
 
         request_finished.connect(end_request, dispatch_uid="signet-end-request")
         ensure_broker_folders()
