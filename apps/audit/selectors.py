@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import QuerySet
 
 from apps.audit.actions import Action
-from apps.audit.chain import Checkpoint, SignedCheckpoint
+from apps.audit.chain import CHAINED_FIELDS, Checkpoint, SignedCheckpoint
 from apps.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from apps.audit.permissions import can_read_audit_trail
 
@@ -16,26 +16,7 @@ if TYPE_CHECKING:
     from apps.accounts.models import User
     from apps.core.types import Viewer
 
-CHAIN_COLUMNS = (
-    "seq",
-    "occurred_at",
-    "actor_id",
-    "actor_name",
-    "actor_roles",
-    "auth_method",
-    "request_id",
-    "ip",
-    "project_pk",
-    "project_slug",
-    "target_type",
-    "target_id",
-    "target_repr",
-    "action",
-    "changes",
-    "data",
-    "prev_hash",
-    "hash",
-)
+CHAIN_COLUMNS = (*CHAINED_FIELDS, "prev_hash", "hash")
 
 
 def audit_events_visible_to(user: Viewer) -> QuerySet[AuditEvent]:
