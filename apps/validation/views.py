@@ -20,8 +20,9 @@ from apps.projects.selectors import project_get
 from apps.registry import selectors as registry_selectors
 from apps.registry.models import DatasetVersion
 from apps.validation import presenters, selectors, services
+from apps.validation.filters import SuiteFilter
 from apps.validation.forms import RunForm, SuiteForm
-from apps.validation.models import ValidationRun
+from apps.validation.models import ValidationRun, ValidationSuite
 from apps.validation.permissions import can_validate
 
 
@@ -144,9 +145,16 @@ def suite_list(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 messages.success(request, "Suite saved.")
                 return redirect("validation:suite_list", slug=project.slug)
+    # The page's project is its own: a ?project= of another project filters nothing away from it.
+    listed = SuiteFilter(request.GET, queryset=selectors.suites_visible_to(request.user).filter(project=project))
+    filtered = listed.is_valid()
     context = {
         "project": project,
-        "suites": selectors.suites_visible_to(request.user).filter(project=project),
+        "models": models,
+        "suites": listed.qs if filtered else ValidationSuite.objects.none(),
+        "filter_errors": [error for errors in listed.errors.values() for error in errors],
+        "model_filter": listed.form.cleaned_data.get("model") if filtered else None,
         "form": form if may_edit else None,
     }
-    return render(request, "validation/suite_list.html", context, status=400 if request.method == "POST" else 200)
+    bad = request.method == "POST" or not filtered
+    return render(request, "validation/suite_list.html", context, status=400 if bad else 200)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from celery import Celery
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -101,7 +102,7 @@ def runs_sweep() -> int:
 
     now = timezone.now()
     waited = settings.SIGNET_VALIDATION_RESEND_SECONDS
-    if _broker_queue_empty():
+    if _broker_queue_empty(execute_run.app):
         waited = min(waited, settings.SIGNET_VALIDATION_SWEEP_SECONDS)
     due = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - timedelta(seconds=waited))
     stale = ValidationRun.objects.filter(
@@ -122,10 +123,8 @@ def runs_sweep() -> int:
     return len(ids)
 
 
-def _broker_queue_empty() -> bool:
+def _broker_queue_empty(app: Celery) -> bool:
     """Whether the default queue holds no message (False when the broker cannot tell or is down)."""
-    from portal.celery import app  # in-function: the Celery app loads Django's settings and the tasks
-
     try:
         with app.connection_for_write() as broker:
             channel = broker.channel()  # one try to connect, no retries
