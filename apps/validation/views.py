@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,8 +25,13 @@ from apps.validation.forms import RunForm, SuiteForm
 from apps.validation.models import ValidationRun, ValidationSuite
 from apps.validation.permissions import can_validate
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
-def _project_data(user: Any, project: Project) -> list[DatasetVersion]:
+    from apps.accounts.models import User
+
+
+def _project_data(user: User | AnonymousUser, project: Project) -> list[DatasetVersion]:
     return list(
         registry_selectors.dataset_versions_visible_to(user)
         .filter(dataset__project=project)
