@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
+
+if TYPE_CHECKING:
+    from apps.registry.models import Dataset, DatasetVersion, RegisteredModel
+    from apps.validation.models import ValidationSuite
 
 
 class JsonField(forms.CharField):
@@ -49,7 +53,9 @@ class RunForm(forms.Form):
         help_text='For example {"task": "binary_classification", "columns": {...}, "checks": "standard"}.',
     )
 
-    def __init__(self, *args: Any, datasets: list[Any], suites: list[Any], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, datasets: list[DatasetVersion], suites: list[ValidationSuite], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         choices = [(d.pk, f"{d.dataset.name} v{d.number} ({d.row_count or '?'} rows)") for d in datasets]
         self.fields["reference"].choices = choices  # type: ignore[attr-defined]
@@ -71,7 +77,14 @@ class SuiteForm(forms.Form):
     )
     schedule_hours = forms.IntegerField(required=False, min_value=1, max_value=2160, label="Run every (hours)")
 
-    def __init__(self, *args: Any, models: list[Any], datasets: list[Any], versions: list[Any], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        models: list[RegisteredModel],
+        datasets: list[Dataset],
+        versions: list[DatasetVersion],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["model"].choices = [("", "—"), *((m.pk, m.name) for m in models)]  # type: ignore[attr-defined]
         self.fields["reference"].choices = [("", "—"), *((d.pk, f"{d.dataset.name} v{d.number}") for d in versions)]  # type: ignore[attr-defined]

@@ -5,7 +5,7 @@ worker's run is taken over within a minute. A live worker must therefore renew i
 check process is doing: a thread renews it every ``SIGNET_VALIDATION_HEARTBEAT_SECONDS``, so a long
 step that prints no progress keeps its claim. The renewal is conditional on the attempt that holds
 the claim (``services.run_lease_renew``): once another worker has taken the run over, the old
-worker's heartbeat stops and its results are refused (``services._finish``).
+worker's heartbeat stops and its results are refused (``services/execution.py``).
 """
 
 from __future__ import annotations

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 
 from apps.projects.models import Project
-from apps.validation.models import ValidationRun, ValidationSuite
+from apps.validation.choices import FINISHED
+from apps.validation.models import CheckResult, ValidationRun, ValidationSuite
+from apps.validation.permissions import can_validate
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from apps.accounts.models import User
+    from apps.registry.models import ModelVersion
 
 
-def runs_visible_to(user: Any) -> QuerySet[ValidationRun]:
+def runs_visible_to(user: User | AnonymousUser) -> QuerySet[ValidationRun]:
     return ValidationRun.objects.filter(version__model__project__in=Project.objects.visible_to(user)).select_related(
         "version__model__project", "reference__dataset", "current__dataset", "suite", "created_by"
     )
 
 
-def suites_visible_to(user: Any) -> QuerySet[ValidationSuite]:
+def suites_visible_to(user: User | AnonymousUser) -> QuerySet[ValidationSuite]:
     return ValidationSuite.objects.filter(project__in=Project.objects.visible_to(user)).select_related(
         "project", "model", "reference__dataset", "current_dataset", "created_by"
     )
@@ -24,9 +32,6 @@ def suites_visible_to(user: Any) -> QuerySet[ValidationSuite]:
 
 def metric_history(run: ValidationRun, limit: int = 20) -> dict[str, list[tuple[int, float]]]:
     """Per overall metric (no column or group), its values across the finished runs of the same model."""
-    from apps.validation.choices import FINISHED
-    from apps.validation.models import CheckResult
-
     # The latest runs first (an index walk), then only their results: a schedule adds thousands of runs a year.
     recent = (
         ValidationRun.objects.filter(version__model_id=run.version.model_id, status__in=FINISHED)
@@ -47,10 +52,8 @@ def metric_history(run: ValidationRun, limit: int = 20) -> dict[str, list[tuple[
     return {metric: points[-limit:] for metric, points in history.items()}
 
 
-def validation_panel(*, user: Any, version: Any) -> dict[str, Any]:
+def validation_panel(*, user: User | AnonymousUser, version: ModelVersion) -> dict[str, Any]:
     """What the version page shows of validation: recent runs and whether this person may start one."""
-    from apps.validation.permissions import can_validate
-
     return {
         "validation_runs": ValidationRun.objects.filter(version=version).select_related("created_by")[:10],
         "can_validate": can_validate(user, version.model.project),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,12 +20,18 @@ from apps.projects.selectors import project_get
 from apps.registry import selectors as registry_selectors
 from apps.registry.models import DatasetVersion
 from apps.validation import presenters, selectors, services
+from apps.validation.filters import SuiteFilter
 from apps.validation.forms import RunForm, SuiteForm
-from apps.validation.models import ValidationRun
+from apps.validation.models import ValidationRun, ValidationSuite
 from apps.validation.permissions import can_validate
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
-def _project_data(user: Any, project: Project) -> list[DatasetVersion]:
+    from apps.accounts.models import User
+
+
+def _project_data(user: User | AnonymousUser, project: Project) -> list[DatasetVersion]:
     return list(
         registry_selectors.dataset_versions_visible_to(user)
         .filter(dataset__project=project)
@@ -144,9 +150,16 @@ def suite_list(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 messages.success(request, "Suite saved.")
                 return redirect("validation:suite_list", slug=project.slug)
+    # The page's project is its own: a ?project= of another project filters nothing away from it.
+    listed = SuiteFilter(request.GET, queryset=selectors.suites_visible_to(request.user).filter(project=project))
+    filtered = listed.is_valid()
     context = {
         "project": project,
-        "suites": selectors.suites_visible_to(request.user).filter(project=project),
+        "models": models,
+        "suites": listed.qs if filtered else ValidationSuite.objects.none(),
+        "filter_errors": [error for errors in listed.errors.values() for error in errors],
+        "model_filter": listed.form.cleaned_data.get("model") if filtered else None,
         "form": form if may_edit else None,
     }
-    return render(request, "validation/suite_list.html", context, status=400 if request.method == "POST" else 200)
+    bad = request.method == "POST" or not filtered
+    return render(request, "validation/suite_list.html", context, status=400 if bad else 200)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from django.test import Client
 
 from apps.registry import services as registry
 from apps.registry.models import DatasetVersion
+from tests.validation.engine_files import binary_table
 from tests.workflows.conftest import flow, high_flow
 
 __all__ = ["flow", "high_flow"]
@@ -40,6 +43,11 @@ def upload(flow, table: pa.Table, tmp_path: Path, name: str = "data.parquet") ->
     return registry.dataset_version_upload(actor=flow.developer, dataset=flow.dataset, path=path, original_name=name)
 
 
+def post_run(client: Client, **payload: object) -> Any:
+    """POST a run request to the API as JSON."""
+    return client.post("/api/v1/validation-runs/", payload, content_type="application/json")
+
+
 SUITE = {
     "task": "binary_classification",
     "columns": {"target": "y_true", "prediction": "y_pred", "score": "y_score", "sensitive": ["group"]},
@@ -53,3 +61,9 @@ def data(flow, tmp_path: Path) -> tuple[DatasetVersion, DatasetVersion]:
     return upload(flow, evaluation_table(seed=1), tmp_path, "reference.parquet"), upload(
         flow, evaluation_table(seed=2), tmp_path, "current.parquet"
     )
+
+
+@pytest.fixture
+def binary_files(tmp_path):
+    """A reference and a current table of binary predictions for the engine tests, with some drift."""
+    return binary_table(3_000, seed=1), binary_table(2_500, seed=2, shift=0.3)

@@ -85,6 +85,7 @@ def test_twenty_runs_survive_five_worker_kills_at_random_moments_and_each_is_rec
     flow = live_flow
     seed = int(os.environ.get("SIGNET_FAULTS_SEED") or random.randrange(1_000_000))
     rng = random.Random(seed)
+    print(f"\nfaults: kill delays from seed {seed}; replay with SIGNET_FAULTS_SEED={seed}")  # shown on failure
     rows = 1_000_000  # a few seconds a run, so that kills land in the middle of runs
     reference = upload(flow, evaluation_table(rows, seed=1), tmp_path, "reference.parquet")
     current = upload(flow, evaluation_table(rows, seed=2), tmp_path, "current.parquet")

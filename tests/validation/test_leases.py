@@ -17,6 +17,7 @@ from django.utils import timezone
 from apps.validation import services
 from apps.validation.heartbeat import Heartbeat
 from apps.validation.models import ValidationRun
+from apps.validation.services import execution
 from tests.validation.conftest import SUITE
 from tests.workflows.conftest import Flow
 
@@ -66,7 +67,7 @@ def test_the_heartbeat_keeps_a_silent_run_claimed_and_stops_once_another_worker_
         # w1 stalled past its lease (a pause, a partition) and w2 claimed the run: what w2's claim writes.
         ValidationRun.objects.filter(pk=run.pk).update(attempts=F("attempts") + 1, worker="w2")
         assert heartbeat.lost.wait(timeout=2)
-    assert services._finish(claimed, "succeeded", result={"results": []}).startswith("not recorded")
+    assert execution._finish(claimed, "succeeded", result={"results": []}).startswith("not recorded")
     assert ValidationRun.objects.get(pk=run.pk).worker == "w2"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import psutil
@@ -96,11 +95,12 @@ def test_a_worker_killed_in_the_middle_of_a_run_leaves_it_to_the_next_worker_whi
     assert (run.status, run.attempts) == ("running", 1)
     assert not run.results.exists()
     with celery_worker(tmp_path / "second.log", env=env):
-        deadline = time.monotonic() + 120
-        while not finished(run.pk) and time.monotonic() < deadline:
+
+        def swept_and_finished() -> bool:
             services.runs_sweep()  # what beat does every 15 s: re-send runs whose lease expired
-            time.sleep(2)
-        assert finished(run.pk), (tmp_path / "second.log").read_text()
+            return finished(run.pk)
+
+        assert wait_for(swept_and_finished, timeout=120, interval=2), (tmp_path / "second.log").read_text()
     run.refresh_from_db()
     assert run.status in ("succeeded", "failed")
     assert run.attempts == 2
@@ -112,14 +112,16 @@ def test_the_same_message_delivered_twice_executes_the_run_once(live_flow: Flow,
     flow = live_flow
     reference = upload(flow, evaluation_table(seed=1), tmp_path, "reference.parquet")
     current = upload(flow, evaluation_table(seed=2), tmp_path, "current.parquet")
-    with celery_worker(tmp_path / "worker.log") as worker:
+    log = tmp_path / "worker.log"
+    with celery_worker(log) as worker:
         run = services.run_create(
             actor=flow.developer, version=flow.version, reference=reference, current=current, spec=SUITE
         )
         execute_run.delay(run.pk)
         execute_run.delay(run.pk)
-        assert wait_for(lambda: finished(run.pk), timeout=60), (tmp_path / "worker.log").read_text()
-        time.sleep(2)  # let the duplicates arrive
+        assert wait_for(lambda: finished(run.pk), timeout=60), log.read_text()
+        # Three messages (the one sent on commit and two duplicates): wait until both duplicates found nothing to claim.
+        assert wait_for(lambda: log.read_bytes().count(b"not claimed (") >= 2, timeout=60), log.read_text()
         # An unusable file ends its run as an error; the worker survives and takes the next run.
         Path(current.file.path).write_bytes(b"PK\x03\x04" + b"\x00" * 64)
         broken = services.run_create(actor=flow.developer, version=flow.version, reference=reference, current=current)

@@ -3,14 +3,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend  # type: ignore[import-untyped]  # no stubs
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, generics, status
+from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.api.lookups import visible_or_invalid
-from apps.core.ids import parse_id
+from apps.core.ids import MAX_ID
 from apps.core.permissions import acting_user
 from apps.projects.models import Project
 from apps.registry import selectors as registry_selectors
@@ -22,6 +23,7 @@ from apps.validation.api.serializers import (
     ValidationSuiteSerializer,
 )
 from apps.validation.choices import RunStatus
+from apps.validation.filters import RunFilter, SuiteFilter
 from apps.validation.models import ValidationRun, ValidationSuite
 
 
@@ -35,24 +37,15 @@ class ValidationRunListView(generics.ListCreateAPIView[ValidationRun]):
     permission_classes = [IsAuthenticated]
     serializer_class = ValidationRunSerializer
 
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = RunFilter
+
     def get_queryset(self) -> QuerySet[ValidationRun]:
-        runs = selectors.runs_visible_to(self.request.user)
-        version = self.request.query_params.get("version")
-        if version is not None:
-            version_id = parse_id(version)
-            if version_id is None:
-                raise exceptions.ValidationError({"version": ["Give a version id."]})
-            runs = runs.filter(version_id=version_id)
-        run_status = self.request.query_params.get("status")
-        if run_status is not None:
-            if run_status not in RunStatus.values:
-                raise exceptions.ValidationError({"status": [f"Choose one of {', '.join(RunStatus.values)}."]})
-            runs = runs.filter(status=run_status)
-        return runs
+        return selectors.runs_visible_to(self.request.user)
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("version", {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}),
+            OpenApiParameter("version", {"type": "integer", "minimum": 1, "maximum": MAX_ID}),
             OpenApiParameter("status", str, enum=RunStatus.values),
         ]
     )
@@ -93,13 +86,24 @@ class ValidationRunDetailView(generics.RetrieveAPIView[ValidationRun]):
 
 
 class ValidationSuiteListView(generics.ListCreateAPIView[ValidationSuite]):
-    """Stored suites of the projects you can see; POST stores one (owners, developers, validators)."""
+    """Stored suites of the projects you can see (``?project=``, ``?model=``); POST stores one."""
 
     permission_classes = [IsAuthenticated]
     serializer_class = ValidationSuiteSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = SuiteFilter
 
     def get_queryset(self) -> QuerySet[ValidationSuite]:
         return selectors.suites_visible_to(self.request.user)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("project", str, description="Slug of a project"),
+            OpenApiParameter("model", {"type": "integer", "minimum": 1, "maximum": MAX_ID}),
+        ]
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(request=ValidationSuiteCreateSerializer, responses={201: ValidationSuiteSerializer})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:

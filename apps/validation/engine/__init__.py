@@ -11,8 +11,11 @@ the statuses.
 from __future__ import annotations
 
 from apps.validation.engine.errors import InputError, SpecError
-from apps.validation.engine.runner import Artifact, Documentation, SuiteResult, overall_status, run_suite
-from apps.validation.engine.spec import Check, Columns, Spec, Thresholds, parse_spec
+from apps.validation.engine.families.documentation import Documentation
+from apps.validation.engine.families.integrity import Artifact
+from apps.validation.engine.parsing import parse_spec
+from apps.validation.engine.runner import SuiteResult, overall_status, run_suite
+from apps.validation.engine.spec import Check, Columns, Spec, Thresholds
 
 __all__ = [
     "Artifact",

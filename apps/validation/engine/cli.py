@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from apps.validation.engine.errors import InputError, SpecError
+from apps.validation.engine.parsing import parse_spec
 from apps.validation.engine.runner import SuiteResult, run_suite
-from apps.validation.engine.spec import Spec, parse_spec
+from apps.validation.engine.spec import Spec
 
 HELP = (
     "Run the checks of a suite (JSON) on a reference and a current dataset (CSV or Parquet) and print "

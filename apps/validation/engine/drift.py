@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from apps.validation.engine import stats
+from apps.validation.engine.gamma import chi2_sf
 from apps.validation.engine.measure import Measure, plural
 from apps.validation.engine.reader import Codes, Numbers, unify
 
@@ -151,7 +152,7 @@ def chi2_pvalue(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
         return 1.0
     expected = np.outer(observed.sum(axis=1), observed.sum(axis=0)) / observed.sum()
     statistic = float(np.sum((observed - expected) ** 2 / expected))
-    return stats.chi2_sf(statistic, observed.shape[1] - 1)
+    return chi2_sf(statistic, observed.shape[1] - 1)
 
 
 def _excluded_note(reference: Sample, current: Sample) -> str | None:

@@ -1,4 +1,4 @@
-"""Distribution functions the drift checks need, written here so the engine depends on numpy alone.
+"""The Kolmogorov-Smirnov functions the drift checks need, written here so the engine needs only numpy.
 
 `ks_2samp` reproduces `scipy.stats.ks_2samp(method="asymp")`: the statistic is the largest gap
 between the two empirical distribution functions, and the p-value is the survival function of the
@@ -16,9 +16,7 @@ SciPy switches between these at the same points, so matching them keeps us withi
 p-values everywhere (including where SciPy itself is an approximation). For n <= 140 SciPy uses the
 Pomeranz recursion in a middle band; the Durbin matrix is exact there too and is used instead.
 
-`chi2_sf` is the regularized upper incomplete gamma function Q(k/2, x/2), by its power series or
-its continued fraction (Numerical Recipes' split at x = a + 1), with the prefactor computed in a
-form that stays accurate for large a.
+The chi-square tail and the log-factorials are in engine/gamma.py.
 """
 
 from __future__ import annotations
@@ -29,22 +27,17 @@ from fractions import Fraction
 
 import numpy as np
 
-_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+from apps.validation.engine.gamma import UNDERFLOW_LOG, clip, log_binomial
+
 _SQRT_2PI = math.sqrt(2 * math.pi)
 _PI_SQUARED = math.pi**2
 _PI_FOUR = math.pi**4
 _PI_SIX = math.pi**6
 _SQRT3 = math.sqrt(3)
 _MIN_LOG = -708  # exp() of anything lower underflows to a denormal or zero
-_UNDERFLOW_LOG = -745.13321910194122  # log of the smallest denormal: below it a probability is 0
 _SCALE_EXPONENT = 128  # rescale matrix powers by 2**128 to stay within float range
 _SMIRNOV_MAX_N = 1_000_000  # SciPy's cut-over to the closed-form approximation of the one-sided tail
 _BLOCK = 1 << 18  # values per block when two sorted samples are compared (see run_counts)
-
-# Stirling series coefficients B_2j / (2j (2j - 1)) for j = 1..6, applied to 1/z, 1/z**3, ...
-_STIRLING = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360)
-_STIRLING_MIN = 64  # below this, log-factorials come from math.lgamma (table)
-_LOG_FACTORIAL_TABLE = np.array([math.lgamma(k + 1) for k in range(_STIRLING_MIN)])
 
 
 # Kolmogorov-Smirnov
@@ -147,27 +140,23 @@ def kstwo_sf(d: float, n: int) -> float:  # noqa: PLR0911, PLR0912 - SciPy's cas
             cdf = float(np.prod(np.arange(1, n + 1) * (1.0 / n) * (2 * t - 1)))
         else:
             cdf = math.exp(_log_factorial_over_power(n) + n * math.log(2 * t - 1))
-        return _clip(1.0 - cdf)
+        return clip(1.0 - cdf)
     if t >= n - 1:
-        return _clip(2 * (1.0 - d) ** n)
+        return clip(2 * (1.0 - d) ** n)
     if d >= 0.5:
-        return _clip(2 * smirnov_sf(n, d))
+        return clip(2 * smirnov_sf(n, d))
     n_d_squared = t * d
     if n <= 140:
         if n_d_squared <= 4:
-            return _clip(1.0 - _durbin_cdf(n, d))
-        return _clip(2 * smirnov_sf(n, d))
+            return clip(1.0 - _durbin_cdf(n, d))
+        return clip(2 * smirnov_sf(n, d))
     if n_d_squared >= 370.0:
         return 0.0
     if n_d_squared >= 2.2:
-        return _clip(2 * smirnov_sf(n, d))
+        return clip(2 * smirnov_sf(n, d))
     if n <= 100_000 and n * d**1.5 <= 1.4:
-        return _clip(1.0 - _durbin_cdf(n, d))
-    return _clip(1.0 - _pelz_good_cdf(n, d))
-
-
-def _clip(p: float) -> float:
-    return min(max(p, 0.0), 1.0)
+        return clip(1.0 - _durbin_cdf(n, d))
+    return clip(1.0 - _pelz_good_cdf(n, d))
 
 
 def _log_factorial_over_power(n: int) -> float:
@@ -298,8 +287,8 @@ def smirnov_sf(n: int, d: float) -> float:  # noqa: PLR0911 - one return per clo
     nd_floor = math.floor(exact)
     alpha = float(exact - nd_floor)
     if nd_floor == 0 or (nd_floor == 1 and alpha == 0):
-        return _clip(1.0 - d * (1.0 + d) ** (n - 1))
-    if -2 * n * d * d < _UNDERFLOW_LOG:
+        return clip(1.0 - d * (1.0 + d) ** (n - 1))
+    if -2 * n * d * d < UNDERFLOW_LOG:
         return 0.0
     if nd_floor >= n - 1:
         return (1.0 - d) ** n
@@ -311,115 +300,10 @@ def smirnov_sf(n: int, d: float) -> float:  # noqa: PLR0911 - one return per clo
     v = np.arange(0, last + 1, dtype=np.float64)
     above = v + nd_floor + alpha  # n * (d + v/n)
     below = (n - nd_floor - v) - alpha  # n * (1 - d - v/n)
-    log_terms = _log_binomial(n, v) + (v - 1) * np.log(above) + (n - v) * np.log(below) - (n - 1) * math.log(n)
+    log_terms = log_binomial(n, v) + (v - 1) * np.log(above) + (n - v) * np.log(below) - (n - 1) * math.log(n)
     peak = float(log_terms.max())
     total = float(np.sum(np.exp(log_terms - peak)))
     log_sf = math.log(d) + peak + math.log(total)
-    if log_sf < _UNDERFLOW_LOG:
+    if log_sf < UNDERFLOW_LOG:
         return 0.0
-    return _clip(math.exp(log_sf))
-
-
-def _log_binomial(n: int, v: np.ndarray) -> np.ndarray:
-    """Return log C(n, v) for an array of integers v (as floats) in 0..n."""
-    return _log_factorial(np.array([float(n)]))[0] - _log_factorial(v) - _log_factorial(n - v)
-
-
-def _log_factorial(k: np.ndarray) -> np.ndarray:
-    """Return log(k!) for non-negative integers k (as floats): a table, then Stirling's series."""
-    result = np.empty_like(k)
-    small = k < _STIRLING_MIN
-    result[small] = _LOG_FACTORIAL_TABLE[k[small].astype(np.int64)]
-    z = k[~small] + 1.0
-    inverse = 1.0 / z
-    inverse_squared = inverse * inverse
-    correction = np.zeros_like(z)
-    for coefficient in reversed(_STIRLING):
-        correction = correction * inverse_squared + coefficient
-    result[~small] = (z - 0.5) * np.log(z) - z + _LOG_SQRT_2PI + correction * inverse
-    return result
-
-
-# Chi-square
-
-
-def chi2_sf(x: float, dof: int) -> float:
-    """Return P(X >= x) for X chi-square with `dof` degrees of freedom, as scipy.stats.chi2.sf."""
-    if dof < 1 or math.isnan(x):
-        return math.nan
-    if x <= 0.0:
-        return 1.0
-    if math.isinf(x):
-        return 0.0
-    return gamma_q(dof / 2.0, x / 2.0)
-
-
-def gamma_q(a: float, x: float) -> float:
-    """Return the regularized upper incomplete gamma function Q(a, x) = Gamma(a, x) / Gamma(a)."""
-    if x <= 0.0:
-        return 1.0
-    log_prefactor = _log_gamma_prefactor(a, x)
-    if x < a + 1.0:
-        return _clip(1.0 - _lower_series(a, x, log_prefactor))
-    return _clip(_upper_fraction(a, x, log_prefactor))
-
-
-def _log_gamma_prefactor(a: float, x: float) -> float:
-    """Return log(x**a * exp(-x) / Gamma(a)) without the cancellation of large terms.
-
-    For large a the three terms a*log(x), x and lgamma(a) are huge and nearly cancel; written as
-    a*(log1p(u) - u) + log(a)/2 - log(sqrt(2 pi)) - stirling(a) with u = (x - a)/a, no large term remains.
-    """
-    u = (x - a) / a
-    if a < 10.0 or abs(u) > 0.5:
-        # Far from x = a the terms do not nearly cancel (and log1p(u) would reach its pole at u = -1).
-        return a * math.log(x) - x - math.lgamma(a)
-    inverse = 1.0 / a
-    inverse_squared = inverse * inverse
-    correction = 0.0
-    for coefficient in reversed(_STIRLING):
-        correction = correction * inverse_squared + coefficient
-    return a * (math.log1p(u) - u) + 0.5 * math.log(a) - _LOG_SQRT_2PI - correction * inverse
-
-
-def _lower_series(a: float, x: float, log_prefactor: float) -> float:
-    """Return P(a, x) by its power series, which converges quickly for x < a + 1."""
-    term = 1.0 / a
-    total = term
-    denominator = a
-    for _ in range(1_000_000):
-        denominator += 1.0
-        term *= x / denominator
-        total += term
-        if term < total * 1e-17:
-            break
-    if log_prefactor < _UNDERFLOW_LOG:
-        return 0.0
-    return total * math.exp(log_prefactor)
-
-
-def _upper_fraction(a: float, x: float, log_prefactor: float) -> float:
-    """Return Q(a, x) by its continued fraction (modified Lentz), which converges for x >= a + 1."""
-    tiny = 1e-300
-    b = x + 1.0 - a
-    c = 1.0 / tiny
-    d = 1.0 / b
-    h = d
-    for i in range(1, 1_000_000):
-        an = -i * (i - a)
-        b += 2.0
-        d = an * d + b
-        if abs(d) < tiny:
-            d = tiny
-        c = b + an / c
-        if abs(c) < tiny:
-            c = tiny
-        d = 1.0 / d
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < 1e-16:
-            break
-    log_q = log_prefactor + math.log(h)
-    if log_q < _UNDERFLOW_LOG:
-        return 0.0
-    return math.exp(log_q)
+    return clip(math.exp(log_sf))

@@ -1,8 +1,9 @@
 """Run the check engine in a child process with limits on memory and CPU time.
 
-The worker never parses an uploaded file itself: it starts ``python -m apps.validation.sandbox``,
-sends the job as JSON on stdin, and reads JSON lines back: ``{"progress": p, "step": s}`` while it
-works, then one of ``{"result": ..., "curves": ...}``, ``{"input_error": msg}``, ``{"spec_error": msg}``.
+The worker never parses an uploaded file itself: it starts ``python -m apps.validation.sandbox.child``
+(sandbox/parent.py), sends the job as JSON on stdin, and reads JSON lines back: ``{"progress": p,
+"step": s}`` while it works, then one of ``{"result": ..., "curves": ...}``, ``{"input_error": msg}``,
+``{"spec_error": msg}``.
 A hostile file that makes pyarrow allocate without bound, loop, or crash ends this process, not
 the worker; the worker turns the way it ended into a reason a person can read.
 """
