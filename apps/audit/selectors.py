@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from apps.audit.chain import Checkpoint, SignedCheckpoint
 from apps.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
@@ -43,6 +43,24 @@ def audit_events_visible_to(user: Any) -> QuerySet[AuditEvent]:
 def audit_events_by_actor(*, actor: Any, limit: int = 10) -> list[AuditEvent]:
     """Return the actor's own latest events, newest first (everyone may see what they did)."""
     return list(AuditEvent.objects.filter(actor=actor).order_by("-seq")[:limit])
+
+
+def timeline_for(
+    *, targets: Mapping[str, Collection[object]] | None = None, project_pk: int | None = None, limit: int = 30
+) -> list[AuditEvent]:
+    """Return the newest events of a page's timeline, newest first.
+
+    ``targets`` maps a target type (``registry.modelversion``) to the ids of its objects on the page;
+    ``project_pk`` takes every event of one project. The page has already checked that the reader may
+    see what it shows: a timeline is part of the object, not a read of the whole trail.
+    """
+    where = Q(pk__in=[])
+    for target_type, ids in (targets or {}).items():
+        if ids:
+            where |= Q(target_type=target_type, target_id__in=[str(pk) for pk in ids])
+    if project_pk is not None:
+        where |= Q(project_pk=project_pk)
+    return list(AuditEvent.objects.filter(where).order_by("-seq")[:limit])
 
 
 def audit_events_filtered(*, user: Any, filters: dict[str, Any]) -> QuerySet[AuditEvent]:

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
-from apps.audit.models import AuditEvent
+from apps.audit.selectors import timeline_for
 from apps.projects.models import Kpi, KpiMeasurement, Membership, Project
 
 SORTS = {"name": "name", "-updated": "-updated_at", "tier": "risk_tier", "status": "status"}
@@ -34,9 +34,10 @@ def project_list(*, user: Any, status: str = "", tier: str = "", q: str = "", so
 
 
 def project_page_data(*, project: Project) -> dict[str, Any]:
-    """Everything the project page shows, in a fixed number of queries."""
-    from apps.registry.selectors import models_with_latest_version
+    """Everything the project page shows of the project itself, in a fixed number of queries.
 
+    Sections of other apps (its models, what is in service) come through ``apps.core.panels``.
+    """
     kpis = list(
         Kpi.objects.filter(project=project).prefetch_related(
             Prefetch("measurements", queryset=KpiMeasurement.objects.order_by("measured_at", "pk"))
@@ -48,16 +49,15 @@ def project_page_data(*, project: Project) -> dict[str, Any]:
     return {
         "kpis": kpis,
         "memberships": memberships,
-        "models": list(models_with_latest_version(project.models.all())),
         "data_needs": list(project.data_needs.all()),
         "comments": list(project.comments.select_related("author")),
-        "timeline": list(AuditEvent.objects.filter(project_pk=project.pk).order_by("-seq")[:30]),
+        "timeline": timeline_for(project_pk=project.pk),
         "qualification": project.qualifications.select_related("questionnaire").first(),
     }
 
 
-def next_steps(*, project: Project, data: dict[str, Any], tier_completeness: dict[int, Any]) -> list[str]:
-    """Say in plain words what the project needs next."""
+def next_steps(*, project: Project, data: dict[str, Any]) -> list[str]:
+    """Say in plain words what the project needs next (the registry adds what its models need)."""
     steps: list[str] = []
     if not project.risk_tier:
         steps.append("Answer the risk questionnaire so Signet knows which rules apply.")
@@ -65,13 +65,6 @@ def next_steps(*, project: Project, data: dict[str, Any], tier_completeness: dic
         steps.append("Agree on KPIs: how will the business know the model helps?")
     if any(need.access_status in ("needed", "requested") for need in data["data_needs"]):
         steps.append("Get access to the data still marked as needed or requested.")
-    if not data["models"]:
-        steps.append("Register a first model once data science starts building.")
-    for model in data["models"]:
-        versions = list(model.versions.all())
-        if versions and versions[0].pk in tier_completeness and not tier_completeness[versions[0].pk].complete:
-            done = tier_completeness[versions[0].pk]
-            steps.append(f"Complete the model card of {model.name} v{versions[0].number} ({done.percent}% written).")
     return steps
 
 

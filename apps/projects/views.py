@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from apps.core import panels
 from apps.core.forms import add_service_errors
 from apps.core.permissions import acting_user, require
 from apps.projects import permissions as can
@@ -27,7 +28,6 @@ from apps.projects.forms import (
     QualificationForm,
 )
 from apps.projects.models import DataNeed, Kpi, Membership, Project
-from apps.registry.cards import card_completeness
 
 
 @login_required
@@ -68,21 +68,16 @@ def project_create(request: HttpRequest) -> HttpResponse:
 
 
 def _page_context(request: HttpRequest, project: Project, **forms: Any) -> dict[str, Any]:
-    from apps.workflows import selectors as workflow_selectors
-
     user = request.user
     data = selectors.project_page_data(project=project)
-    completeness = {}
-    for model in data["models"]:
-        versions = list(model.versions.all())
-        if versions and hasattr(versions[0], "card"):
-            completeness[versions[0].pk] = card_completeness(versions[0].card, project.risk_tier)
+    # The models (registry) and what is in service (workflows) are sections other apps contribute.
+    sections = panels.context_for("projects.project", user=user, project=project)
+    steps = selectors.next_steps(project=project, data=data) + sections.pop("model_next_steps", [])
     context = {
         "project": project,
         **data,
-        "completeness": completeness,
-        "in_service": workflow_selectors.in_service(project),
-        "next_steps": selectors.next_steps(project=project, data=data, tier_completeness=completeness),
+        **sections,
+        "next_steps": steps,
         "roles": sorted(can.roles_in(user, project)),
         "can_edit": can.can_edit_project(user, project),
         "can_manage": can.can_manage_members(user, project),

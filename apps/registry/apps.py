@@ -2,8 +2,15 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+from apps.core import panels
+
 
 class RegistryConfig(AppConfig):
     name = "apps.registry"
     label = "registry"
     verbose_name = "Model registry and data catalogue"
+
+    def ready(self) -> None:
+        from apps.registry.selectors import project_panel  # selectors import models: only once apps are loaded
+
+        panels.contribute("projects.project", project_panel)

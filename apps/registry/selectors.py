@@ -9,6 +9,8 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from apps.projects.choices import ProjectRole
 from apps.projects.models import Membership, Project
+from apps.registry.cards import Completeness, card_completeness
+from apps.registry.choices import VersionStatus
 from apps.registry.models import Dataset, DatasetVersion, ModelVersion, RegisteredModel
 
 
@@ -28,12 +30,49 @@ def dataset_versions_visible_to(user: Any) -> QuerySet[DatasetVersion]:
     return DatasetVersion.objects.filter(dataset__project__in=Project.objects.visible_to(user))
 
 
+# Reviews (workflows) build on versions: the registry reads them by their related name and never imports
+# them. The value is workflows' ReviewStatus.OPEN (tests/registry/test_selectors.py keeps the two equal).
+OPEN_REVIEW_STATUS = "open"
+
+
+def version_under_review(version_id: int) -> bool:
+    """Whether the version is in review or has any open review (a re-certification too)."""
+    return (
+        ModelVersion.objects.filter(pk=version_id)
+        .filter(Q(status=VersionStatus.IN_REVIEW) | Q(reviews__status=OPEN_REVIEW_STATUS))
+        .exists()
+    )
+
+
 def models_with_latest_version(queryset: QuerySet[RegisteredModel]) -> QuerySet[RegisteredModel]:
     """Prefetch versions newest first, so ``model.versions.all()[0]`` is the latest without a query."""
     return queryset.select_related("project", "created_by").prefetch_related(
         "tags",
         Prefetch("versions", queryset=ModelVersion.objects.select_related("card", "created_by").order_by("-number")),
     )
+
+
+def latest_completeness(models: list[RegisteredModel]) -> dict[int, Completeness]:
+    """Return the card completeness of each model's latest version, by version id (versions prefetched)."""
+    completeness = {}
+    for model in models:
+        versions = list(model.versions.all())
+        if versions and hasattr(versions[0], "card"):
+            completeness[versions[0].pk] = card_completeness(versions[0].card, model.project.risk_tier)
+    return completeness
+
+
+def project_panel(*, user: Any, project: Project) -> dict[str, Any]:
+    """What the project page shows of the registry: its models, their cards, and what they need next."""
+    models = list(models_with_latest_version(project.models.all()))
+    completeness = latest_completeness(models)
+    steps = [] if models else ["Register a first model once data science starts building."]
+    for model in models:
+        versions = list(model.versions.all())
+        done = completeness.get(versions[0].pk) if versions else None
+        if done is not None and not done.complete:
+            steps.append(f"Complete the model card of {model.name} v{versions[0].number} ({done.percent}% written).")
+    return {"models": models, "completeness": completeness, "model_next_steps": steps}
 
 
 MAX_SEARCH_WORDS = 8  # each word is one more condition; more words do not find better results

@@ -9,17 +9,18 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apps.audit.models import AuditEvent
+from apps.audit.selectors import timeline_for
+from apps.core import panels
 from apps.core.forms import add_service_errors
 from apps.core.permissions import acting_user, require
-from apps.projects import permissions as can
 from apps.projects.choices import ProjectStatus, RiskTier
 from apps.projects.selectors import project_get
+from apps.registry import permissions as can
 from apps.registry import selectors, services
 from apps.registry.cards import card_completeness, required_sections
 from apps.registry.choices import CARD_SECTIONS, FileFormat, ModelTask, VersionStatus
@@ -34,8 +35,6 @@ from apps.registry.forms import (
 )
 from apps.registry.models import DatasetVersion, ModelVersion
 from apps.registry.uploads import too_large_message, upload_too_large
-from apps.workflows.models import Review
-from apps.workflows.selectors import workflow_panel
 
 
 def _status(request: HttpRequest) -> int:
@@ -46,7 +45,7 @@ def _status(request: HttpRequest) -> int:
 @require_http_methods(["GET", "POST"])
 def model_create(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_get(user=request.user, slug=slug)
-    require(can.can_build(request.user, project), services.BUILD_DENIED)
+    require(can.can_register_model(request.user, project), can.BUILD_DENIED)
     form = RegisteredModelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -74,7 +73,7 @@ def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
     }
     form = RegisteredModelEditForm(request.POST or None, initial=initial)
     if request.method == "POST":
-        require(can.can_build(request.user, model.project), services.BUILD_DENIED)
+        require(can.can_edit_model(request.user, model), can.BUILD_DENIED)
         if form.is_valid():
             try:
                 services.model_update(actor=acting_user(request), model=model, **form.cleaned_data)
@@ -83,20 +82,17 @@ def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
             else:
                 messages.success(request, "Model saved.")
                 return redirect("registry:model_detail", model_id=model.pk)
-    from apps.workflows.selectors import findings_visible_to
-
     versions = list(model.versions.all())
     context = {
-        "findings": findings_visible_to(request.user).filter(model=model, version=None),
+        # Sections other apps contribute (the model's findings, from workflows).
+        **panels.context_for("registry.model", user=request.user, model=model),
         "model": model,
         "project": model.project,
         "versions": versions,
         "completeness": {v.pk: card_completeness(v.card, model.project.risk_tier) for v in versions},
         "form": form,
-        "can_build": can.can_build(request.user, model.project),
-        "timeline": AuditEvent.objects.filter(target_type="registry.registeredmodel", target_id=str(model.pk)).order_by(
-            "-seq"
-        )[:20],
+        "can_build": can.can_edit_model(request.user, model),
+        "timeline": timeline_for(targets={"registry.registeredmodel": [model.pk]}, limit=20),
     }
     return render(request, "registry/registeredmodel_detail.html", context, status=_status(request))
 
@@ -118,7 +114,7 @@ def _version_form(
 @require_http_methods(["GET", "POST"])
 def version_create(request: HttpRequest, model_id: int) -> HttpResponse:
     model = get_object_or_404(selectors.models_visible_to(request.user).select_related("project"), pk=model_id)
-    require(can.can_build(request.user, model.project), services.BUILD_DENIED)
+    require(can.can_register_version(request.user, model), can.BUILD_DENIED)
     form = _version_form(request, model, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -148,8 +144,6 @@ def _version_get(request: HttpRequest, version_id: int) -> ModelVersion:
 @login_required
 @require_GET
 def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
-    from apps.validation.selectors import validation_panel
-
     version = _version_get(request, version_id)
     project = version.model.project
     card = version.card
@@ -162,17 +156,17 @@ def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
         "sections": sections,
         "completeness": card_completeness(card, project.risk_tier),
         "revisions": card.revisions.select_related("author")[:20],
-        "can_build": can.can_build(request.user, project),
+        "can_build": can.can_edit_version(request.user, version),
         "is_draft": version.status == VersionStatus.DRAFT,
-        "timeline": AuditEvent.objects.filter(
-            Q(target_type="registry.modelversion", target_id=str(version.pk))
-            | Q(
-                target_type="workflows.review",
-                target_id__in=[str(pk) for pk in Review.objects.filter(version=version).values_list("pk", flat=True)],
-            )
-        ).order_by("-seq")[:30],
-        **workflow_panel(user=request.user, version=version),
-        **validation_panel(user=request.user, version=version),
+        # The reviews (workflows) build on the version: reached by their related name, never imported.
+        "timeline": timeline_for(
+            targets={
+                "registry.modelversion": [version.pk],
+                "workflows.review": list(version.reviews.values_list("pk", flat=True)),
+            }
+        ),
+        # Sections other apps contribute: the review and gate (workflows), the validation runs (validation).
+        **panels.context_for("registry.version", user=request.user, version=version),
     }
     return render(request, "registry/modelversion_detail.html", context)
 
@@ -181,7 +175,7 @@ def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def version_edit(request: HttpRequest, version_id: int) -> HttpResponse:
     version = _version_get(request, version_id)
-    require(can.can_build(request.user, version.model.project), services.BUILD_DENIED)
+    require(can.can_edit_version(request.user, version), can.BUILD_DENIED)
     fields = (
         "artifact_uri",
         "artifact_sha256",
@@ -211,7 +205,7 @@ def version_edit(request: HttpRequest, version_id: int) -> HttpResponse:
 def card_edit(request: HttpRequest, version_id: int) -> HttpResponse:
     version = _version_get(request, version_id)
     project = version.model.project
-    require(can.can_build(request.user, project), services.BUILD_DENIED)
+    require(can.can_edit_card(request.user, version), can.BUILD_DENIED)
     card = version.card
     required = required_sections(project.risk_tier)
     initial = {name: getattr(card, name) for name, _t, _h in CARD_SECTIONS}
@@ -243,11 +237,7 @@ def _params(request: HttpRequest, *names: str) -> dict[str, str]:
 def model_list(request: HttpRequest) -> HttpResponse:
     params = _params(request, "project", "task", "tag", "q", "sort")
     models = list(selectors.model_list(user=request.user, **params))
-    completeness = {}
-    for model in models:
-        versions = list(model.versions.all())
-        if versions:
-            completeness[versions[0].pk] = card_completeness(versions[0].card, model.project.risk_tier)
+    completeness = selectors.latest_completeness(models)
     context = {"models": models, "params": params, "tasks": ModelTask.choices, "completeness": completeness}
     return render(request, "registry/registeredmodel_list.html", context)
 
@@ -264,7 +254,7 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def dataset_edit(request: HttpRequest, dataset_id: int) -> HttpResponse:
     dataset = _dataset_get(request, dataset_id)
-    require(can.can_build(request.user, dataset.project), services.BUILD_DENIED)
+    require(can.can_edit_dataset(request.user, dataset), can.BUILD_DENIED)
     initial = {f: getattr(dataset, f) for f in services.DATASET_FIELDS}
     form = DatasetForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -283,7 +273,7 @@ def dataset_edit(request: HttpRequest, dataset_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def dataset_create(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_get(user=request.user, slug=slug)
-    require(can.can_build(request.user, project), services.BUILD_DENIED)
+    require(can.can_add_dataset(request.user, project), can.BUILD_DENIED)
     form = DatasetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -304,7 +294,7 @@ def _dataset_page(request: HttpRequest, dataset: Any, status: int = 200, **forms
             # Only the model versions this person may see: another project's model names stay hidden.
             Prefetch("trained_versions", queryset=selectors.versions_visible_to(request.user).select_related("model"))
         ),
-        "can_build": can.can_build(request.user, dataset.project),
+        "can_build": can.can_add_dataset_version(request.user, dataset),
         "upload_form": forms.get("upload_form") or DatasetUploadForm(),
         "link_form": forms.get("link_form") or DatasetLinkForm(),
     }
@@ -327,7 +317,7 @@ def dataset_detail(request: HttpRequest, dataset_id: int) -> HttpResponse:
 @require_POST
 def dataset_version_upload(request: HttpRequest, dataset_id: int) -> HttpResponse:
     dataset = _dataset_get(request, dataset_id)
-    require(can.can_build(request.user, dataset.project), services.BUILD_DENIED)
+    require(can.can_add_dataset_version(request.user, dataset), can.BUILD_DENIED)
     form = DatasetUploadForm(request.POST, request.FILES)
     if upload_too_large(request):
         form = DatasetUploadForm()
@@ -357,7 +347,7 @@ def dataset_version_upload(request: HttpRequest, dataset_id: int) -> HttpRespons
 @require_POST
 def dataset_version_link(request: HttpRequest, dataset_id: int) -> HttpResponse:
     dataset = _dataset_get(request, dataset_id)
-    require(can.can_build(request.user, dataset.project), services.BUILD_DENIED)
+    require(can.can_add_dataset_version(request.user, dataset), can.BUILD_DENIED)
     form = DatasetLinkForm(request.POST)
     if form.is_valid():
         try:

@@ -1,9 +1,28 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
+
+from apps.core import panels
 
 
 class WorkflowsConfig(AppConfig):
     name = "apps.workflows"
     label = "workflows"
     verbose_name = "Approval workflows"
+
+    def ready(self) -> None:
+        # Pages of the registry and projects show workflow sections without importing this app.
+        # The selectors import models, which exist only once the app registry is ready.
+        from apps.workflows.selectors import findings_visible_to, in_service, workflow_panel
+
+        def model_findings(*, user: Any, model: Any) -> dict[str, Any]:
+            return {"findings": findings_visible_to(user).filter(model=model, version=None)}
+
+        def project_in_service(*, user: Any, project: Any) -> dict[str, Any]:
+            return {"in_service": in_service(project)}
+
+        panels.contribute("registry.version", workflow_panel)
+        panels.contribute("registry.model", model_findings)
+        panels.contribute("projects.project", project_in_service)
