@@ -15,19 +15,19 @@ from apps.registry.models import Dataset, DatasetVersion, ModelVersion, Register
 
 
 def models_visible_to(user: Any) -> QuerySet[RegisteredModel]:
-    return RegisteredModel.objects.filter(project__in=Project.objects.visible_to(user))
+    return RegisteredModel.objects.visible_to(user)
 
 
 def versions_visible_to(user: Any) -> QuerySet[ModelVersion]:
-    return ModelVersion.objects.filter(model__project__in=Project.objects.visible_to(user))
+    return ModelVersion.objects.visible_to(user)
 
 
 def datasets_visible_to(user: Any) -> QuerySet[Dataset]:
-    return Dataset.objects.filter(project__in=Project.objects.visible_to(user))
+    return Dataset.objects.visible_to(user)
 
 
 def dataset_versions_visible_to(user: Any) -> QuerySet[DatasetVersion]:
-    return DatasetVersion.objects.filter(dataset__project__in=Project.objects.visible_to(user))
+    return DatasetVersion.objects.visible_to(user)
 
 
 # Reviews (workflows) build on versions: the registry reads them by their related name and never imports
@@ -127,17 +127,14 @@ def _search_models(user: Any, words: list[str], tier: str, status: str, owner: s
 
 
 def _search_datasets(user: Any, words: list[str], tier: str, status: str, owner: str) -> list[Dataset]:
+    # Only the model versions this person may see: another project's model names stay hidden.
+    trained: Prefetch[Any, Any, Any] = Prefetch(
+        "trained_versions", queryset=versions_visible_to(user).select_related("model")
+    )
     datasets = (
         datasets_visible_to(user)
         .select_related("project", "owner")
-        .prefetch_related(
-            Prefetch(
-                "versions",
-                queryset=DatasetVersion.objects.prefetch_related(
-                    Prefetch("trained_versions", queryset=versions_visible_to(user).select_related("model"))
-                ),
-            )
-        )
+        .prefetch_related(Prefetch("versions", queryset=DatasetVersion.objects.prefetch_related(trained)))
     )
     for word in words:
         datasets = datasets.filter(Q(name__icontains=word) | Q(description__icontains=word) | Q(source__icontains=word))
