@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from apps.audit.selectors import timeline_for
+from apps.projects.filters import ProjectFilter
 from apps.projects.models import Kpi, KpiMeasurement, Membership, Project
 
 SORTS = {"name": "name", "-updated": "-updated_at", "tier": "risk_tier", "status": "status"}
@@ -22,14 +24,9 @@ def project_get(*, user: Any, slug: str) -> Project:
     return get_object_or_404(projects_visible_to(user), slug=slug)
 
 
-def project_list(*, user: Any, status: str = "", tier: str = "", q: str = "", sort: str = "name") -> QuerySet[Project]:
-    projects = projects_visible_to(user)
-    if status:
-        projects = projects.filter(status=status)
-    if tier:
-        projects = projects.filter(risk_tier=tier)
-    if q:
-        projects = projects.filter(name__icontains=q)
+def project_list(*, user: Any, filters: Mapping[str, Any] | None = None, sort: str = "name") -> QuerySet[Project]:
+    """Return the projects ``user`` may see that pass ``filters`` (``ProjectFilter``), sorted."""
+    projects = ProjectFilter(filters, queryset=projects_visible_to(user)).qs
     return projects.order_by(SORTS.get(sort, "name"), "pk")
 
 

@@ -17,6 +17,7 @@ from apps.core.permissions import acting_user, require
 from apps.projects import permissions as can
 from apps.projects import selectors, services
 from apps.projects.choices import DataAccessStatus, ProjectStatus, RiskTier
+from apps.projects.filters import ProjectFilter
 from apps.projects.forms import (
     CommentForm,
     DataNeedForm,
@@ -33,10 +34,8 @@ from apps.projects.models import DataNeed, Kpi, Membership, Project
 @login_required
 @require_GET
 def project_list(request: HttpRequest) -> HttpResponse:
-    params = {key: request.GET.get(key, "") for key in ("status", "tier", "q", "sort")}
-    projects = selectors.project_list(
-        user=request.user, **{k: v for k, v in params.items() if k != "sort"}, sort=params["sort"] or "name"
-    )
+    params = {**ProjectFilter.read(request.GET), "sort": request.GET.get("sort", "")}
+    projects = selectors.project_list(user=request.user, filters=params, sort=params["sort"] or "name")
     return render(
         request,
         "projects/project_list.html",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -11,6 +11,7 @@ from apps.projects.choices import ProjectRole
 from apps.projects.models import Membership, Project
 from apps.registry.cards import Completeness, card_completeness
 from apps.registry.choices import VersionStatus
+from apps.registry.filters import DatasetFilter, RegisteredModelFilter
 from apps.registry.models import Dataset, DatasetVersion, ModelVersion, RegisteredModel
 
 
@@ -80,27 +81,15 @@ MODEL_SORTS = {"name": "name", "-created": "-created_at", "project": "project__n
 DATASET_SORTS = {"name": "name", "-created": "-created_at", "project": "project__name"}
 
 
-def model_list(
-    *, user: Any, project: str = "", task: str = "", tag: str = "", q: str = "", sort: str = "name"
-) -> QuerySet[RegisteredModel]:
-    models = models_with_latest_version(models_visible_to(user))
-    if project:
-        models = models.filter(project__slug=project)
-    if task:
-        models = models.filter(task=task)
-    if tag:
-        models = models.filter(tags__name=tag.lower())
-    if q:
-        models = models.filter(Q(name__icontains=q) | Q(description__icontains=q))
+def model_list(*, user: Any, filters: Mapping[str, Any] | None = None, sort: str = "name") -> QuerySet[RegisteredModel]:
+    """Return the models ``user`` may see that pass ``filters`` (``RegisteredModelFilter``), sorted."""
+    models = RegisteredModelFilter(filters, queryset=models_with_latest_version(models_visible_to(user))).qs
     return models.order_by(MODEL_SORTS.get(sort, "name"), "pk")
 
 
-def dataset_list(*, user: Any, project: str = "", q: str = "", sort: str = "name") -> QuerySet[Dataset]:
-    datasets = datasets_visible_to(user).select_related("project", "owner")
-    if project:
-        datasets = datasets.filter(project__slug=project)
-    if q:
-        datasets = datasets.filter(Q(name__icontains=q) | Q(description__icontains=q))
+def dataset_list(*, user: Any, filters: Mapping[str, Any] | None = None, sort: str = "name") -> QuerySet[Dataset]:
+    """Return the datasets ``user`` may see that pass ``filters`` (``DatasetFilter``), sorted."""
+    datasets = DatasetFilter(filters, queryset=datasets_visible_to(user).select_related("project", "owner")).qs
     return datasets.order_by(DATASET_SORTS.get(sort, "name"), "pk")
 
 

@@ -24,6 +24,7 @@ from apps.registry import permissions as can
 from apps.registry import selectors, services
 from apps.registry.cards import card_completeness, required_sections
 from apps.registry.choices import CARD_SECTIONS, FileFormat, ModelTask, VersionStatus
+from apps.registry.filters import DatasetFilter, RegisteredModelFilter
 from apps.registry.forms import (
     DatasetForm,
     DatasetLinkForm,
@@ -235,8 +236,8 @@ def _params(request: HttpRequest, *names: str) -> dict[str, str]:
 @login_required
 @require_GET
 def model_list(request: HttpRequest) -> HttpResponse:
-    params = _params(request, "project", "task", "tag", "q", "sort")
-    models = list(selectors.model_list(user=request.user, **params))
+    params = {**RegisteredModelFilter.read(request.GET), **_params(request, "sort")}
+    models = list(selectors.model_list(user=request.user, filters=params, sort=params["sort"]))
     completeness = selectors.latest_completeness(models)
     context = {"models": models, "params": params, "tasks": ModelTask.choices, "completeness": completeness}
     return render(request, "registry/registeredmodel_list.html", context)
@@ -245,8 +246,8 @@ def model_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def dataset_list(request: HttpRequest) -> HttpResponse:
-    params = _params(request, "project", "q", "sort")
-    datasets = selectors.dataset_list(user=request.user, **params)
+    params = {**DatasetFilter.read(request.GET), **_params(request, "sort")}
+    datasets = selectors.dataset_list(user=request.user, filters=params, sort=params["sort"])
     return render(request, "registry/dataset_list.html", {"datasets": datasets, "params": params})
 
 
