@@ -17,7 +17,7 @@ from apps.accounts.models import User
 from apps.audit.services import audit_chain_lock, audit_record, changes_between, snapshot
 from apps.core.permissions import require, unique_or_invalid
 from apps.projects.models import Project
-from apps.registry import ingest
+from apps.registry import ingest, rules
 from apps.registry import permissions as can
 from apps.registry.choices import CARD_SECTION_NAMES, FileFormat, VersionStatus
 from apps.registry.models import (
@@ -210,9 +210,13 @@ def card_update(*, actor: User, card: ModelCard, sections: dict[str, str]) -> Mo
     unknown = set(sections) - set(CARD_SECTION_NAMES)
     if unknown:
         raise ValidationError({name[:64]: "This is not a section of the model card." for name in sorted(unknown)})
-    too_long = [name for name, text in sections.items() if not isinstance(text, str) or len(text) > 20_000]
+    too_long = [
+        name for name, text in sections.items() if not isinstance(text, str) or len(text) > rules.CARD_SECTION_MAX_CHARS
+    ]
     if too_long:
-        raise ValidationError(dict.fromkeys(too_long, "Write text of at most 20,000 characters."))
+        raise ValidationError(
+            dict.fromkeys(too_long, f"Write text of at most {rules.CARD_SECTION_MAX_CHARS:,} characters.")
+        )
     with transaction.atomic():
         card = ModelCard.objects.select_for_update(no_key=True).get(pk=card.pk)
         before = snapshot(card, CARD_SECTION_NAMES)
@@ -355,7 +359,7 @@ def dataset_version_link(*, actor: User, dataset: Dataset, uri: str, sha256: str
     """Add a version that lives elsewhere (a URI). Side effects: ``registry.dataset_version.created``."""
     require(can.can_add_dataset_version(actor, dataset), BUILD_DENIED)
     uri = uri.strip()
-    if not uri or len(uri) > 500 or "://" not in uri:
+    if not uri or len(uri) > rules.URI_MAX_CHARS or "://" not in uri:
         raise ValidationError({"uri": "Give the data's location as a URI, such as s3://bucket/path/data.parquet."})
     sha256 = sha256.strip().lower()
     if sha256 and (len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256)):
