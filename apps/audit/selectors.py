@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from apps.audit.chain import Checkpoint, SignedCheckpoint
+from apps.audit.filters import AuditEventFilter
 from apps.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from apps.audit.permissions import can_read_audit_trail
 
@@ -64,23 +65,8 @@ def timeline_for(
 
 
 def audit_events_filtered(*, user: Any, filters: dict[str, Any]) -> QuerySet[AuditEvent]:
-    """Apply the cleaned filters of ``AuditFilterForm`` to what ``user`` may see."""
-    events = audit_events_visible_to(user)
-    if filters.get("since"):
-        events = events.filter(occurred_at__gte=filters["since"])
-    if filters.get("until"):
-        events = events.filter(occurred_at__lte=filters["until"])
-    if filters.get("actor"):
-        events = events.filter(actor_name=filters["actor"])
-    action = filters.get("action")
-    if action:
-        events = events.filter(action__startswith=action) if action.endswith(".") else events.filter(action=action)
-    for field in ("target_type", "target_id", "request_id"):
-        if filters.get(field):
-            events = events.filter(**{field: filters[field]})
-    if filters.get("project"):
-        events = events.filter(project_slug=filters["project"])
-    return events
+    """Apply the cleaned filters of ``AuditEventFilter`` to what ``user`` may see."""
+    return AuditEventFilter.apply(audit_events_visible_to(user), filters)
 
 
 def audit_chain(*, using: str = "default", chunk_size: int = 2000, after_seq: int = 0) -> Iterator[dict[str, Any]]:
