@@ -35,3 +35,23 @@ def test_the_project_list_queries_are_pinned(
         response = client.get(url)
     assert response.status_code == 200
     assert response.content.count(b"Project ") >= rows
+
+
+@pytest.mark.parametrize("rows", [1, 10])
+@pytest.mark.parametrize(
+    ("url", "queries"), [("/projects/credit-scoring/members/", 6), ("/api/v1/projects/credit-scoring/members/", 6)]
+)
+def test_the_team_list_queries_are_pinned(
+    url: str, queries: int, rows: int, token_for, django_assert_num_queries
+) -> None:
+    owner = make_user("olivia", TeamFunction.BUSINESS)
+    project = make_project(owner)
+    for i in range(rows):
+        projects.membership_add(actor=owner, project=project, user=make_user(f"viewer{i}"), role="viewer")
+    client = Client(headers=bearer(token_for(owner)))
+    client.force_login(owner)
+    client.get(url)  # warm up: the first request of a session stores its timestamps
+    with django_assert_num_queries(queries):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert f"viewer{rows - 1}".encode() in response.content
