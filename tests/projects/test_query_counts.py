@@ -39,7 +39,7 @@ def test_the_project_list_queries_are_pinned(
 
 @pytest.mark.parametrize("rows", [1, 10])
 @pytest.mark.parametrize(
-    ("url", "queries"), [("/projects/credit-scoring/members/", 6), ("/api/v1/projects/credit-scoring/members/", 6)]
+    ("url", "queries"), [("/projects/credit-scoring/team/", 10), ("/api/v1/projects/credit-scoring/members/", 6)]
 )
 def test_the_team_list_queries_are_pinned(
     url: str, queries: int, rows: int, token_for, django_assert_num_queries
