@@ -1,4 +1,4 @@
-"""The notification list: one FilterSet for the page and the API, and a pinned number of queries."""
+"""The notification and webhook lists: one FilterSet for page and API, and pinned numbers of queries."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from apps.notifications import webhooks
 from apps.notifications.choices import Event
-from apps.notifications.models import Notification
+from apps.notifications.models import Notification, WebhookDelivery
 from tests.conftest import bearer
 from tests.factories import TeamFunction, make_user
 
@@ -61,3 +62,28 @@ def test_an_unknown_unread_value_is_a_400_from_the_api_and_ignored_by_the_page(t
     assert response.status_code == 400
     assert response.json()["error"]["details"] == {"unread": ["Use unread=true for the unread ones, or false for all."]}
     assert client.get("/notifications/?unread=maybe").status_code == 200
+
+
+WEBHOOK_PINNED = {"/notifications/webhooks/": 4, "/api/v1/webhooks/": 4, "deliveries page": 7, "deliveries api": 6}
+
+
+@pytest.mark.parametrize("rows", [1, 10])
+@pytest.mark.parametrize("which", WEBHOOK_PINNED)
+def test_the_webhook_lists_queries_are_pinned(which: str, rows: int, token_for, django_assert_num_queries) -> None:
+    admin = make_user("ada", superuser=True)
+    hooks = [
+        webhooks.webhook_create(actor=admin, url=f"https://h{i}.example.test/in", events=["review.closed"])
+        for i in range(rows)
+    ]
+    for i in range(rows):
+        WebhookDelivery.objects.create(subscription=hooks[0], event="review.closed", payload={"title": f"Sent {i}"})
+    url = {
+        "deliveries page": f"/notifications/webhooks/{hooks[0].pk}/",
+        "deliveries api": f"/api/v1/webhooks/{hooks[0].pk}/deliveries/",
+    }.get(which, which)
+    client = Client(headers=bearer(token_for(admin)))
+    client.force_login(admin)
+    client.get(url)  # warm up: the first request of a session stores its timestamps
+    with django_assert_num_queries(WEBHOOK_PINNED[which]):
+        response = client.get(url)
+    assert response.status_code == 200
