@@ -30,6 +30,11 @@ def project_list(*, user: Any, filters: Mapping[str, Any] | None = None, sort: s
     return projects.order_by(SORTS.get(sort, "name"), "pk")
 
 
+def memberships_of(project: Project) -> QuerySet[Membership]:
+    """The project's team (the project was looked up through what the reader may see)."""
+    return Membership.objects.filter(project=project).select_related("user", "added_by")
+
+
 def project_page_data(*, project: Project) -> dict[str, Any]:
     """Everything the project page shows of the project itself, in a fixed number of queries.
 

@@ -141,7 +141,7 @@ def project_members(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 messages.success(request, f"{form.cleaned_data['username'].username} joined the project.")
                 return redirect("projects:project_members", slug=project.slug)
-    memberships = Membership.objects.filter(project=project).select_related("user", "added_by")
+    memberships = selectors.memberships_of(project)
     return render(
         request,
         "projects/membership_list.html",

@@ -90,7 +90,7 @@ class MembershipView(generics.ListAPIView[Membership]):
 
     def get_queryset(self) -> QuerySet[Membership]:
         project = selectors.project_get(user=self.request.user, slug=self.kwargs["slug"])
-        return Membership.objects.filter(project=project).select_related("user", "added_by")
+        return selectors.memberships_of(project)
 
     @extend_schema(request=MembershipWriteSerializer, responses={201: MembershipSerializer})
     def post(self, request: Request, slug: str) -> Response:
