@@ -103,7 +103,7 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(file, "sha256").hexdigest()
 
 
-# The old private names, which apps.validation.engine.reader reads to check a file exactly as the
+# The old private names, which the validation engine (engine/reader.py) reads to check a file exactly as the
 # registry did; they go once it uses the public names above.
 _refuse_non_text = refuse_non_text
 _inspect_csv = inspect_csv
