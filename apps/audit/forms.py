@@ -1,4 +1,4 @@
-"""The audit trail's filters, shared by the auditor's page, the exports and the API."""
+"""The form rules of the audit trail's filters, shared by the auditor's page, the exports and the API."""
 
 from __future__ import annotations
 
@@ -10,16 +10,7 @@ from django.core.exceptions import ValidationError
 
 
 class AuditFilterForm(forms.Form):
-    since = forms.DateTimeField(required=False, label="From", help_text="UTC, for example 2026-11-01 08:00")
-    until = forms.DateTimeField(required=False, label="Until")
-    actor = forms.CharField(required=False, max_length=150, label="Actor (username)")
-    action = forms.CharField(
-        required=False, max_length=100, label="Action", help_text="Exact, or a prefix ending in a dot: accounts."
-    )
-    target_type = forms.CharField(required=False, max_length=100, label="Object type", help_text="accounts.user")
-    target_id = forms.CharField(required=False, max_length=64, label="Object id")
-    project = forms.CharField(required=False, max_length=100, label="Project (slug)")
-    request_id = forms.CharField(required=False, max_length=64, label="Request id")
+    """The rules the filters share; ``AuditEventFilter`` (apps/audit/filters.py) declares the fields."""
 
     def _clean_moment(self, name: str) -> datetime | None:
         value = self.cleaned_data.get(name)

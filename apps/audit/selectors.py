@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from apps.audit.actions import Action
 from apps.audit.chain import CHAINED_FIELDS, Checkpoint, SignedCheckpoint
+from apps.audit.filters import AuditEventFilter
 from apps.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from apps.audit.permissions import can_read_audit_trail
 
@@ -31,24 +32,27 @@ def audit_events_by_actor(*, actor: User, limit: int = 10) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(actor=actor).order_by("-seq")[:limit])
 
 
+def timeline_for(
+    *, targets: Mapping[str, Collection[object]] | None = None, project_pk: int | None = None, limit: int = 30
+) -> list[AuditEvent]:
+    """Return the newest events of a page's timeline, newest first.
+
+    ``targets`` maps a target type (``registry.modelversion``) to the ids of its objects on the page;
+    ``project_pk`` takes every event of one project. The page has already checked that the reader may
+    see what it shows: a timeline is part of the object, not a read of the whole trail.
+    """
+    where = Q(pk__in=[])
+    for target_type, ids in (targets or {}).items():
+        if ids:
+            where |= Q(target_type=target_type, target_id__in=[str(pk) for pk in ids])
+    if project_pk is not None:
+        where |= Q(project_pk=project_pk)
+    return list(AuditEvent.objects.filter(where).order_by("-seq")[:limit])
+
+
 def audit_events_filtered(*, user: Viewer, filters: dict[str, Any]) -> QuerySet[AuditEvent]:
-    """Apply the cleaned filters of ``AuditFilterForm`` to what ``user`` may see."""
-    events = audit_events_visible_to(user)
-    if filters.get("since"):
-        events = events.filter(occurred_at__gte=filters["since"])
-    if filters.get("until"):
-        events = events.filter(occurred_at__lte=filters["until"])
-    if filters.get("actor"):
-        events = events.filter(actor_name=filters["actor"])
-    action = filters.get("action")
-    if action:
-        events = events.filter(action__startswith=action) if action.endswith(".") else events.filter(action=action)
-    for field in ("target_type", "target_id", "request_id"):
-        if filters.get(field):
-            events = events.filter(**{field: filters[field]})
-    if filters.get("project"):
-        events = events.filter(project_slug=filters["project"])
-    return events
+    """Apply the cleaned filters of ``AuditEventFilter`` to what ``user`` may see."""
+    return AuditEventFilter.apply(audit_events_visible_to(user), filters)
 
 
 def audit_chain(*, using: str = "default", chunk_size: int = 2000, after_seq: int = 0) -> Iterator[dict[str, Any]]:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.audit import selectors, services
 from apps.audit.export import export_response
-from apps.audit.forms import AuditFilterForm
+from apps.audit.filters import AuditEventFilter
 from apps.audit.permissions import can_read_audit_trail, can_verify_audit_trail
 from apps.audit.tasks import audit_verify_chain
 from apps.core.permissions import acting_user
@@ -35,7 +35,7 @@ def audit_event_list(request: HttpRequest) -> HttpResponse:
     _require_reader(request)
     filters = request.GET.copy()
     filters.pop("page", None)
-    form = AuditFilterForm(filters or None)
+    form = AuditEventFilter(filters or None).form
     status = 200
     if form.is_bound and not form.is_valid():
         events = selectors.audit_events_visible_to(request.user).none()
@@ -60,7 +60,7 @@ def audit_event_list(request: HttpRequest) -> HttpResponse:
 def audit_event_export(request: HttpRequest, export_format: str) -> HttpResponseBase:
     """Stream the filtered trail as CSV or JSON Lines."""
     _require_reader(request)
-    form = AuditFilterForm(request.GET)
+    form = AuditEventFilter(request.GET).form
     if not form.is_valid():
         return render(request, "audit/auditevent_list.html", {"form": form, "page": None}, status=400)
     lines = services.audit_trail_export(

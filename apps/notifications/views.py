@@ -15,20 +15,19 @@ from apps.core.forms import add_service_errors
 from apps.core.ids import parse_id
 from apps.core.permissions import acting_user
 from apps.notifications import selectors, services, webhooks
+from apps.notifications.filters import NotificationFilter
 from apps.notifications.forms import WebhookForm
 from apps.notifications.permissions import can_manage_webhooks
 
 
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
-    notifications = selectors.notifications_for(request.user)
-    if request.GET.get("unread") == "true":
-        notifications = notifications.filter(read_at__isnull=True)
-    page = Paginator(notifications, 30).get_page(request.GET.get("page"))
+    filters = NotificationFilter(request.GET, queryset=selectors.notifications_for(request.user))
+    page = Paginator(filters.qs, 30).get_page(request.GET.get("page"))
     return render(
         request,
         "notifications/notification_list.html",
-        {"page": page, "unread_only": request.GET.get("unread") == "true"},
+        {"page": page, "unread_only": filters.params["unread"] == "true"},
     )
 
 

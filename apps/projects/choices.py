@@ -18,6 +18,15 @@ class RiskTier(models.TextChoices):
     LOW = "low", "Low"
 
 
+# A project not yet qualified (no answers to the questionnaire) is held to the rules of the highest tier.
+UNQUALIFIED_TIER = RiskTier.HIGH
+
+
+def tier_in_force(tier: str) -> str:
+    """Return the tier whose rules apply to a project of ``tier`` (the project's field may be empty)."""
+    return tier or UNQUALIFIED_TIER
+
+
 class ProjectRole(models.TextChoices):
     OWNER = "owner", "Owner"
     BUSINESS_OWNER = "business_owner", "Business owner"

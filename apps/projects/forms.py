@@ -6,6 +6,7 @@ from django import forms
 
 from apps.accounts.models import User
 from apps.accounts.selectors import active_user_by_username
+from apps.projects import rules
 from apps.projects.choices import DataAccessStatus, KpiDirection, ProjectRole, ProjectStatus
 
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
@@ -13,14 +14,17 @@ TEXTAREA = forms.Textarea(attrs={"rows": 3})
 
 class ProjectForm(forms.Form):
     name = forms.CharField(
-        max_length=120, help_text="A short name people will recognise, such as “Credit line scoring”."
+        max_length=rules.PROJECT_NAME_MAX_CHARS,
+        help_text="A short name people will recognise, such as “Credit line scoring”.",
     )
     business_objective = forms.CharField(
-        max_length=5000, widget=TEXTAREA, help_text="What should change for the business, in plain words?"
+        max_length=rules.PROJECT_TEXT_MAX_CHARS,
+        widget=TEXTAREA,
+        help_text="What should change for the business, in plain words?",
     )
-    intended_users = forms.CharField(max_length=5000, required=False, widget=TEXTAREA)
+    intended_users = forms.CharField(max_length=rules.PROJECT_TEXT_MAX_CHARS, required=False, widget=TEXTAREA)
     out_of_scope = forms.CharField(
-        max_length=5000,
+        max_length=rules.PROJECT_TEXT_MAX_CHARS,
         required=False,
         widget=TEXTAREA,
         label="Out-of-scope uses",
@@ -33,7 +37,7 @@ class ProjectEditForm(ProjectForm):
 
 
 class MembershipForm(forms.Form):
-    username = forms.CharField(max_length=150, help_text="The person's Signet username.")
+    username = forms.CharField(max_length=rules.USERNAME_MAX_CHARS, help_text="The person's Signet username.")
     role = forms.ChoiceField(choices=ProjectRole.choices)
 
     def clean_username(self) -> User:

@@ -6,7 +6,6 @@ from typing import Any
 
 from apps.accounts.choices import TeamFunction
 from apps.accounts.permissions import is_administrator
-from apps.audit.permissions import can_read_audit_trail
 from apps.projects.choices import (
     BUILD_ROLES,
     EDIT_PROJECT_ROLES,
@@ -30,9 +29,16 @@ def roles_in(user: Any, project: Project) -> frozenset[str]:
     return cache[user.pk]
 
 
+def sees_every_project(user: Any) -> bool:
+    """Members of an audit team and administrators see every project, read-only unless they hold a role."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return is_administrator(user) or user.teams.filter(function=TeamFunction.AUDIT).exists()
+
+
 def is_overseer(user: Any) -> bool:
     """Auditors and administrators see every project, read-only."""
-    return can_read_audit_trail(user)
+    return sees_every_project(user)
 
 
 def can_view_project(user: Any, project: Project) -> bool:

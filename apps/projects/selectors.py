@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
-from apps.audit.models import AuditEvent
+from apps.audit.selectors import timeline_for
+from apps.projects.filters import ProjectFilter
 from apps.projects.models import Kpi, KpiMeasurement, Membership, Project
 
 SORTS = {"name": "name", "-updated": "-updated_at", "tier": "risk_tier", "status": "status"}
@@ -22,21 +24,22 @@ def project_get(*, user: Any, slug: str) -> Project:
     return get_object_or_404(projects_visible_to(user), slug=slug)
 
 
-def project_list(*, user: Any, status: str = "", tier: str = "", q: str = "", sort: str = "name") -> QuerySet[Project]:
-    projects = projects_visible_to(user)
-    if status:
-        projects = projects.filter(status=status)
-    if tier:
-        projects = projects.filter(risk_tier=tier)
-    if q:
-        projects = projects.filter(name__icontains=q)
+def project_list(*, user: Any, filters: Mapping[str, Any] | None = None, sort: str = "name") -> QuerySet[Project]:
+    """Return the projects ``user`` may see that pass ``filters`` (``ProjectFilter``), sorted."""
+    projects = ProjectFilter(filters, queryset=projects_visible_to(user)).qs
     return projects.order_by(SORTS.get(sort, "name"), "pk")
 
 
-def project_page_data(*, project: Project) -> dict[str, Any]:
-    """Everything the project page shows, in a fixed number of queries."""
-    from apps.registry.selectors import models_with_latest_version
+def memberships_of(project: Project) -> QuerySet[Membership]:
+    """The project's team (the project was looked up through what the reader may see)."""
+    return Membership.objects.filter(project=project).select_related("user", "added_by")
 
+
+def project_page_data(*, project: Project) -> dict[str, Any]:
+    """Everything the project page shows of the project itself, in a fixed number of queries.
+
+    Sections of other apps (its models, what is in service) come through ``apps.core.panels``.
+    """
     kpis = list(
         Kpi.objects.filter(project=project).prefetch_related(
             Prefetch("measurements", queryset=KpiMeasurement.objects.order_by("measured_at", "pk"))
@@ -48,16 +51,15 @@ def project_page_data(*, project: Project) -> dict[str, Any]:
     return {
         "kpis": kpis,
         "memberships": memberships,
-        "models": list(models_with_latest_version(project.models.all())),
         "data_needs": list(project.data_needs.all()),
         "comments": list(project.comments.select_related("author")),
-        "timeline": list(AuditEvent.objects.filter(project_pk=project.pk).order_by("-seq")[:30]),
+        "timeline": timeline_for(project_pk=project.pk),
         "qualification": project.qualifications.select_related("questionnaire").first(),
     }
 
 
-def next_steps(*, project: Project, data: dict[str, Any], tier_completeness: dict[int, Any]) -> list[str]:
-    """Say in plain words what the project needs next."""
+def next_steps(*, project: Project, data: dict[str, Any]) -> list[str]:
+    """Say in plain words what the project needs next (the registry adds what its models need)."""
     steps: list[str] = []
     if not project.risk_tier:
         steps.append("Answer the risk questionnaire so Signet knows which rules apply.")
@@ -65,13 +67,6 @@ def next_steps(*, project: Project, data: dict[str, Any], tier_completeness: dic
         steps.append("Agree on KPIs: how will the business know the model helps?")
     if any(need.access_status in ("needed", "requested") for need in data["data_needs"]):
         steps.append("Get access to the data still marked as needed or requested.")
-    if not data["models"]:
-        steps.append("Register a first model once data science starts building.")
-    for model in data["models"]:
-        versions = list(model.versions.all())
-        if versions and versions[0].pk in tier_completeness and not tier_completeness[versions[0].pk].complete:
-            done = tier_completeness[versions[0].pk]
-            steps.append(f"Complete the model card of {model.name} v{versions[0].number} ({done.percent}% written).")
     return steps
 
 

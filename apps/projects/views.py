@@ -11,11 +11,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from apps.core import panels
 from apps.core.forms import add_service_errors
 from apps.core.permissions import acting_user, require
 from apps.projects import permissions as can
 from apps.projects import selectors, services
 from apps.projects.choices import DataAccessStatus, ProjectStatus, RiskTier
+from apps.projects.filters import ProjectFilter
 from apps.projects.forms import (
     CommentForm,
     DataNeedForm,
@@ -27,16 +29,13 @@ from apps.projects.forms import (
     QualificationForm,
 )
 from apps.projects.models import DataNeed, Kpi, Membership, Project
-from apps.registry.cards import card_completeness
 
 
 @login_required
 @require_GET
 def project_list(request: HttpRequest) -> HttpResponse:
-    params = {key: request.GET.get(key, "") for key in ("status", "tier", "q", "sort")}
-    projects = selectors.project_list(
-        user=request.user, **{k: v for k, v in params.items() if k != "sort"}, sort=params["sort"] or "name"
-    )
+    params = {**ProjectFilter.read(request.GET), "sort": request.GET.get("sort", "")}
+    projects = selectors.project_list(user=request.user, filters=params, sort=params["sort"] or "name")
     return render(
         request,
         "projects/project_list.html",
@@ -68,21 +67,16 @@ def project_create(request: HttpRequest) -> HttpResponse:
 
 
 def _page_context(request: HttpRequest, project: Project, **forms: Any) -> dict[str, Any]:
-    from apps.workflows import selectors as workflow_selectors
-
     user = request.user
     data = selectors.project_page_data(project=project)
-    completeness = {}
-    for model in data["models"]:
-        versions = list(model.versions.all())
-        if versions and hasattr(versions[0], "card"):
-            completeness[versions[0].pk] = card_completeness(versions[0].card, project.risk_tier)
+    # The models (registry) and what is in service (workflows) are sections other apps contribute.
+    sections = panels.context_for("projects.project", user=user, project=project)
+    steps = selectors.next_steps(project=project, data=data) + sections.pop("model_next_steps", [])
     context = {
         "project": project,
         **data,
-        "completeness": completeness,
-        "in_service": workflow_selectors.in_service(project),
-        "next_steps": selectors.next_steps(project=project, data=data, tier_completeness=completeness),
+        **sections,
+        "next_steps": steps,
         "roles": sorted(can.roles_in(user, project)),
         "can_edit": can.can_edit_project(user, project),
         "can_manage": can.can_manage_members(user, project),
@@ -147,7 +141,7 @@ def project_members(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 messages.success(request, f"{form.cleaned_data['username'].username} joined the project.")
                 return redirect("projects:project_members", slug=project.slug)
-    memberships = Membership.objects.filter(project=project).select_related("user", "added_by")
+    memberships = selectors.memberships_of(project)
     return render(
         request,
         "projects/membership_list.html",

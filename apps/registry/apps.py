@@ -2,8 +2,16 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+from apps.core import panels
+
 
 class RegistryConfig(AppConfig):
     name = "apps.registry"
     label = "registry"
     verbose_name = "Model registry and data catalogue"
+
+    def ready(self) -> None:
+        from apps.registry import checks  # noqa: F401  # registers the start-up check of the card rules
+        from apps.registry.selectors import project_panel  # selectors import models: only once apps are loaded
+
+        panels.contribute("projects.project", project_panel)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from apps.projects.choices import UNQUALIFIED_TIER, tier_in_force
 from apps.registry.choices import CARD_SECTION_MIN_CHARS, CARD_SECTIONS
 from apps.registry.models import ModelCard
 
@@ -35,7 +36,7 @@ class Completeness:
 def required_sections(tier: str) -> list[str]:
     """Return the sections a tier requires; an unqualified project is held to the high tier."""
     table: dict[str, list[str]] = settings.SIGNET_CARD_REQUIRED_SECTIONS
-    return list(table.get(tier or "high", table["high"]))
+    return list(table.get(tier_in_force(tier), table[UNQUALIFIED_TIER]))
 
 
 def section_is_written(text: str) -> bool:
@@ -47,4 +48,4 @@ def card_completeness(card: ModelCard, tier: str) -> Completeness:
     required = required_sections(tier)
     written = [name for name in required if section_is_written(getattr(card, name))]
     missing = [name for name in required if name not in written]
-    return Completeness(tier=tier or "high", required=required, written=written, missing=missing)
+    return Completeness(tier=tier_in_force(tier), required=required, written=written, missing=missing)

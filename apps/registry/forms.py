@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
+from apps.registry import rules
 from apps.registry.choices import CARD_SECTIONS, ModelTask, Sensitivity
 from apps.registry.models import DatasetVersion, ModelVersion
 
@@ -17,15 +18,20 @@ def parse_tags(text: str) -> list[str]:
 
 
 class RegisteredModelForm(forms.Form):
-    name = forms.SlugField(max_length=100, help_text="Letters, digits and dashes, unique in Signet: credit-default-pd")
+    name = forms.SlugField(
+        max_length=rules.MODEL_NAME_MAX_CHARS,
+        help_text="Letters, digits and dashes, unique in Signet: credit-default-pd",
+    )
     task = forms.ChoiceField(choices=ModelTask.choices)
-    description = forms.CharField(max_length=5000, required=False, widget=TEXTAREA)
-    tags = forms.CharField(max_length=300, required=False, help_text="Comma-separated, such as: credit, retail")
+    description = forms.CharField(max_length=rules.DESCRIPTION_MAX_CHARS, required=False, widget=TEXTAREA)
+    tags = forms.CharField(
+        max_length=rules.TAG_TEXT_MAX_CHARS, required=False, help_text="Comma-separated, such as: credit, retail"
+    )
 
     def clean_tags(self) -> list[str]:
         tags = parse_tags(self.cleaned_data["tags"])
-        if len(tags) > 20:
-            raise forms.ValidationError("Use at most 20 tags.")
+        if len(tags) > rules.MAX_TAGS:
+            raise forms.ValidationError(f"Use at most {rules.MAX_TAGS} tags.")
         return tags
 
 
@@ -40,24 +46,34 @@ class DatasetVersionChoiceField(forms.ModelChoiceField):
 
 class ModelVersionForm(forms.Form):
     artifact_uri = forms.CharField(
-        max_length=500, required=False, help_text="Where the artifact lives: s3://…, models:/…"
+        max_length=rules.URI_MAX_CHARS, required=False, help_text="Where the artifact lives: s3://…, models:/…"
     )
     artifact_sha256 = forms.RegexField(
-        regex=r"^[0-9a-fA-F]{64}$",
+        regex=rules.SHA256_PATTERN,
         required=False,
         label="Artifact SHA-256",
-        error_messages={"invalid": "A SHA-256 is 64 hexadecimal characters."},
+        error_messages={"invalid": rules.SHA256_INVALID},
     )
-    framework = forms.CharField(max_length=60, required=False, help_text="scikit-learn 1.7, XGBoost 3.0, ONNX …")
+    framework = forms.CharField(
+        max_length=rules.FRAMEWORK_MAX_CHARS, required=False, help_text="scikit-learn 1.7, XGBoost 3.0, ONNX …"
+    )
     training_dataset = DatasetVersionChoiceField(queryset=DatasetVersion.objects.none(), required=False)
     parent = forms.ModelChoiceField(queryset=ModelVersion.objects.none(), required=False, label="Derived from version")
     source_run_id = forms.CharField(
-        max_length=200, required=False, label="Source run id", help_text="An MLflow run id, for example."
+        max_length=rules.SOURCE_RUN_ID_MAX_CHARS,
+        required=False,
+        label="Source run id",
+        help_text="An MLflow run id, for example.",
     )
     metrics = forms.CharField(
-        required=False, widget=TEXTAREA, max_length=20_000, help_text='JSON object of numbers, e.g. {"roc_auc": 0.81}'
+        required=False,
+        widget=TEXTAREA,
+        max_length=rules.METRICS_TEXT_MAX_CHARS,
+        help_text='JSON object of numbers, e.g. {"roc_auc": 0.81}',
     )
-    description = forms.CharField(max_length=5000, required=False, widget=TEXTAREA, label="What changed")
+    description = forms.CharField(
+        max_length=rules.DESCRIPTION_MAX_CHARS, required=False, widget=TEXTAREA, label="What changed"
+    )
 
     def __init__(
         self, *args: Any, datasets: QuerySet[DatasetVersion], parents: QuerySet[ModelVersion], **kwargs: Any
@@ -111,15 +127,17 @@ class ModelCardForm(forms.Form):
                 label=title + (" (required for this tier)" if needed else ""),
                 help_text=help_text,
                 required=False,
-                max_length=20_000,
+                max_length=rules.CARD_SECTION_MAX_CHARS,
                 widget=forms.Textarea(attrs={"rows": 4}),
             )
 
 
 class DatasetForm(forms.Form):
-    name = forms.CharField(max_length=120)
-    description = forms.CharField(max_length=5000, required=False, widget=TEXTAREA)
-    source = forms.CharField(max_length=200, required=False, help_text="System or team the data comes from.")
+    name = forms.CharField(max_length=rules.DATASET_NAME_MAX_CHARS)
+    description = forms.CharField(max_length=rules.DESCRIPTION_MAX_CHARS, required=False, widget=TEXTAREA)
+    source = forms.CharField(
+        max_length=rules.DATASET_SOURCE_MAX_CHARS, required=False, help_text="System or team the data comes from."
+    )
     sensitivity = forms.ChoiceField(choices=Sensitivity.choices, initial=Sensitivity.INTERNAL)
     contains_personal_data = forms.BooleanField(required=False, label="Contains personal data")
 
@@ -129,5 +147,7 @@ class DatasetUploadForm(forms.Form):
 
 
 class DatasetLinkForm(forms.Form):
-    uri = forms.CharField(max_length=500, label="Location (URI)", help_text="s3://bucket/path/data.parquet")
-    sha256 = forms.CharField(max_length=64, required=False, label="SHA-256 (optional)")
+    uri = forms.CharField(
+        max_length=rules.URI_MAX_CHARS, label="Location (URI)", help_text="s3://bucket/path/data.parquet"
+    )
+    sha256 = forms.CharField(max_length=rules.SHA256_CHARS, required=False, label="SHA-256 (optional)")

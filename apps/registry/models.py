@@ -9,6 +9,12 @@ from django.utils import timezone
 
 from apps.projects.models import Project
 from apps.registry.choices import FileFormat, ModelTask, Sensitivity, VersionStatus
+from apps.registry.querysets import (
+    DatasetQuerySet,
+    DatasetVersionQuerySet,
+    ModelVersionQuerySet,
+    RegisteredModelQuerySet,
+)
 
 sha256_validator = RegexValidator(r"^[0-9a-f]{64}$", "A SHA-256 is 64 lowercase hexadecimal characters.")
 
@@ -34,6 +40,8 @@ class RegisteredModel(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = RegisteredModelQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
 
@@ -50,6 +58,8 @@ class Dataset(models.Model):
     sensitivity = models.CharField(max_length=20, choices=Sensitivity.choices, default=Sensitivity.INTERNAL)
     contains_personal_data = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = DatasetQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -72,6 +82,8 @@ class DatasetVersion(models.Model):
     columns = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = DatasetVersionQuerySet.as_manager()
 
     class Meta:
         ordering = ["dataset", "-number"]
@@ -97,6 +109,8 @@ class ModelVersion(models.Model):
     description = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ModelVersionQuerySet.as_manager()
 
     class Meta:
         ordering = ["model", "-number"]

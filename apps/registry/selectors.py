@@ -2,30 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
 from apps.projects.choices import ProjectRole
 from apps.projects.models import Membership, Project
+from apps.registry.cards import Completeness, card_completeness
+from apps.registry.choices import VersionStatus
+from apps.registry.filters import DatasetFilter, RegisteredModelFilter
 from apps.registry.models import Dataset, DatasetVersion, ModelVersion, RegisteredModel
 
 
 def models_visible_to(user: Any) -> QuerySet[RegisteredModel]:
-    return RegisteredModel.objects.filter(project__in=Project.objects.visible_to(user))
+    return RegisteredModel.objects.visible_to(user)
 
 
 def versions_visible_to(user: Any) -> QuerySet[ModelVersion]:
-    return ModelVersion.objects.filter(model__project__in=Project.objects.visible_to(user))
+    return ModelVersion.objects.visible_to(user)
 
 
 def datasets_visible_to(user: Any) -> QuerySet[Dataset]:
-    return Dataset.objects.filter(project__in=Project.objects.visible_to(user))
+    return Dataset.objects.visible_to(user)
 
 
 def dataset_versions_visible_to(user: Any) -> QuerySet[DatasetVersion]:
-    return DatasetVersion.objects.filter(dataset__project__in=Project.objects.visible_to(user))
+    return DatasetVersion.objects.visible_to(user)
+
+
+# Reviews (workflows) build on versions: the registry reads them by their related name and never imports
+# them. The value is workflows' ReviewStatus.OPEN (tests/registry/test_selectors.py keeps the two equal).
+OPEN_REVIEW_STATUS = "open"
+
+
+def version_under_review(version_id: int) -> bool:
+    """Whether the version is in review or has any open review (a re-certification too)."""
+    return (
+        ModelVersion.objects.filter(pk=version_id)
+        .filter(Q(status=VersionStatus.IN_REVIEW) | Q(reviews__status=OPEN_REVIEW_STATUS))
+        .exists()
+    )
 
 
 def models_with_latest_version(queryset: QuerySet[RegisteredModel]) -> QuerySet[RegisteredModel]:
@@ -36,32 +53,43 @@ def models_with_latest_version(queryset: QuerySet[RegisteredModel]) -> QuerySet[
     )
 
 
+def latest_completeness(models: list[RegisteredModel]) -> dict[int, Completeness]:
+    """Return the card completeness of each model's latest version, by version id (versions prefetched)."""
+    completeness = {}
+    for model in models:
+        versions = list(model.versions.all())
+        if versions and hasattr(versions[0], "card"):
+            completeness[versions[0].pk] = card_completeness(versions[0].card, model.project.risk_tier)
+    return completeness
+
+
+def project_panel(*, user: Any, project: Project) -> dict[str, Any]:
+    """What the project page shows of the registry: its models, their cards, and what they need next."""
+    models = list(models_with_latest_version(project.models.all()))
+    completeness = latest_completeness(models)
+    steps = [] if models else ["Register a first model once data science starts building."]
+    for model in models:
+        versions = list(model.versions.all())
+        done = completeness.get(versions[0].pk) if versions else None
+        if done is not None and not done.complete:
+            steps.append(f"Complete the model card of {model.name} v{versions[0].number} ({done.percent}% written).")
+    return {"models": models, "completeness": completeness, "model_next_steps": steps}
+
+
 MAX_SEARCH_WORDS = 8  # each word is one more condition; more words do not find better results
 MODEL_SORTS = {"name": "name", "-created": "-created_at", "project": "project__name"}
 DATASET_SORTS = {"name": "name", "-created": "-created_at", "project": "project__name"}
 
 
-def model_list(
-    *, user: Any, project: str = "", task: str = "", tag: str = "", q: str = "", sort: str = "name"
-) -> QuerySet[RegisteredModel]:
-    models = models_with_latest_version(models_visible_to(user))
-    if project:
-        models = models.filter(project__slug=project)
-    if task:
-        models = models.filter(task=task)
-    if tag:
-        models = models.filter(tags__name=tag.lower())
-    if q:
-        models = models.filter(Q(name__icontains=q) | Q(description__icontains=q))
+def model_list(*, user: Any, filters: Mapping[str, Any] | None = None, sort: str = "name") -> QuerySet[RegisteredModel]:
+    """Return the models ``user`` may see that pass ``filters`` (``RegisteredModelFilter``), sorted."""
+    models = RegisteredModelFilter(filters, queryset=models_with_latest_version(models_visible_to(user))).qs
     return models.order_by(MODEL_SORTS.get(sort, "name"), "pk")
 
 
-def dataset_list(*, user: Any, project: str = "", q: str = "", sort: str = "name") -> QuerySet[Dataset]:
-    datasets = datasets_visible_to(user).select_related("project", "owner")
-    if project:
-        datasets = datasets.filter(project__slug=project)
-    if q:
-        datasets = datasets.filter(Q(name__icontains=q) | Q(description__icontains=q))
+def dataset_list(*, user: Any, filters: Mapping[str, Any] | None = None, sort: str = "name") -> QuerySet[Dataset]:
+    """Return the datasets ``user`` may see that pass ``filters`` (``DatasetFilter``), sorted."""
+    datasets = DatasetFilter(filters, queryset=datasets_visible_to(user).select_related("project", "owner")).qs
     return datasets.order_by(DATASET_SORTS.get(sort, "name"), "pk")
 
 
@@ -88,17 +116,14 @@ def _search_models(user: Any, words: list[str], tier: str, status: str, owner: s
 
 
 def _search_datasets(user: Any, words: list[str], tier: str, status: str, owner: str) -> list[Dataset]:
+    # Only the model versions this person may see: another project's model names stay hidden.
+    trained: Prefetch[Any, Any, Any] = Prefetch(
+        "trained_versions", queryset=versions_visible_to(user).select_related("model")
+    )
     datasets = (
         datasets_visible_to(user)
         .select_related("project", "owner")
-        .prefetch_related(
-            Prefetch(
-                "versions",
-                queryset=DatasetVersion.objects.prefetch_related(
-                    Prefetch("trained_versions", queryset=versions_visible_to(user).select_related("model"))
-                ),
-            )
-        )
+        .prefetch_related(Prefetch("versions", queryset=DatasetVersion.objects.prefetch_related(trained)))
     )
     for word in words:
         datasets = datasets.filter(Q(name__icontains=word) | Q(description__icontains=word) | Q(source__icontains=word))

@@ -16,9 +16,9 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.audit.services import audit_chain_lock, audit_record, changes_between, snapshot
 from apps.core.permissions import require, unique_or_invalid
-from apps.projects import permissions as can
 from apps.projects.models import Project
-from apps.registry import ingest
+from apps.registry import ingest, rules
+from apps.registry import permissions as can
 from apps.registry.choices import CARD_SECTION_NAMES, FileFormat, VersionStatus
 from apps.registry.models import (
     Dataset,
@@ -29,8 +29,9 @@ from apps.registry.models import (
     RegisteredModel,
     Tag,
 )
+from apps.registry.selectors import version_under_review
 
-BUILD_DENIED = "Only the project's owners and developers register models, versions and data."
+BUILD_DENIED = can.BUILD_DENIED
 # What reviewers sign: frozen once the version leaves draft (metrics are evaluation evidence too).
 ARTIFACT_FIELDS = (
     "artifact_uri",
@@ -62,7 +63,7 @@ def model_create(
     *, actor: User, project: Project, name: str, task: str, description: str = "", tags: list[str] | None = None
 ) -> RegisteredModel:
     """Register a model in a project. Side effects: ``registry.model.created``."""
-    require(can.can_build(actor, project), BUILD_DENIED)
+    require(can.can_register_model(actor, project), BUILD_DENIED)
     model = RegisteredModel(
         project=project, name=name.strip(), task=task, description=description.strip(), created_by=actor
     )
@@ -87,7 +88,7 @@ def model_update(
     *, actor: User, model: RegisteredModel, tags: list[str] | None = None, **fields: Any
 ) -> RegisteredModel:
     """Change a model's description, task or tags. Side effects: ``registry.model.updated``."""
-    require(can.can_build(actor, model.project), BUILD_DENIED)
+    require(can.can_edit_model(actor, model), BUILD_DENIED)
     unknown = set(fields) - {"task", "description"}
     if unknown:
         raise ValueError(f"model_update cannot change {sorted(unknown)}")
@@ -117,10 +118,7 @@ def _check_links(
         version is not None and dataset_version is not None and dataset_version.pk == version.training_dataset_id
     )
     if dataset_version is not None and not unchanged:
-        require(
-            can.can_view_project(actor, dataset_version.dataset.project),
-            "You cannot link a dataset of a project you are not part of.",
-        )
+        require(can.can_link_dataset_version(actor, dataset_version), can.LINK_DENIED)
     parent = fields.get("parent")
     if parent is not None and parent.model_id != model.pk:
         raise ValidationError({"parent": "The parent must be another version of the same model."})
@@ -133,7 +131,7 @@ def version_create(*, actor: User, model: RegisteredModel, **fields: Any) -> Mod
 
     Side effects: ``registry.model_version.created``. Raises PermissionDenied, ValidationError.
     """
-    require(can.can_build(actor, model.project), BUILD_DENIED)
+    require(can.can_register_version(actor, model), BUILD_DENIED)
     unknown = set(fields) - set(VERSION_FIELDS)
     if unknown:
         raise ValueError(f"version_create cannot set {sorted(unknown)}")
@@ -161,7 +159,7 @@ def version_update(*, actor: User, version: ModelVersion, **fields: Any) -> Mode
     Side effects: ``registry.model_version.updated``. Raises PermissionDenied, ValidationError.
     """
     model = version.model
-    require(can.can_build(actor, model.project), BUILD_DENIED)
+    require(can.can_edit_version(actor, version), BUILD_DENIED)
     unknown = set(fields) - set(VERSION_FIELDS)
     if unknown:
         raise ValueError(f"version_update cannot change {sorted(unknown)}")
@@ -205,25 +203,20 @@ def card_update(*, actor: User, card: ModelCard, sections: dict[str, str]) -> Mo
     the changed sections. Raises PermissionDenied, ValidationError.
     """
     project = card.version.model.project
-    require(can.can_build(actor, project), BUILD_DENIED)
-    from apps.workflows.choices import ReviewStatus
-    from apps.workflows.models import Review
-
-    if (
-        ModelVersion.objects.filter(pk=card.version_id).values_list("status", flat=True).get()
-        == VersionStatus.IN_REVIEW
-        or Review.objects.filter(
-            version_id=card.version_id, status=ReviewStatus.OPEN
-        ).exists()  # a re-certification too
-    ):
+    require(can.can_edit_card(actor, card.version), BUILD_DENIED)
+    if version_under_review(card.version_id):
         # Reviewers sign the evidence they saw; a change now would void their decisions mid-review.
         raise ValidationError({"card": "The version is in review: wait for the decision, or ask for changes."})
     unknown = set(sections) - set(CARD_SECTION_NAMES)
     if unknown:
         raise ValidationError({name[:64]: "This is not a section of the model card." for name in sorted(unknown)})
-    too_long = [name for name, text in sections.items() if not isinstance(text, str) or len(text) > 20_000]
+    too_long = [
+        name for name, text in sections.items() if not isinstance(text, str) or len(text) > rules.CARD_SECTION_MAX_CHARS
+    ]
     if too_long:
-        raise ValidationError(dict.fromkeys(too_long, "Write text of at most 20,000 characters."))
+        raise ValidationError(
+            dict.fromkeys(too_long, f"Write text of at most {rules.CARD_SECTION_MAX_CHARS:,} characters.")
+        )
     with transaction.atomic():
         card = ModelCard.objects.select_for_update(no_key=True).get(pk=card.pk)
         before = snapshot(card, CARD_SECTION_NAMES)
@@ -253,7 +246,7 @@ def card_update(*, actor: User, card: ModelCard, sections: dict[str, str]) -> Mo
 
 def dataset_create(*, actor: User, project: Project, **fields: Any) -> Dataset:
     """Add a dataset to the catalogue, owned by its creator. Side effects: ``registry.dataset.created``."""
-    require(can.can_build(actor, project), BUILD_DENIED)
+    require(can.can_add_dataset(actor, project), BUILD_DENIED)
     unknown = set(fields) - set(DATASET_FIELDS)
     if unknown:
         raise ValueError(f"dataset_create cannot set {sorted(unknown)}")
@@ -276,7 +269,7 @@ def dataset_create(*, actor: User, project: Project, **fields: Any) -> Dataset:
 
 def dataset_update(*, actor: User, dataset: Dataset, **fields: Any) -> Dataset:
     """Change a dataset's description, source or sensitivity. Side effects: ``registry.dataset.updated``."""
-    require(can.can_build(actor, dataset.project), BUILD_DENIED)
+    require(can.can_edit_dataset(actor, dataset), BUILD_DENIED)
     unknown = set(fields) - set(DATASET_FIELDS)
     if unknown:
         raise ValueError(f"dataset_update cannot change {sorted(unknown)}")
@@ -312,7 +305,7 @@ def dataset_version_upload(*, actor: User, dataset: Dataset, path: Path, origina
     schema and row count, hashed, and moved under a generated name. Side effects: the stored file,
     ``registry.dataset_version.created``. Raises PermissionDenied, ValidationError (nothing stored).
     """
-    require(can.can_build(actor, dataset.project), BUILD_DENIED)
+    require(can.can_add_dataset_version(actor, dataset), BUILD_DENIED)
     base_name = Path(original_name.replace("\\", "/")).name or "upload"
     suffix = Path(base_name).suffix[:16]
     safe_name = base_name if len(base_name) <= 200 else base_name[: 200 - len(suffix)] + suffix
@@ -364,9 +357,9 @@ def dataset_version_upload(*, actor: User, dataset: Dataset, path: Path, origina
 
 def dataset_version_link(*, actor: User, dataset: Dataset, uri: str, sha256: str = "") -> DatasetVersion:
     """Add a version that lives elsewhere (a URI). Side effects: ``registry.dataset_version.created``."""
-    require(can.can_build(actor, dataset.project), BUILD_DENIED)
+    require(can.can_add_dataset_version(actor, dataset), BUILD_DENIED)
     uri = uri.strip()
-    if not uri or len(uri) > 500 or "://" not in uri:
+    if not uri or len(uri) > rules.URI_MAX_CHARS or "://" not in uri:
         raise ValidationError({"uri": "Give the data's location as a URI, such as s3://bucket/path/data.parquet."})
     sha256 = sha256.strip().lower()
     if sha256 and (len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256)):

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+from apps.core import panels
+
 
 class ValidationConfig(AppConfig):
     name = "apps.validation"
@@ -9,9 +11,7 @@ class ValidationConfig(AppConfig):
     verbose_name = "Validation checks"
 
     def ready(self) -> None:
-        # In-function: the selectors import models, which need the app registry ready.
-        from apps.core import panels
-        from apps.validation.selectors import validation_panel
+        # The registry's version page shows the validation runs without importing this app.
+        from apps.validation.selectors import validation_panel  # imports models: only once apps are loaded
 
-        # The registry's version page shows recent runs without importing validation (apps/core/panels.py).
         panels.contribute("registry.version", validation_panel)

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
+
+from apps.core import panels
 
 
 class WorkflowsConfig(AppConfig):
@@ -9,10 +13,23 @@ class WorkflowsConfig(AppConfig):
     verbose_name = "Approval workflows"
 
     def ready(self) -> None:
-        # In-function: receivers import models and services, which need the app registry ready.
+        # Pages of the registry and projects show workflow sections without importing this app;
+        # validation tells workflows when a scheduled run needs a finding (apps/validation/signals.py).
+        # The selectors and receivers import models, which exist only once the app registry is ready.
         from apps.validation.signals import scheduled_run_checked
         from apps.workflows.receivers import raise_finding_for_scheduled_run
+        from apps.workflows.selectors import findings_visible_to, in_service, workflow_panel
 
         scheduled_run_checked.connect(
             raise_finding_for_scheduled_run, dispatch_uid="workflows.raise_finding_for_scheduled_run"
         )
+
+        def model_findings(*, user: Any, model: Any) -> dict[str, Any]:
+            return {"findings": findings_visible_to(user).filter(model=model, version=None)}
+
+        def project_in_service(*, user: Any, project: Any) -> dict[str, Any]:
+            return {"in_service": in_service(project)}
+
+        panels.contribute("registry.version", workflow_panel)
+        panels.contribute("registry.model", model_findings)
+        panels.contribute("projects.project", project_in_service)

@@ -137,7 +137,7 @@ def test_a_column_whose_type_changes_after_the_first_block_is_widened(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A small block makes pyarrow infer types from the first rows only, as it does on a big file.
-    monkeypatch.setattr(ingest, "CSV_BLOCK_BYTES", 1024)
+    monkeypatch.setattr(ingest.csvfile, "CSV_BLOCK_BYTES", 1024)
     rows = "".join(f"{i},{i},{i}\n" for i in range(1000))
     path = _write(tmp_path, "data.csv", f"a,b,c\n{rows}2.5,later text,7\n".encode())
 
@@ -337,7 +337,7 @@ def test_an_honest_highly_compressed_parquet_is_accepted(tmp_path: Path) -> None
 def test_a_row_group_claiming_more_than_the_ratio_allows_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ingest, "MAX_SIZE_RATIO", 1000)  # the dense file then claims too much
+    monkeypatch.setattr(ingest.parquetfile, "MAX_SIZE_RATIO", 1000)  # the dense file then claims too much
     assert "far more data" in _refusal(_dense_parquet(tmp_path), "parquet")
 
 

@@ -1,4 +1,7 @@
-"""List pages and list endpoints run a number of queries that does not grow with the page size."""
+"""List pages and list endpoints run a number of queries that does not grow with the page size.
+
+The numbers are pinned: a change that adds a query to a list shows here, and is refreshed on purpose.
+"""
 
 from __future__ import annotations
 
@@ -94,3 +97,49 @@ def test_the_project_page_is_constant_in_the_number_of_models_and_kpis(token_for
     small = _queries(client, f"/projects/{project.slug}/")
     add(5, 2)
     assert _queries(client, f"/projects/{project.slug}/") == small
+
+
+# Queries of one request, with 1 and with 10 rows (one project, model and dataset per row), as an auditor.
+PINNED = {
+    "/registry/models/": 10,
+    "/registry/datasets/": 8,
+    "/registry/catalogue/?q=": 17,
+    "/registry/catalogue/?q=model": 15,
+    "/api/v1/models/": 7,
+    "/api/v1/datasets/": 5,
+}
+
+
+@pytest.mark.parametrize("rows", [1, 10])
+@pytest.mark.parametrize("url", PINNED)
+def test_list_queries_are_pinned(url: str, rows: int, token_for, django_assert_num_queries) -> None:
+    owner = make_user("olivia", TeamFunction.BUSINESS)
+    developer = make_user("devon", TeamFunction.DATA_SCIENCE)
+    auditor = make_user("audrey", TeamFunction.AUDIT)
+    client = Client(headers=bearer(token_for(auditor)))
+    client.force_login(auditor)
+    _grow(owner, developer, rows, 0)
+    client.get(url)  # warm up: the first request of a session stores its timestamps
+    with django_assert_num_queries(PINNED[url]):
+        response = client.get(url)
+    assert response.status_code == 200
+    last = f"Data {rows - 1}" if "datasets" in url else f"model-{rows - 1}"
+    assert last.encode() in response.content, "the list holds every row"
+
+
+@pytest.mark.parametrize("rows", [1, 10])
+def test_the_versions_of_a_model_and_of_a_dataset_are_pinned(rows: int, token_for, django_assert_num_queries) -> None:
+    owner = make_user("olivia", TeamFunction.BUSINESS)
+    developer = make_user("devon", TeamFunction.DATA_SCIENCE)
+    project = make_project(owner, developer=developer)
+    model = registry.model_create(actor=developer, project=project, name="m", task="regression")
+    dataset = registry.dataset_create(actor=developer, project=project, name="Data")
+    for i in range(rows):
+        registry.version_create(actor=developer, model=model)
+        registry.dataset_version_link(actor=developer, dataset=dataset, uri=f"s3://bucket/data-{i}.parquet")
+    client = Client(headers=bearer(token_for(developer)))
+    for url, queries in ((f"/api/v1/models/{model.pk}/versions/", 5), (f"/api/v1/datasets/{dataset.pk}/versions/", 4)):
+        client.get(url)
+        with django_assert_num_queries(queries):
+            response = client.get(url)
+        assert len(response.json()["results"]) == rows

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from apps.audit import selectors, services
 from apps.audit.api.serializers import AuditEventSerializer
 from apps.audit.export import export_response
+from apps.audit.filters import AuditEventFilter
 from apps.audit.forms import AuditFilterForm
 from apps.audit.models import AuditEvent
 from apps.audit.permissions import CanReadAuditTrail
@@ -44,8 +45,8 @@ class AuditEventListView(generics.ListAPIView[AuditEvent]):
     serializer_class = AuditEventSerializer
     pagination_class = AuditEventPagination
 
-    def _filters(self) -> AuditFilterForm:
-        form = AuditFilterForm(self.request.query_params)
+    def _filters(self) -> AuditFilterForm:  # the FilterSet's form, built on AuditFilterForm
+        form = AuditEventFilter(self.request.query_params).form
         if not form.is_valid():
             raise exceptions.ValidationError({field: [str(e) for e in errors] for field, errors in form.errors.items()})
         return form

@@ -21,6 +21,7 @@ from apps.notifications.api.serializers import (
     WebhookSecretSerializer,
     WebhookSerializer,
 )
+from apps.notifications.filters import NotificationFilter
 from apps.notifications.models import Notification, WebhookDelivery, WebhookSubscription
 from apps.notifications.permissions import can_manage_webhooks
 
@@ -32,13 +33,10 @@ class NotificationListView(generics.ListAPIView[Notification]):
     serializer_class = NotificationSerializer
 
     def get_queryset(self) -> QuerySet[Notification]:
-        notifications = selectors.notifications_for(self.request.user)
-        unread = self.request.query_params.get("unread")
-        if unread not in (None, "true", "false"):
-            raise exceptions.ValidationError({"unread": ["Use unread=true for the unread ones, or false for all."]})
-        if unread == "true":
-            notifications = notifications.filter(read_at__isnull=True)
-        return notifications
+        filters = NotificationFilter(self.request.query_params, queryset=selectors.notifications_for(self.request.user))
+        if not filters.is_valid():
+            raise exceptions.ValidationError({name: list(errors) for name, errors in filters.errors.items()})
+        return filters.qs
 
     @extend_schema(parameters=[OpenApiParameter("unread", str, enum=["true", "false"])])
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:

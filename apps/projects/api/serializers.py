@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from apps.core.api import strict
 from apps.projects import permissions as can
+from apps.projects import rules
 from apps.projects.choices import ProjectRole, ProjectStatus, RiskTier
 from apps.projects.models import Kpi, Membership, Project, RiskQualification
 
@@ -58,18 +59,18 @@ class ProjectSerializer(strict.ModelSerializer[Project]):
 
 
 class ProjectCreateSerializer(serializers.Serializer[dict[str, Any]]):
-    name = strict.CharField(max_length=120)
-    slug = strict.SlugField(max_length=100, required=False, allow_blank=True)
-    business_objective = strict.CharField(max_length=5000)
-    intended_users = strict.CharField(max_length=5000, required=False, allow_blank=True)
-    out_of_scope = strict.CharField(max_length=5000, required=False, allow_blank=True)
+    name = strict.CharField(max_length=rules.PROJECT_NAME_MAX_CHARS)
+    slug = strict.SlugField(max_length=rules.PROJECT_SLUG_MAX_CHARS, required=False, allow_blank=True)
+    business_objective = strict.CharField(max_length=rules.PROJECT_TEXT_MAX_CHARS)
+    intended_users = strict.CharField(max_length=rules.PROJECT_TEXT_MAX_CHARS, required=False, allow_blank=True)
+    out_of_scope = strict.CharField(max_length=rules.PROJECT_TEXT_MAX_CHARS, required=False, allow_blank=True)
 
 
 class ProjectUpdateSerializer(serializers.Serializer[dict[str, Any]]):
-    name = strict.CharField(max_length=120, required=False)
-    business_objective = strict.CharField(max_length=5000, required=False)
-    intended_users = strict.CharField(max_length=5000, required=False, allow_blank=True)
-    out_of_scope = strict.CharField(max_length=5000, required=False, allow_blank=True)
+    name = strict.CharField(max_length=rules.PROJECT_NAME_MAX_CHARS, required=False)
+    business_objective = strict.CharField(max_length=rules.PROJECT_TEXT_MAX_CHARS, required=False)
+    intended_users = strict.CharField(max_length=rules.PROJECT_TEXT_MAX_CHARS, required=False, allow_blank=True)
+    out_of_scope = strict.CharField(max_length=rules.PROJECT_TEXT_MAX_CHARS, required=False, allow_blank=True)
     status = strict.ChoiceField(choices=ProjectStatus.choices, required=False)
 
 
@@ -84,7 +85,7 @@ class MembershipSerializer(strict.ModelSerializer[Membership]):
 
 
 class MembershipWriteSerializer(serializers.Serializer[dict[str, Any]]):
-    username = strict.CharField(max_length=150)
+    username = strict.CharField(max_length=rules.USERNAME_MAX_CHARS)
     role = strict.ChoiceField(choices=ProjectRole.choices)
 
 

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.selectors import active_user_by_username
 from apps.core.errors import error_body
+from apps.core.filters import filter_parameters
 from apps.core.permissions import acting_user, require
 from apps.projects import permissions as can
 from apps.projects import selectors, services
@@ -26,6 +27,7 @@ from apps.projects.api.serializers import (
     QualificationWriteSerializer,
 )
 from apps.projects.choices import ProjectRole
+from apps.projects.filters import ProjectFilter
 from apps.projects.models import KpiMeasurement, Membership, Project
 
 
@@ -43,18 +45,10 @@ class ProjectListView(generics.ListCreateAPIView[Project]):
     serializer_class = ProjectSerializer
 
     def get_queryset(self) -> QuerySet[Project]:
-        params = self.request.query_params
-        projects = selectors.project_list(
-            user=self.request.user,
-            status=params.get("status", ""),
-            tier=params.get("tier", ""),
-            q=params.get("q", "")[:100],
-        )
+        projects = selectors.project_list(user=self.request.user, filters=self.request.query_params)
         return _with_kpis(projects, self.request.user)
 
-    @extend_schema(
-        parameters=[OpenApiParameter("status", str), OpenApiParameter("tier", str), OpenApiParameter("q", str)]
-    )
+    @extend_schema(parameters=filter_parameters(ProjectFilter))
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -96,7 +90,7 @@ class MembershipView(generics.ListAPIView[Membership]):
 
     def get_queryset(self) -> QuerySet[Membership]:
         project = selectors.project_get(user=self.request.user, slug=self.kwargs["slug"])
-        return Membership.objects.filter(project=project).select_related("user", "added_by")
+        return selectors.memberships_of(project)
 
     @extend_schema(request=MembershipWriteSerializer, responses={201: MembershipSerializer})
     def post(self, request: Request, slug: str) -> Response:

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from apps.core.api import strict
 from apps.core.api.fields import IdField
+from apps.registry import rules
 from apps.registry.cards import card_completeness
 from apps.registry.choices import CARD_SECTION_NAMES, ModelTask, Sensitivity
 from apps.registry.forms import parse_metrics
@@ -40,20 +41,22 @@ class RegisteredModelSerializer(strict.ModelSerializer[RegisteredModel]):
 
 
 def tag_list_field(**kwargs: Any) -> serializers.ListField:
-    return serializers.ListField(child=strict.SlugField(max_length=50), max_length=20, **kwargs)
+    return serializers.ListField(
+        child=strict.SlugField(max_length=rules.TAG_MAX_CHARS), max_length=rules.MAX_TAGS, **kwargs
+    )
 
 
 class RegisteredModelCreateSerializer(serializers.Serializer[dict[str, Any]]):
     project = strict.SlugField(help_text="slug of a project you develop in")
-    name = strict.SlugField(max_length=100)
+    name = strict.SlugField(max_length=rules.MODEL_NAME_MAX_CHARS)
     task = strict.ChoiceField(choices=ModelTask.choices)
-    description = strict.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    description = strict.CharField(max_length=rules.DESCRIPTION_MAX_CHARS, required=False, allow_blank=True, default="")
     tags = tag_list_field(required=False, default=list)
 
 
 class RegisteredModelUpdateSerializer(serializers.Serializer[dict[str, Any]]):
     task = strict.ChoiceField(choices=ModelTask.choices, required=False)
-    description = strict.CharField(max_length=5000, required=False, allow_blank=True)
+    description = strict.CharField(max_length=rules.DESCRIPTION_MAX_CHARS, required=False, allow_blank=True)
     tags = tag_list_field(required=False)
 
 
@@ -102,15 +105,15 @@ class MetricsField(serializers.JSONField):
 
 
 class ModelVersionWriteSerializer(serializers.Serializer[dict[str, Any]]):
-    artifact_uri = strict.CharField(max_length=500, required=False, allow_blank=True)
-    artifact_sha256 = strict.RegexField(r"^[0-9a-fA-F]{64}$", required=False, allow_blank=True)
-    framework = strict.CharField(max_length=60, required=False, allow_blank=True)
+    artifact_uri = strict.CharField(max_length=rules.URI_MAX_CHARS, required=False, allow_blank=True)
+    artifact_sha256 = strict.RegexField(rules.SHA256_PATTERN, required=False, allow_blank=True)
+    framework = strict.CharField(max_length=rules.FRAMEWORK_MAX_CHARS, required=False, allow_blank=True)
     training_dataset = IdField(required=False, allow_null=True)
     # DRF moves declared fields off the class, so these names do not clash with Field.parent/.source.
     parent = IdField(required=False, allow_null=True)  # type: ignore[assignment]
-    source_run_id = strict.CharField(max_length=200, required=False, allow_blank=True)
+    source_run_id = strict.CharField(max_length=rules.SOURCE_RUN_ID_MAX_CHARS, required=False, allow_blank=True)
     metrics = MetricsField(required=False)
-    description = strict.CharField(max_length=5000, required=False, allow_blank=True)
+    description = strict.CharField(max_length=rules.DESCRIPTION_MAX_CHARS, required=False, allow_blank=True)
 
     def validate_artifact_sha256(self, value: str) -> str:
         return value.lower()
@@ -137,7 +140,9 @@ class ModelCardSerializer(strict.ModelSerializer[ModelCard]):
 @extend_schema_field(
     {
         "type": "object",
-        "properties": {name: {"type": "string", "maxLength": 20_000} for name in CARD_SECTION_NAMES},
+        "properties": {
+            name: {"type": "string", "maxLength": rules.CARD_SECTION_MAX_CHARS} for name in CARD_SECTION_NAMES
+        },
         "additionalProperties": False,
         "minProperties": 1,
     }
@@ -147,7 +152,9 @@ class CardSectionsField(serializers.DictField):
 
 
 class ModelCardWriteSerializer(serializers.Serializer[dict[str, Any]]):
-    sections = CardSectionsField(child=strict.CharField(max_length=20_000, allow_blank=True), allow_empty=False)
+    sections = CardSectionsField(
+        child=strict.CharField(max_length=rules.CARD_SECTION_MAX_CHARS, allow_blank=True), allow_empty=False
+    )
 
 
 class DatasetSerializer(strict.ModelSerializer[Dataset]):
@@ -172,9 +179,9 @@ class DatasetSerializer(strict.ModelSerializer[Dataset]):
 
 class DatasetCreateSerializer(serializers.Serializer[dict[str, Any]]):
     project = strict.SlugField()
-    name = strict.CharField(max_length=120)
-    description = strict.CharField(max_length=5000, required=False, allow_blank=True, default="")
-    source = strict.CharField(max_length=200, required=False, allow_blank=True, default="")  # type: ignore[assignment]
+    name = strict.CharField(max_length=rules.DATASET_NAME_MAX_CHARS)
+    description = strict.CharField(max_length=rules.DESCRIPTION_MAX_CHARS, required=False, allow_blank=True, default="")
+    source = strict.CharField(max_length=rules.DATASET_SOURCE_MAX_CHARS, required=False, allow_blank=True, default="")  # type: ignore[assignment]
     sensitivity = strict.ChoiceField(choices=Sensitivity.choices, required=False, default=Sensitivity.INTERNAL)
     contains_personal_data = strict.BooleanField(required=False, default=False)
 
@@ -201,5 +208,5 @@ class DatasetVersionSerializer(strict.ModelSerializer[DatasetVersion]):
 
 
 class DatasetVersionLinkSerializer(serializers.Serializer[dict[str, Any]]):
-    uri = strict.CharField(max_length=500)
-    sha256 = strict.CharField(max_length=64, required=False, allow_blank=True, default="")
+    uri = strict.CharField(max_length=rules.URI_MAX_CHARS)
+    sha256 = strict.CharField(max_length=rules.SHA256_CHARS, required=False, allow_blank=True, default="")

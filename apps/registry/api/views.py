@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import exceptions, generics, parsers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from apps.core.api.lookups import visible_or_invalid
 from apps.core.api.parsers import JSONBodyParser
+from apps.core.filters import filter_parameters
 from apps.core.permissions import acting_user
 from apps.projects.models import Project
 from apps.registry import selectors, services
@@ -30,6 +31,7 @@ from apps.registry.api.serializers import (
     RegisteredModelSerializer,
     RegisteredModelUpdateSerializer,
 )
+from apps.registry.filters import DatasetFilter, RegisteredModelFilter
 from apps.registry.models import Dataset, DatasetVersion, ModelVersion, RegisteredModel
 from apps.registry.uploads import too_large_message, upload_too_large
 
@@ -50,21 +52,9 @@ class RegisteredModelListView(generics.ListCreateAPIView[RegisteredModel]):
     serializer_class = RegisteredModelSerializer
 
     def get_queryset(self) -> QuerySet[RegisteredModel]:
-        params = self.request.query_params
-        models = _models(self.request)
-        if params.get("project"):
-            models = models.filter(project__slug=params["project"])
-        if params.get("task"):
-            models = models.filter(task=params["task"])
-        if params.get("tag"):
-            models = models.filter(tags__name=params["tag"].lower())
-        if params.get("q"):
-            models = models.filter(name__icontains=params["q"][:100])
-        return models
+        return selectors.model_list(user=self.request.user, filters=self.request.query_params)
 
-    @extend_schema(
-        parameters=[OpenApiParameter(p, str) for p in ("project", "task", "tag", "q")],
-    )
+    @extend_schema(parameters=filter_parameters(RegisteredModelFilter))
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -190,15 +180,9 @@ class DatasetListView(generics.ListCreateAPIView[Dataset]):
     serializer_class = DatasetSerializer
 
     def get_queryset(self) -> QuerySet[Dataset]:
-        datasets = selectors.datasets_visible_to(self.request.user).select_related("project", "owner")
-        params = self.request.query_params
-        if params.get("project"):
-            datasets = datasets.filter(project__slug=params["project"])
-        if params.get("q"):
-            datasets = datasets.filter(name__icontains=params["q"][:100])
-        return datasets
+        return selectors.dataset_list(user=self.request.user, filters=self.request.query_params)
 
-    @extend_schema(parameters=[OpenApiParameter("project", str), OpenApiParameter("q", str)])
+    @extend_schema(parameters=filter_parameters(DatasetFilter))
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 

@@ -1,0 +1,54 @@
+"""The base of every list's FilterSet (django-filter), shared by the list's page and its API endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import django_filters  # type: ignore[import-untyped, unused-ignore]  # ships no type stubs
+from django.db.models import Q, QuerySet
+from drf_spectacular.utils import OpenApiParameter
+
+MAX_FILTER_CHARS = 100  # longer text finds nothing better and only costs the database more
+
+
+class ListFilterSet(django_filters.FilterSet):
+    """Read a list's filters the same way for the page and the API: trimmed text of bounded length.
+
+    Only the declared filters are read, and an empty one filters nothing. ``params`` holds what was
+    read, for a page to show in its form.
+    """
+
+    def __init__(self, data: Mapping[str, Any] | None = None, *args: Any, **kwargs: Any) -> None:
+        self.params = self.read(data)
+        super().__init__(self.params, *args, **kwargs)
+
+    @classmethod
+    def read(cls, data: Mapping[str, Any] | None) -> dict[str, str]:
+        """Return the list's filters as given in ``data`` (a query string), trimmed and bounded."""
+        given = data or {}
+        return {name: str(given.get(name) or "").strip()[:MAX_FILTER_CHARS] for name in cls.base_filters}
+
+
+class AnyFieldContains(django_filters.CharFilter):
+    """Keep the rows where any of ``fields`` contains the text, whatever its case."""
+
+    def __init__(self, *, fields: tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fields = fields
+
+    def filter(self, qs: QuerySet[Any], value: str) -> QuerySet[Any]:
+        if not value:
+            return qs
+        where = Q()
+        for field in self.fields:
+            where |= Q(**{f"{field}__icontains": value})
+        return qs.filter(where)
+
+
+def filter_parameters(filterset: type[ListFilterSet]) -> list[OpenApiParameter]:
+    """Describe a list's filters as the query parameters of its API endpoint (for the OpenAPI schema)."""
+    return [
+        OpenApiParameter(name, str, description=str(field.extra.get("help_text", "")))
+        for name, field in filterset.base_filters.items()
+    ]

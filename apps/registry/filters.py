@@ -1,0 +1,34 @@
+"""The filters of the registry's lists, one FilterSet per list for its page and its API endpoint alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters  # type: ignore[import-untyped, unused-ignore]  # ships no type stubs
+from django.db.models import QuerySet
+
+from apps.core.filters import AnyFieldContains, ListFilterSet
+from apps.registry.models import Dataset, RegisteredModel
+
+
+class RegisteredModelFilter(ListFilterSet):
+    project = django_filters.CharFilter(field_name="project__slug", help_text="slug of the model's project")
+    task = django_filters.CharFilter(field_name="task")
+    tag = django_filters.CharFilter(method="filter_tag", help_text="one tag, whatever its case")
+    q = AnyFieldContains(fields=("name", "description"), help_text="text in the name or the description")
+
+    class Meta:
+        model = RegisteredModel
+        fields = ("project", "task", "tag", "q")
+
+    def filter_tag(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        return queryset.filter(tags__name=value.lower())
+
+
+class DatasetFilter(ListFilterSet):
+    project = django_filters.CharFilter(field_name="project__slug", help_text="slug of the dataset's project")
+    q = AnyFieldContains(fields=("name", "description"), help_text="text in the name or the description")
+
+    class Meta:
+        model = Dataset
+        fields = ("project", "q")

@@ -1,0 +1,63 @@
+"""Signet's own knobs: workflows, validation, notifications and webhooks, the registry."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ImproperlyConfigured
+
+from portal.env import env_int, env_list, env_networks, env_seconds_list, env_url
+from portal.settings.base import VAR_DIR
+
+# --- workflows ---------------------------------------------------------------------------------
+# A re-certification review opens, and the owners hear of it, this many days before an approval expires.
+SIGNET_RECERT_REMIND_DAYS = env_int("RECERT_REMIND_DAYS", 30, minimum=1, maximum=365)
+
+# --- validation ----------------------------------------------------------------------------------
+# Each run's check process is limited to this much memory and CPU time; a hostile file hits the limit.
+SIGNET_VALIDATION_MEMORY_MB = env_int("VALIDATION_MEMORY_MB", 4096, minimum=256, maximum=1024 * 1024)
+# At most 100 minutes, so that with the task's margin it stays below the broker's visibility timeout (2 h).
+SIGNET_VALIDATION_TIME_LIMIT_SECONDS = env_int("VALIDATION_TIME_LIMIT_SECONDS", 1800, minimum=5, maximum=6000)
+SIGNET_VALIDATION_MAX_ATTEMPTS = env_int("VALIDATION_MAX_ATTEMPTS", 3, minimum=1, maximum=10)
+# A worker's claim on a run lasts this long and a thread in the worker renews it every heartbeat while
+# the check process lives, so a killed worker's run is taken over within lease + sweep (docs/decisions/0013).
+SIGNET_VALIDATION_LEASE_SECONDS = env_int("VALIDATION_LEASE_SECONDS", 45, minimum=3, maximum=3600)
+SIGNET_VALIDATION_HEARTBEAT_SECONDS = env_int("VALIDATION_HEARTBEAT_SECONDS", 10, minimum=1, maximum=1800)
+if SIGNET_VALIDATION_HEARTBEAT_SECONDS * 2 > SIGNET_VALIDATION_LEASE_SECONDS:
+    raise ImproperlyConfigured(
+        "VALIDATION_HEARTBEAT_SECONDS must be at most half of VALIDATION_LEASE_SECONDS, so one late heartbeat "
+        f"does not lose a live worker its run (now {SIGNET_VALIDATION_HEARTBEAT_SECONDS} and "
+        f"{SIGNET_VALIDATION_LEASE_SECONDS})."
+    )
+# file:// artifact URIs inside these folders are hashed by the integrity check; others are not reachable.
+SIGNET_ARTIFACT_ROOTS = env_list("ARTIFACT_ROOTS", [str(VAR_DIR / "artifacts")])
+
+# --- notifications and webhooks -------------------------------------------------------------
+# Links in e-mails and webhook payloads start with this address.
+SIGNET_BASE_URL = env_url("SIGNET_BASE_URL", "http://localhost:8000", schemes=("http", "https"))
+SIGNET_WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)
+# Waits after the 1st, 2nd, ... failed attempt; one attempt more than delays, then the delivery is given up.
+# Webhooks go to public addresses; internal receivers need their network allowed here (CIDRs, comma-separated).
+SIGNET_WEBHOOK_ALLOWED_NETWORKS = env_networks("WEBHOOK_ALLOWED_NETWORKS")
+SIGNET_WEBHOOK_RETRY_DELAYS = env_seconds_list("WEBHOOK_RETRY_DELAYS", [30, 120, 600, 3600, 6 * 3600])
+
+# --- registry ------------------------------------------------------------------------------------
+# Model card sections each risk tier requires (an unqualified project is held to "high").
+SIGNET_CARD_REQUIRED_SECTIONS = {
+    "high": [
+        "intended_use",
+        "out_of_scope_use",
+        "training_data",
+        "evaluation",
+        "limitations",
+        "ethical_considerations",
+        "monitoring_plan",
+        "human_oversight",
+    ],
+    "medium": ["intended_use", "training_data", "evaluation", "limitations", "monitoring_plan"],
+    "low": ["intended_use", "evaluation", "limitations"],
+}
+SIGNET_MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 512 * 1024 * 1024, minimum=1024)
+FILE_UPLOAD_HANDLERS = [
+    "apps.registry.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+FILE_UPLOAD_PERMISSIONS = 0o640
