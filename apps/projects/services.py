@@ -14,6 +14,7 @@ from apps.accounts.choices import TeamFunction
 from apps.accounts.models import User
 from apps.audit.services import audit_chain_lock, audit_record, changes_between, snapshot
 from apps.core.permissions import require, unique_or_invalid
+from apps.core.unset import UNSET, Unset, given
 from apps.projects import permissions as can
 from apps.projects.choices import BUILD_ROLES, JUDGE_TEAMS, ProjectRole
 from apps.projects.models import (
@@ -92,12 +93,27 @@ def project_create(
     return project
 
 
-def project_update(*, actor: User, project: Project, **fields: Any) -> Project:
-    """Change a project's description or status. Side effects: ``projects.project.updated``."""
+def project_update(
+    *,
+    actor: User,
+    project: Project,
+    name: str | Unset = UNSET,
+    slug: str | Unset = UNSET,
+    business_objective: str | Unset = UNSET,
+    intended_users: str | Unset = UNSET,
+    out_of_scope: str | Unset = UNSET,
+    status: str | Unset = UNSET,
+) -> Project:
+    """Change those given of a project's description and status. Side effects: ``projects.project.updated``."""
     require(can.can_edit_project(actor, project), "Only the project's owners and business owners can edit it.")
-    unknown = set(fields) - set(PROJECT_FIELDS)
-    if unknown:
-        raise ValueError(f"project_update cannot change {sorted(unknown)}")
+    fields = given(
+        name=name,
+        slug=slug,
+        business_objective=business_objective,
+        intended_users=intended_users,
+        out_of_scope=out_of_scope,
+        status=status,
+    )
     with transaction.atomic():
         project = Project.objects.select_for_update(no_key=True).get(pk=project.pk)
         if "slug" in fields:  # a key may change: that write comes after the chain lock (0015)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.audit.services import audit_chain_lock, audit_record, changes_between, snapshot
 from apps.core.permissions import require, unique_or_invalid
+from apps.core.unset import UNSET, Unset, given
 from apps.projects.models import Project
 from apps.registry import ingest, rules
 from apps.registry import permissions as can
@@ -85,13 +86,16 @@ def model_create(
 
 
 def model_update(
-    *, actor: User, model: RegisteredModel, tags: list[str] | None = None, **fields: Any
+    *,
+    actor: User,
+    model: RegisteredModel,
+    tags: list[str] | None = None,
+    task: str | Unset = UNSET,
+    description: str | Unset = UNSET,
 ) -> RegisteredModel:
-    """Change a model's description, task or tags. Side effects: ``registry.model.updated``."""
+    """Change a model's description, task or tags: those given. Side effects: ``registry.model.updated``."""
     require(can.can_edit_model(actor, model), BUILD_DENIED)
-    unknown = set(fields) - {"task", "description"}
-    if unknown:
-        raise ValueError(f"model_update cannot change {sorted(unknown)}")
+    fields = given(task=task, description=description)
     with transaction.atomic():
         model = RegisteredModel.objects.select_for_update(no_key=True).get(pk=model.pk)
         before = dict(snapshot(model, MODEL_FIELDS), tags=sorted(model.tags.values_list("name", flat=True)))
@@ -126,15 +130,34 @@ def _check_links(
         raise ValidationError({"parent": "A version derives from an earlier version, not itself or a later one."})
 
 
-def version_create(*, actor: User, model: RegisteredModel, **fields: Any) -> ModelVersion:
+def version_create(
+    *,
+    actor: User,
+    model: RegisteredModel,
+    artifact_uri: str | Unset = UNSET,
+    artifact_sha256: str | Unset = UNSET,
+    framework: str | Unset = UNSET,
+    training_dataset: DatasetVersion | None | Unset = UNSET,
+    parent: ModelVersion | None | Unset = UNSET,
+    source_run_id: str | Unset = UNSET,
+    metrics: dict[str, Any] | Unset = UNSET,
+    description: str | Unset = UNSET,
+) -> ModelVersion:
     """Register a new version (numbered 1, 2, 3 … per model) with an empty model card.
 
     Side effects: ``registry.model_version.created``. Raises PermissionDenied, ValidationError.
     """
     require(can.can_register_version(actor, model), BUILD_DENIED)
-    unknown = set(fields) - set(VERSION_FIELDS)
-    if unknown:
-        raise ValueError(f"version_create cannot set {sorted(unknown)}")
+    fields = given(
+        artifact_uri=artifact_uri,
+        artifact_sha256=artifact_sha256,
+        framework=framework,
+        training_dataset=training_dataset,
+        parent=parent,
+        source_run_id=source_run_id,
+        metrics=metrics,
+        description=description,
+    )
     _check_links(actor, model, fields)
     with transaction.atomic():
         RegisteredModel.objects.select_for_update(no_key=True).filter(pk=model.pk).first()  # serialise numbering
@@ -153,16 +176,35 @@ def version_create(*, actor: User, model: RegisteredModel, **fields: Any) -> Mod
     return version
 
 
-def version_update(*, actor: User, version: ModelVersion, **fields: Any) -> ModelVersion:
-    """Change a version. Its artifact fields are frozen once it leaves draft: change means a new version.
+def version_update(
+    *,
+    actor: User,
+    version: ModelVersion,
+    artifact_uri: str | Unset = UNSET,
+    artifact_sha256: str | Unset = UNSET,
+    framework: str | Unset = UNSET,
+    training_dataset: DatasetVersion | None | Unset = UNSET,
+    parent: ModelVersion | None | Unset = UNSET,
+    source_run_id: str | Unset = UNSET,
+    metrics: dict[str, Any] | Unset = UNSET,
+    description: str | Unset = UNSET,
+) -> ModelVersion:
+    """Change the fields given of a version. Its artifact is frozen once it leaves draft: a change means a new version.
 
     Side effects: ``registry.model_version.updated``. Raises PermissionDenied, ValidationError.
     """
     model = version.model
     require(can.can_edit_version(actor, version), BUILD_DENIED)
-    unknown = set(fields) - set(VERSION_FIELDS)
-    if unknown:
-        raise ValueError(f"version_update cannot change {sorted(unknown)}")
+    fields = given(
+        artifact_uri=artifact_uri,
+        artifact_sha256=artifact_sha256,
+        framework=framework,
+        training_dataset=training_dataset,
+        parent=parent,
+        source_run_id=source_run_id,
+        metrics=metrics,
+        description=description,
+    )
     _check_links(actor, model, fields, version)
     with transaction.atomic():
         version = ModelVersion.objects.select_for_update(no_key=True).get(pk=version.pk)
@@ -244,12 +286,25 @@ def card_update(*, actor: User, card: ModelCard, sections: dict[str, str]) -> Mo
     return card
 
 
-def dataset_create(*, actor: User, project: Project, **fields: Any) -> Dataset:
+def dataset_create(
+    *,
+    actor: User,
+    project: Project,
+    name: str,
+    description: str | Unset = UNSET,
+    source: str | Unset = UNSET,
+    sensitivity: str | Unset = UNSET,
+    contains_personal_data: bool | Unset = UNSET,
+) -> Dataset:
     """Add a dataset to the catalogue, owned by its creator. Side effects: ``registry.dataset.created``."""
     require(can.can_add_dataset(actor, project), BUILD_DENIED)
-    unknown = set(fields) - set(DATASET_FIELDS)
-    if unknown:
-        raise ValueError(f"dataset_create cannot set {sorted(unknown)}")
+    fields = given(
+        name=name,
+        description=description,
+        source=source,
+        sensitivity=sensitivity,
+        contains_personal_data=contains_personal_data,
+    )
     dataset = Dataset(project=project, owner=actor, **fields)
     if Dataset.objects.filter(project=project, name=dataset.name).exists():
         raise ValidationError({"name": "This project already has a dataset with this name."})
@@ -267,12 +322,28 @@ def dataset_create(*, actor: User, project: Project, **fields: Any) -> Dataset:
     return dataset
 
 
-def dataset_update(*, actor: User, dataset: Dataset, **fields: Any) -> Dataset:
-    """Change a dataset's description, source or sensitivity. Side effects: ``registry.dataset.updated``."""
+def dataset_update(
+    *,
+    actor: User,
+    dataset: Dataset,
+    name: str | Unset = UNSET,
+    description: str | Unset = UNSET,
+    source: str | Unset = UNSET,
+    sensitivity: str | Unset = UNSET,
+    contains_personal_data: bool | Unset = UNSET,
+) -> Dataset:
+    """Change those given of a dataset's name, description, source and sensitivity.
+
+    Side effects: ``registry.dataset.updated``.
+    """
     require(can.can_edit_dataset(actor, dataset), BUILD_DENIED)
-    unknown = set(fields) - set(DATASET_FIELDS)
-    if unknown:
-        raise ValueError(f"dataset_update cannot change {sorted(unknown)}")
+    fields = given(
+        name=name,
+        description=description,
+        source=source,
+        sensitivity=sensitivity,
+        contains_personal_data=contains_personal_data,
+    )
     with transaction.atomic():
         dataset = Dataset.objects.select_for_update(no_key=True).get(pk=dataset.pk)
         if "name" in fields:  # a key may change: that write comes after the chain lock (0015)
