@@ -12,6 +12,7 @@ from django.utils.text import slugify
 
 from apps.accounts.choices import TeamFunction
 from apps.accounts.models import User
+from apps.audit.actions import Action
 from apps.audit.services import audit_chain_lock, audit_record, changes_between, snapshot
 from apps.core.permissions import require, unique_or_invalid
 from apps.core.unset import UNSET, Unset, given
@@ -76,7 +77,7 @@ def project_create(
             project.save()
         audit_record(
             actor=actor,
-            action="projects.project.created",
+            action=Action.PROJECT_CREATED,
             target=project,
             project=project,
             changes=changes_between({}, snapshot(project, PROJECT_FIELDS)),
@@ -85,7 +86,7 @@ def project_create(
         _grant_started(membership)
         audit_record(
             actor=actor,
-            action="projects.membership.added",
+            action=Action.MEMBERSHIP_ADDED,
             target=membership,
             project=project,
             data={"user": actor.username, "role": ProjectRole.OWNER, "reason": "proposer of the project"},
@@ -127,9 +128,7 @@ def project_update(
             project.updated_at = timezone.now()
             with unique_or_invalid("slug", "Another project already uses this address."):
                 project.save()
-            audit_record(
-                actor=actor, action="projects.project.updated", target=project, project=project, changes=changes
-            )
+            audit_record(actor=actor, action=Action.PROJECT_UPDATED, target=project, project=project, changes=changes)
     return project
 
 
@@ -190,7 +189,7 @@ def membership_add(*, actor: User, project: Project, user: User, role: str) -> M
             _grant_started(membership)
             audit_record(
                 actor=actor,
-                action="projects.membership.added",
+                action=Action.MEMBERSHIP_ADDED,
                 target=membership,
                 project=project,
                 data={"user": user.username, "role": role},
@@ -211,7 +210,7 @@ def membership_remove(*, actor: User, membership: Membership) -> None:
             raise ValidationError({"role": "A project keeps at least one owner; add another owner first."})
         audit_record(
             actor=actor,
-            action="projects.membership.removed",
+            action=Action.MEMBERSHIP_REMOVED,
             target=membership,
             project=project,
             data={"user": membership.user.username, "role": membership.role},
@@ -232,7 +231,7 @@ def kpi_create(
             kpi.save()
         audit_record(
             actor=actor,
-            action="projects.kpi.created",
+            action=Action.KPI_CREATED,
             target=kpi,
             project=project,
             changes=changes_between({}, snapshot(kpi, ("name", "target", "unit", "direction"))),
@@ -251,9 +250,7 @@ def kpi_record_value(*, actor: User, kpi: Kpi, value: Decimal) -> KpiMeasurement
     measurement.full_clean()
     with transaction.atomic():
         measurement.save()
-        audit_record(
-            actor=actor, action="projects.kpi.measured", target=kpi, project=project, data={"value": str(value)}
-        )
+        audit_record(actor=actor, action=Action.KPI_MEASURED, target=kpi, project=project, data={"value": str(value)})
     return measurement
 
 
@@ -273,7 +270,7 @@ def data_need_create(
         need.save()
         audit_record(
             actor=actor,
-            action="projects.data_need.created",
+            action=Action.DATA_NEED_CREATED,
             target=need,
             project=project,
             changes=changes_between({}, snapshot(need, ("description", "provider", "access_status"))),
@@ -296,9 +293,7 @@ def data_need_update(*, actor: User, need: DataNeed, access_status: str) -> Data
         need.save()
         changes = changes_between(before, snapshot(need, ("access_status",)))
         if changes:
-            audit_record(
-                actor=actor, action="projects.data_need.updated", target=need, project=project, changes=changes
-            )
+            audit_record(actor=actor, action=Action.DATA_NEED_UPDATED, target=need, project=project, changes=changes)
     return need
 
 
@@ -317,7 +312,7 @@ def current_questionnaire() -> Questionnaire:
                 },
             )
             if created:
-                audit_record(actor=None, action="projects.questionnaire.created", target=current, data={"version": 1})
+                audit_record(actor=None, action=Action.QUESTIONNAIRE_CREATED, target=current, data={"version": 1})
     return current
 
 
@@ -353,7 +348,7 @@ def qualification_submit(*, actor: User, project: Project, answers: Any) -> Risk
         )
         audit_record(
             actor=actor,
-            action="projects.qualification.submitted",
+            action=Action.QUALIFICATION_SUBMITTED,
             target=project,
             project=project,
             data={
@@ -373,7 +368,7 @@ def qualification_submit(*, actor: User, project: Project, answers: Any) -> Risk
             if before["risk_tier"] != decision.tier:
                 audit_record(
                     actor=actor,
-                    action="projects.project.tier_changed",
+                    action=Action.PROJECT_TIER_CHANGED,
                     target=project,
                     project=project,
                     changes=changes_between(before, {"risk_tier": decision.tier}),
@@ -392,5 +387,5 @@ def comment_add(*, actor: User, project: Project, body: str) -> Comment:
         raise ValidationError({"body": "Keep a comment under 10,000 characters."})
     with transaction.atomic():
         comment = Comment.objects.create(project=project, author=actor, body=body)
-        audit_record(actor=actor, action="projects.comment.added", target=comment, project=project, data={"body": body})
+        audit_record(actor=actor, action=Action.COMMENT_ADDED, target=comment, project=project, data={"body": body})
     return comment

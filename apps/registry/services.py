@@ -14,6 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.audit.actions import Action
 from apps.audit.services import audit_chain_lock, audit_record, changes_between, snapshot
 from apps.core.permissions import require, unique_or_invalid
 from apps.core.unset import UNSET, Unset, given
@@ -77,7 +78,7 @@ def model_create(
         after = dict(snapshot(model, MODEL_FIELDS), tags=sorted(t.name for t in tag_objects))
         audit_record(
             actor=actor,
-            action="registry.model.created",
+            action=Action.MODEL_CREATED,
             target=model,
             project=project,
             changes=changes_between({}, after),
@@ -108,9 +109,7 @@ def model_update(
         after = dict(snapshot(model, MODEL_FIELDS), tags=sorted(model.tags.values_list("name", flat=True)))
         changes = changes_between(before, after)
         if changes:
-            audit_record(
-                actor=actor, action="registry.model.updated", target=model, project=model.project, changes=changes
-            )
+            audit_record(actor=actor, action=Action.MODEL_UPDATED, target=model, project=model.project, changes=changes)
     return model
 
 
@@ -168,7 +167,7 @@ def version_create(
         ModelCard.objects.create(version=version, updated_by=actor)
         audit_record(
             actor=actor,
-            action="registry.model_version.created",
+            action=Action.VERSION_CREATED,
             target=version,
             project=model.project,
             changes=changes_between({}, snapshot(version, ("number", *VERSION_FIELDS))),
@@ -226,7 +225,7 @@ def version_update(
         if changes:
             audit_record(
                 actor=actor,
-                action="registry.model_version.updated",
+                action=Action.VERSION_UPDATED,
                 target=version,
                 project=model.project,
                 changes=changes,
@@ -277,7 +276,7 @@ def card_update(*, actor: User, card: ModelCard, sections: dict[str, str]) -> Mo
         )
         audit_record(
             actor=actor,
-            action="registry.model_card.updated",
+            action=Action.MODEL_CARD_UPDATED,
             target=card.version,
             project=project,
             changes=changes,
@@ -314,7 +313,7 @@ def dataset_create(
             dataset.save()
         audit_record(
             actor=actor,
-            action="registry.dataset.created",
+            action=Action.DATASET_CREATED,
             target=dataset,
             project=project,
             changes=changes_between({}, snapshot(dataset, DATASET_FIELDS)),
@@ -359,7 +358,7 @@ def dataset_update(
         changes = changes_between(before, snapshot(dataset, DATASET_FIELDS))
         if changes:
             audit_record(
-                actor=actor, action="registry.dataset.updated", target=dataset, project=dataset.project, changes=changes
+                actor=actor, action=Action.DATASET_UPDATED, target=dataset, project=dataset.project, changes=changes
             )
     return dataset
 
@@ -407,7 +406,7 @@ def dataset_version_upload(*, actor: User, dataset: Dataset, path: Path, origina
             )
             audit_record(
                 actor=actor,
-                action="registry.dataset_version.created",
+                action=Action.DATASET_VERSION_CREATED,
                 target=version,
                 project=dataset.project,
                 data={
@@ -442,7 +441,7 @@ def dataset_version_link(*, actor: User, dataset: Dataset, uri: str, sha256: str
         )
         audit_record(
             actor=actor,
-            action="registry.dataset_version.created",
+            action=Action.DATASET_VERSION_CREATED,
             target=version,
             project=dataset.project,
             data={"dataset": dataset.name, "number": number, "uri": uri, "sha256": sha256},

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.audit.actions import Action
 from apps.audit.services import audit_record, changes_between
 from apps.core.text import storable, storable_json
 from apps.notifications.choices import Event
@@ -128,7 +129,7 @@ def _execute_claimed(run: ValidationRun, heartbeat: Heartbeat) -> str:
                 audit_record(
                     actor=None,
                     actor_name="worker",
-                    action="validation.run.requeued",
+                    action=Action.RUN_REQUEUED,
                     target=run,
                     project=run.version.model.project,
                     data={"attempt": run.attempts, "reason": outcome.message},
@@ -190,7 +191,7 @@ def _finish(
         audit_record(
             actor=None,
             actor_name="worker",
-            action="validation.run.finished",
+            action=Action.RUN_FINISHED,
             target=locked,
             project=project,
             changes=changes_between({"status": before}, {"status": status}),

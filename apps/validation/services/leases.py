@@ -17,6 +17,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from apps.audit.actions import Action
 from apps.audit.services import audit_record
 from apps.validation.choices import RunStatus
 from apps.validation.models import ValidationRun
@@ -76,7 +77,7 @@ def _claim(run_id: int, worker: str) -> ValidationRun | None:
     audit_record(
         actor=None,
         actor_name="worker",
-        action="validation.run.started",
+        action=Action.RUN_STARTED,
         target=run,
         project=run.version.model.project,
         data={

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.audit.actions import Action
 from apps.audit.services import audit_record
 from apps.core.permissions import require
 from apps.registry.models import DatasetVersion, ModelVersion
@@ -63,7 +64,7 @@ def run_create(
         )
         audit_record(
             actor=actor,
-            action="validation.run.created",
+            action=Action.RUN_CREATED,
             target=run,
             project=project,
             data={"version": version.pk, "reference": reference.pk, "current": current.pk,

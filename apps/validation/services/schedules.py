@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from apps.audit.actions import Action
 from apps.audit.services import audit_record
 from apps.registry.choices import VersionStatus
 from apps.registry.models import DatasetVersion, ModelVersion
@@ -49,7 +50,7 @@ def scheduled_runs(*, now: datetime | None = None) -> int:
             audit_record(
                 actor=None,
                 actor_name="schedule",
-                action="validation.run.created",
+                action=Action.RUN_CREATED,
                 target=run,
                 project=suite.project,
                 data={"version": version.pk, "reference": suite.reference_id, "current": current.pk,

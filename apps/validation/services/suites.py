@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from apps.accounts.models import User
+from apps.audit.actions import Action
 from apps.audit.services import audit_record
 from apps.core.permissions import require
 from apps.projects.models import Project
@@ -63,7 +64,7 @@ def suite_create(
             )  # fmt: skip
             audit_record(
                 actor=actor,
-                action="validation.suite.created",
+                action=Action.SUITE_CREATED,
                 target=suite,
                 project=project,
                 data={"name": name, "schedule_hours": schedule_hours, "spec": clean},
