@@ -17,9 +17,20 @@ from apps.audit.models import AuditEvent
 from apps.registry import services as registry
 from apps.workflows.models import Delegation, Deployment, Finding, Review
 from tests.conftest import bearer
+from tests.matrix import built_once_per_module
 from tests.workflows.conftest import Flow
 
 pytestmark = pytest.mark.django_db
+
+shared_flow = built_once_per_module(lambda: Flow("low"))
+
+
+@pytest.fixture
+def flow(shared_flow: Flow, db: None) -> Flow:
+    """The module's ``Flow`` (a low-risk project, a complete card), in this test's savepoint."""
+    for instance in (shared_flow.project, shared_flow.model, shared_flow.version, shared_flow.dataset):
+        instance.refresh_from_db()
+    return shared_flow
 
 
 @pytest.fixture
