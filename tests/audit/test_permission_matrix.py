@@ -42,7 +42,7 @@ def _exports(ctx: Audit) -> int:
     return AuditEvent.objects.filter(action="audit.trail.exported").count()
 
 
-def _history(ctx: Audit) -> dict[str, object]:
+def _history(ctx: Audit) -> dict[str, str | int]:
     return {"target_type": "registry.modelversion", "target_id": ctx.version.pk}
 
 
