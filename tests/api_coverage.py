@@ -41,7 +41,7 @@ Call = tuple[str, str, int, str]  # method, schema-style path, status, test file
 
 
 @dataclass(frozen=True)
-class Finding:
+class Coverage:
     uncalled: list[str]
     never_succeeded: list[str]
     operations: int
@@ -75,12 +75,12 @@ def served_schema_operations() -> set[tuple[str, str]]:
     return schema_operations(SchemaGenerator().get_schema(request=None, public=True))
 
 
-def check(operations: set[tuple[str, str]], calls: Iterable[Call]) -> Finding:
+def check(operations: set[tuple[str, str]], calls: Iterable[Call]) -> Coverage:
     """Compare the schema's operations with the recorded calls (walkers' calls left out)."""
     counted = [(method, path, status) for method, path, status, caller in calls if caller not in SCHEMA_WALKERS]
     called = {(method, path) for method, path, _status in counted}
     succeeded = {(method, path) for method, path, status in counted if 200 <= status < 300}
-    return Finding(
+    return Coverage(
         uncalled=sorted(f"{m} {p}" for m, p in operations - called),
         never_succeeded=sorted(f"{m} {p}" for m, p in (operations & called) - succeeded),
         operations=len(operations),
@@ -147,7 +147,7 @@ class _Session:
         self.calls: set[Call] = _calls
         self.deselected = 0
         self.workers_reported = 0
-        self.finding: Finding | None = None
+        self.coverage: Coverage | None = None
 
     def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         _current_test[0] = nodeid.split("::", 1)[0]
@@ -193,25 +193,25 @@ class _Session:
             return
         if mode == "auto" and not self._whole_suite(session):
             return
-        self.finding = check(served_schema_operations(), self.calls)
-        if (self.finding.uncalled or self.finding.never_succeeded) and session.exitstatus == pytest.ExitCode.OK:
+        self.coverage = check(served_schema_operations(), self.calls)
+        if (self.coverage.uncalled or self.coverage.never_succeeded) and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        finding = self.finding
-        if finding is None:
+        coverage = self.coverage
+        if coverage is None:
             return
         gathered = f" (calls gathered from {self.workers_reported} workers)" if self.workers_reported else ""
-        if finding.uncalled or finding.never_succeeded:
+        if coverage.uncalled or coverage.never_succeeded:
             terminalreporter.section("API operations without a test", sep="=", red=True, bold=True)
-            for line in finding.uncalled:
+            for line in coverage.uncalled:
                 terminalreporter.line(f"never called: {line}", red=True)
-            for line in finding.never_succeeded:
+            for line in coverage.never_succeeded:
                 terminalreporter.line(f"never answered 2xx: {line}", red=True)
             terminalreporter.line(
                 "Write a test that calls each through the test client (status and body asserted, and a refusal).",
             )
         terminalreporter.line(
-            f"API coverage: {finding.called} of {finding.operations} schema operations called by a test{gathered}; "
-            f"{len(finding.never_succeeded)} never answered 2xx."
+            f"API coverage: {coverage.called} of {coverage.operations} schema operations called by a test{gathered}; "
+            f"{len(coverage.never_succeeded)} never answered 2xx."
         )
