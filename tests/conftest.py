@@ -24,6 +24,8 @@ from apps.accounts.services import api_token_create
 from apps.core.context import end_request
 from tests.factories import PASSWORD, make_user
 
+pytest_plugins = ["tests.api_coverage"]  # every API operation of the schema is called by a test
+
 
 @receiver(connection_created)
 def _let_the_test_runner_empty_tables(sender: object, connection: BaseDatabaseWrapper, **kwargs: object) -> None:
