@@ -68,7 +68,7 @@ def sign_off_refusal(user: Any, review: Review, stage: dict[str, Any], digest: s
     start = functools.cache(lambda: _cycle_start(review))  # asked by several checks, looked up at most once
 
     def current_digest() -> str:
-        from apps.workflows.services import evidence_digest
+        from apps.workflows.evidence import evidence_digest
 
         return digest if digest is not None else evidence_digest(version)
 

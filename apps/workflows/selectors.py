@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from apps.projects.models import Project
 from apps.workflows.choices import FindingStatus, ReviewStatus
+from apps.workflows.evidence import evidence_digest
 from apps.workflows.models import Deployment, Finding, Review
 from apps.workflows.permissions import can_retire
-from apps.workflows.services import evidence_digest, stage_for
+from apps.workflows.stages import stage_for
 
 
 def reviews_visible_to(user: Any) -> QuerySet[Review]:
@@ -63,7 +64,7 @@ def workflow_panel(*, user: Any, version: Any) -> dict[str, Any]:
     from apps.projects import permissions as can
     from apps.projects.choices import ProjectRole
     from apps.registry.choices import VersionStatus
-    from apps.workflows.services import gate_check
+    from apps.workflows.gate import gate_check
 
     project = version.model.project
     gate = gate_check(version=version, environment="production")

@@ -7,8 +7,9 @@ from rest_framework import serializers
 from apps.core.api import strict
 from apps.core.api.fields import IdField, JSONObjectListField
 from apps.workflows.choices import DecisionKind, FindingSeverity, FindingStatus, FindingType
+from apps.workflows.evidence import evidence_digest
 from apps.workflows.models import Decision, Deployment, Finding, Review
-from apps.workflows.services import evidence_digest, stage_states
+from apps.workflows.stages import stage_states
 
 
 class DecisionSerializer(strict.ModelSerializer[Decision]):

@@ -1,0 +1,100 @@
+"""Submitting a version for review."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+
+from apps.accounts.models import User
+from apps.audit.services import audit_record, changes_between
+from apps.core.permissions import require
+from apps.projects import permissions as can
+from apps.registry.cards import card_completeness
+from apps.registry.choices import VersionStatus
+from apps.registry.models import ModelVersion
+from apps.workflows.choices import ReviewKind, ReviewStatus
+from apps.workflows.evidence import evidence_digest
+from apps.workflows.gate import approval_current
+from apps.workflows.models import Review
+from apps.workflows.services._common import announce_waiting, review_open
+from apps.workflows.services.policies import policy_in_force
+
+
+def version_submit(*, actor: User, version: ModelVersion) -> Review:
+    """Submit a version for review; its policy is snapshotted into a new review cycle.
+
+    Needs a complete model card for the project's tier. Side effects: the version moves to
+    in_review; events ``registry.model_version.submitted`` and ``workflows.review.opened``.
+    Raises PermissionDenied, ValidationError.
+    """
+    project = version.model.project
+    require(can.can_build(actor, project), "Only the project's owners and developers submit versions.")
+    with transaction.atomic():
+        version = (
+            ModelVersion.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("model__project", "card")
+            .get(pk=version.pk)
+        )
+        if Review.objects.filter(version=version, status=ReviewStatus.OPEN).exists():
+            raise ValidationError({"status": "A review of this version is already open; decide it first."})
+        # An approved or deployed version comes back for review when its approval went stale or expired.
+        renewal = version.status in (VersionStatus.APPROVED, VersionStatus.DEPLOYED) and not approval_current(version)
+        if version.status not in (VersionStatus.DRAFT, VersionStatus.CHANGES_REQUESTED) and not renewal:
+            raise ValidationError(
+                {"status": f"A version that is {version.get_status_display().lower()} cannot be submitted."}
+            )
+        done = card_completeness(version.card, project.risk_tier)
+        if not done.complete:
+            raise ValidationError(
+                {"card": f"Complete the model card first; still to write: {', '.join(done.missing_titles)}."}
+            )
+        _require_passing_run(version)
+        review = review_open(version, submitted_by=actor, kind=ReviewKind.SUBMISSION)
+        cycle = review.cycle
+        policy = review.policy
+        before = version.status
+        # A deployed version renewing its approval keeps serving (as in a re-certification); the gate
+        # refuses it anyway until the new review approves, because its approval is stale or expired.
+        if version.status != VersionStatus.DEPLOYED:
+            version.status = VersionStatus.IN_REVIEW
+            version.save(update_fields=["status"])
+        audit_record(
+            actor=actor,
+            action="registry.model_version.submitted",
+            target=version,
+            project=project,
+            changes=changes_between({"status": before}, {"status": version.status}),
+            data={"review": review.pk, "cycle": cycle, "evidence_digest": evidence_digest(version)},
+        )
+        audit_record(
+            actor=actor,
+            action="workflows.review.opened",
+            target=review,
+            project=project,
+            data={"policy": str(policy), "stages": [s["key"] for s in policy.stages]},
+        )
+        announce_waiting(review, [s["key"] for s in review.stages])
+    return review
+
+
+def _require_passing_run(version: ModelVersion) -> None:
+    """Where the tier's policy says so, the latest finished validation run of the version must pass."""
+    from apps.validation.choices import RunStatus
+    from apps.validation.models import ValidationRun
+
+    if not policy_in_force(version.model.project.risk_tier).requires_validation:
+        return
+    # Only a run of the standard suite or of a suite stored for the project counts: an ad-hoc suite of
+    # one trivial check would otherwise satisfy the policy.
+    counted = ValidationRun.objects.filter(version=version, status__in=(RunStatus.SUCCEEDED, RunStatus.FAILED)).filter(
+        Q(suite__isnull=False) | Q(spec__checks="standard")
+    )
+    latest = counted.order_by("-finished_at", "-pk").first()
+    if latest is None or latest.status != RunStatus.SUCCEEDED or latest.outcome not in ("pass", "warn"):
+        raise ValidationError(
+            {
+                "validation": "This tier's policy needs a passing validation run of this version, with the standard "
+                "suite or a suite stored for the project, before it is submitted."
+            }
+        )
