@@ -68,7 +68,7 @@ class ReviewSerializer(strict.ModelSerializer[Review]):
         return self._digest(review)
 
     def get_stage_progress(self, review: Review) -> list[dict[str, Any]]:
-        states = stage_states(review, self._digest(review))
+        states = stage_states(review.stages, review.decisions.all(), self._digest(review))
         return [
             {"key": s.key, "name": s.name, "quorum": s.quorum, "approvals": len(s.approvals), "passed": s.passed}
             for s in states

@@ -24,7 +24,8 @@ from apps.workflows.services.policies import STAGE_KEYS, policy_in_force, policy
 from apps.workflows.services.reminders import workflow_reminders
 from apps.workflows.services.retirement import version_retire
 from apps.workflows.services.submission import version_submit
-from apps.workflows.stages import StageState, active_stage, eligible_signers, open_stages, stage_for, stage_states
+from apps.workflows.signers import eligible_signers
+from apps.workflows.stages import StageState, active_stage, open_stages, stage_for, stage_states
 
 __all__ = [
     "FINDING_FIELDS",

@@ -15,7 +15,8 @@ from apps.workflows.choices import ReviewKind
 from apps.workflows.evidence import evidence_digest
 from apps.workflows.models import Finding, Review
 from apps.workflows.services.policies import policy_saved
-from apps.workflows.stages import eligible_signers, open_stages
+from apps.workflows.signers import eligible_signers
+from apps.workflows.stages import open_stages
 
 
 def review_url(review: Review) -> str:
@@ -33,7 +34,7 @@ def announce_waiting(review: Review, stage_keys: list[str]) -> None:
     version = review.version
     label = f"{version.model.name} v{version.number}"
     digest = evidence_digest(version)
-    for stage in open_stages(review, digest):
+    for stage in open_stages(review.stages, review.decisions.all(), digest):
         if stage["key"] not in stage_keys:
             continue
         what = "re-certification" if review.kind == ReviewKind.RECERTIFICATION else "review"

@@ -16,13 +16,14 @@ from apps.notifications.services import announce
 from apps.projects import permissions as can
 from apps.projects.choices import ProjectRole
 from apps.projects.selectors import project_people
-from apps.registry.choices import VersionStatus
 from apps.registry.models import ModelVersion
+from apps.workflows import lifecycle
 from apps.workflows.choices import DecisionKind, ReviewStatus
 from apps.workflows.evidence import evidence_digest
 from apps.workflows.gate import blocking_findings
 from apps.workflows.models import Decision, Review
 from apps.workflows.services._common import announce_waiting, review_url
+from apps.workflows.signers import facts_for
 from apps.workflows.stages import active_stage, open_stages, stage_for
 
 
@@ -58,14 +59,14 @@ def review_decide(*, actor: User, review: Review, kind: str, comment: str = "", 
             raise ValidationError(
                 {"evidence_digest": "The evidence changed since you opened it; reload and look again."}
             )
-        stage, refusal = stage_for(actor, review, digest)
+        stage, refusal = stage_for(facts_for(actor, review, digest))
         if stage is None:
             raise PermissionDenied(refusal)
         if kind == DecisionKind.APPROVE and blocking_findings(version):
             raise ValidationError(
                 {"kind": "Open high or critical findings block approval; resolve or accept them first."}
             )
-        open_before = {s["key"] for s in open_stages(review, digest)}
+        open_before = {s["key"] for s in open_stages(review.stages, review.decisions.all(), digest)}
         try:
             with transaction.atomic():
                 decision = Decision.objects.create(
@@ -98,22 +99,22 @@ def review_decide(*, actor: User, review: Review, kind: str, comment: str = "", 
         )
         _close_if_decided(actor, review, version, kind, digest)
         if review.status == ReviewStatus.OPEN:
-            announce_waiting(review, [s["key"] for s in open_stages(review, digest) if s["key"] not in open_before])
+            announce_waiting(
+                review,
+                [
+                    s["key"]
+                    for s in open_stages(review.stages, review.decisions.all(), digest)
+                    if s["key"] not in open_before
+                ],
+            )
     return decision
 
 
 def _close_if_decided(actor: User, review: Review, version: ModelVersion, kind: str, digest: str) -> None:
-    outcome = {
-        DecisionKind.REJECT: (ReviewStatus.REJECTED, VersionStatus.REJECTED),
-        DecisionKind.REQUEST_CHANGES: (ReviewStatus.CHANGES_REQUESTED, VersionStatus.CHANGES_REQUESTED),
-    }.get(kind)  # type: ignore[call-overload]
-    if outcome is None:
-        if active_stage(review, digest) is not None:
-            return
-        outcome = (ReviewStatus.APPROVED, VersionStatus.APPROVED)
-    review_status, version_status = outcome
-    if review_status == ReviewStatus.APPROVED and version.status == VersionStatus.DEPLOYED:
-        version_status = VersionStatus.DEPLOYED  # re-certified while serving: it stays deployed
+    if kind == DecisionKind.APPROVE and active_stage(review.stages, review.decisions.all(), digest) is not None:
+        return  # the review waits for more approvals
+    outcome = lifecycle.REVIEW_OUTCOMES[kind]
+    review_status, version_status = outcome.review_status, outcome.target_from(version.status)
     now = timezone.now()
     review.status = review_status
     review.closed_at = now

@@ -14,6 +14,7 @@ from apps.workflows.evidence import evidence_digest
 from apps.workflows.models import Delegation, Review
 from apps.workflows.permissions import sign_off_refusal
 from apps.workflows.services._common import review_url
+from apps.workflows.signers import facts_for
 from apps.workflows.stages import stage_for
 
 
@@ -32,7 +33,7 @@ def review_delegate(*, actor: User, review: Review, to_user: User, reason: str =
         if review.status != ReviewStatus.OPEN:
             raise ValidationError({"review": f"This review is already {review.get_status_display().lower()}."})
         digest = evidence_digest(review.version)
-        stage, refusal = stage_for(actor, review, digest)
+        stage, refusal = stage_for(facts_for(actor, review, digest))
         if stage is None:
             raise PermissionDenied(refusal)
         if to_user.pk == actor.pk:

@@ -10,12 +10,10 @@ from apps.accounts.models import User
 from apps.core.permissions import require
 from apps.notifications.choices import Event
 from apps.notifications.services import announce
-from apps.projects import permissions as can
 from apps.projects.choices import ProjectRole
 from apps.projects.selectors import project_people
-from apps.registry.choices import VersionStatus
 from apps.registry.models import ModelVersion
-from apps.workflows.gate import gate_check
+from apps.workflows import lifecycle
 from apps.workflows.models import Deployment
 from apps.workflows.services._common import version_move
 
@@ -26,22 +24,21 @@ def deployment_record(*, actor: User, version: ModelVersion, environment: str, n
     Side effects: the version becomes deployed; ``workflows.deployment.recorded``.
     """
     project = version.model.project
-    require(ProjectRole.IT_OPS in can.roles_in(actor, project), "Only the project's IT operations record deployments.")
+    move = lifecycle.MOVES["deploy"]
+    require(move.may(actor, project), move.denied)
     with transaction.atomic():
         version = (
             ModelVersion.objects.select_for_update(of=("self",), no_key=True)
             .select_related("model__project")
             .get(pk=version.pk)
         )
-        answer = gate_check(version=version, environment=environment)
-        if not answer.allowed:
-            raise ValidationError({"version": answer.reasons})
+        refusal = lifecycle.state_refusal(move, lifecycle.VersionState(version, environment=environment))
+        if refusal is not None:
+            raise ValidationError({refusal.field: refusal.message})
         deployment = Deployment(version=version, environment=environment, deployed_by=actor, notes=notes.strip())
         deployment.full_clean()
         deployment.save()
-        version_move(
-            actor, version, VersionStatus.DEPLOYED, "workflows.deployment.recorded", {"environment": environment}
-        )
+        version_move(actor, version, move.target, "workflows.deployment.recorded", {"environment": environment})
         announce(
             event=Event.DEPLOYMENT_RECORDED,
             title=f"{version.model.name} v{version.number} was deployed to {environment}",

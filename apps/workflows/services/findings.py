@@ -18,6 +18,7 @@ from apps.projects import permissions as can
 from apps.projects.choices import JUDGE_TEAMS, ProjectRole
 from apps.projects.selectors import project_people
 from apps.registry.models import ModelVersion, RegisteredModel
+from apps.validation.models import ValidationRun
 from apps.workflows.choices import FindingSeverity, FindingStatus, FindingType
 from apps.workflows.models import Finding
 from apps.workflows.permissions import finding_judgement_refusal
@@ -113,7 +114,7 @@ def finding_update(*, actor: User, finding: Finding, reason: str = "", **fields:
     return finding
 
 
-def finding_raise_for_scheduled_run(*, run: Any, counts: dict[str, int]) -> Finding | None:
+def finding_raise_for_scheduled_run(*, run: ValidationRun, counts: dict[str, int]) -> Finding | None:
     """Raise the finding a scheduled re-validation that failed (or could not run) calls for.
 
     A run with a failed check raises a high finding (the gate refuses until it is resolved); a run
@@ -125,10 +126,12 @@ def finding_raise_for_scheduled_run(*, run: Any, counts: dict[str, int]) -> Find
     owner, raised on behalf of the suite's author. Returns None when no new finding was raised.
     Side effects: ``workflows.finding.raised`` (actor "schedule"), ``finding.assigned`` notification.
     """
+    suite = run.suite
+    assert suite is not None, "only a scheduled run of a stored suite raises a finding"
     version = run.version
     project = version.model.project
     owners = project_people(project, ProjectRole.OWNER)
-    owner = owners[0] if owners else run.suite.created_by  # a project always keeps an owner; this is a fallback
+    owner = owners[0] if owners else suite.created_by  # a project always keeps an owner; this is a fallback
     listed = ", ".join(
         sorted({f"{r.check_name} {r.metric}" + (f" ({r.column or r.attribute})" if r.column or r.attribute else "")
                 for r in run.results.filter(status__in=("fail", "error"))})
@@ -136,16 +139,16 @@ def finding_raise_for_scheduled_run(*, run: Any, counts: dict[str, int]) -> Find
     where = f"Run {run.pk} on the latest current data"
     if counts.get("fail", 0):
         outcome, severity = "failed", FindingSeverity.HIGH
-        title = f"Scheduled validation failed: {run.suite.name}"
+        title = f"Scheduled validation failed: {suite.name}"
         errors = f" and could not evaluate {counts['error']}" if counts.get("error") else ""
         description = f"{where} failed {counts['fail']} check(s){errors}: {listed}."
     else:
         outcome, severity = "error", FindingSeverity.MEDIUM
         if run.error:
-            title = f"Scheduled validation could not run: {run.suite.name}"
+            title = f"Scheduled validation could not run: {suite.name}"
             description = f"{where} could not run: {run.error}"
         else:
-            title = f"Scheduled validation could not evaluate every check: {run.suite.name}"
+            title = f"Scheduled validation could not evaluate every check: {suite.name}"
             description = f"{where} could not evaluate {counts.get('error', 0)} check(s): {listed}."
     finding = Finding(
         model=version.model,
@@ -155,7 +158,7 @@ def finding_raise_for_scheduled_run(*, run: Any, counts: dict[str, int]) -> Find
         title=title[:200],
         description=description[:4000],
         owner=owner,
-        raised_by=run.suite.created_by,
+        raised_by=suite.created_by,
         source=f"validation-suite:{run.suite_id}:{outcome}",
         due_date=timezone.localdate() + timedelta(days=14),
     )

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from apps.accounts.choices import TeamFunction
 from apps.accounts.models import User
 from apps.audit.services import audit_record, changes_between
 from apps.core.permissions import require
@@ -45,8 +46,6 @@ STAGE_KEYS = {"key", "name", "project_roles", "team", "independent", "quorum", "
 
 
 def _validate_stages(stages: Any) -> list[dict[str, Any]]:
-    from apps.accounts.choices import TeamFunction
-
     if not isinstance(stages, list) or not stages:
         raise ValidationError({"stages": "Give at least one stage, as a list."})
     clean, keys = [], set()

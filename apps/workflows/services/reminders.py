@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,10 +16,11 @@ from apps.registry.choices import VersionStatus
 from apps.registry.models import ModelVersion
 from apps.workflows.choices import FindingStatus, ReviewKind, ReviewStatus
 from apps.workflows.models import Finding, Review
+from apps.workflows.selectors import approvals_coming_due
 from apps.workflows.services._common import announce_waiting, finding_url, review_open, review_url
 
 
-def workflow_reminders(*, now: Any = None) -> dict[str, int]:
+def workflow_reminders(*, now: datetime | None = None) -> dict[str, int]:
     """Open re-certifications that come due, remind before and after expiry, flag overdue findings.
 
     Idempotent (the beat runs it hourly): each reminder goes once per approval or finding.
@@ -28,8 +28,6 @@ def workflow_reminders(*, now: Any = None) -> dict[str, int]:
     """
     now = now or timezone.now()
     counts = {"recertifications_opened": 0, "due": 0, "expired": 0, "findings_overdue": 0}
-    from apps.workflows.selectors import approvals_coming_due
-
     for approval in approvals_coming_due(Review.objects.select_related("version__model__project"), now):
         with transaction.atomic():
             version = ModelVersion.objects.select_for_update(of=("self",), no_key=True).get(pk=approval.version_id)

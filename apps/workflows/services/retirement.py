@@ -14,11 +14,10 @@ from apps.notifications.choices import Event
 from apps.notifications.services import announce
 from apps.projects.choices import ProjectRole
 from apps.projects.selectors import project_people
-from apps.registry.choices import VersionStatus
 from apps.registry.models import ModelVersion
-from apps.workflows.choices import ReviewKind, ReviewStatus
+from apps.workflows import lifecycle
+from apps.workflows.choices import ReviewStatus
 from apps.workflows.models import Review
-from apps.workflows.permissions import can_retire
 from apps.workflows.services._common import version_move
 
 
@@ -30,10 +29,8 @@ def version_retire(*, actor: User, version: ModelVersion, reason: str) -> ModelV
     Raises PermissionDenied, ValidationError.
     """
     project = version.model.project
-    require(
-        can_retire(actor, project),
-        "Only the project's owners and IT operations retire versions.",
-    )
+    move = lifecycle.MOVES["retire"]
+    require(move.may(actor, project), move.denied)
     reason = reason.strip()
     if not reason or "\x00" in reason:
         raise ValidationError({"reason": "Say why the version is retired; the record keeps it."})
@@ -43,18 +40,13 @@ def version_retire(*, actor: User, version: ModelVersion, reason: str) -> ModelV
             .select_related("model__project")
             .get(pk=version.pk)
         )
-        if version.status in (VersionStatus.RETIRED, VersionStatus.IN_REVIEW):
-            raise ValidationError(
-                {"status": f"A version that is {version.get_status_display().lower()} cannot be retired."}
-            )
+        refusal = lifecycle.state_refusal(move, lifecycle.VersionState(version))
+        if refusal is not None:
+            raise ValidationError({refusal.field: refusal.message})
+        # An open re-certification is withdrawn with the version (a submission review refused it above).
         open_reviews = list(
             Review.objects.select_for_update(no_key=True).filter(version=version, status=ReviewStatus.OPEN)
         )
-        if any(review.kind == ReviewKind.SUBMISSION for review in open_reviews):
-            # A deployed version renewing its approval stays "deployed" while the submission is reviewed.
-            raise ValidationError(
-                {"status": "A version under a submission review cannot be retired until it is decided."}
-            )
         for review in open_reviews:
             review.status, review.closed_at = ReviewStatus.WITHDRAWN, timezone.now()
             review.save(update_fields=["status", "closed_at"])
@@ -65,7 +57,7 @@ def version_retire(*, actor: User, version: ModelVersion, reason: str) -> ModelV
                 project=project,
                 data={"reason": reason},
             )
-        version_move(actor, version, VersionStatus.RETIRED, "registry.model_version.retired", {"reason": reason})
+        version_move(actor, version, move.target, "registry.model_version.retired", {"reason": reason})
         announce(
             event=Event.VERSION_RETIRED,
             title=f"{version.model.name} v{version.number} was retired",

@@ -9,13 +9,13 @@ from django.db.models import Q
 from apps.accounts.models import User
 from apps.audit.services import audit_record, changes_between
 from apps.core.permissions import require
-from apps.projects import permissions as can
 from apps.registry.cards import card_completeness
-from apps.registry.choices import VersionStatus
 from apps.registry.models import ModelVersion
-from apps.workflows.choices import ReviewKind, ReviewStatus
+from apps.validation.choices import RunStatus
+from apps.validation.models import ValidationRun
+from apps.workflows import lifecycle
+from apps.workflows.choices import ReviewKind
 from apps.workflows.evidence import evidence_digest
-from apps.workflows.gate import approval_current
 from apps.workflows.models import Review
 from apps.workflows.services._common import announce_waiting, review_open
 from apps.workflows.services.policies import policy_in_force
@@ -29,21 +29,19 @@ def version_submit(*, actor: User, version: ModelVersion) -> Review:
     Raises PermissionDenied, ValidationError.
     """
     project = version.model.project
-    require(can.can_build(actor, project), "Only the project's owners and developers submit versions.")
+    move = lifecycle.MOVES["submit"]  # renewing an approval needs the same people as submitting
+    require(move.may(actor, project), move.denied)
     with transaction.atomic():
         version = (
             ModelVersion.objects.select_for_update(of=("self",), no_key=True)
             .select_related("model__project", "card")
             .get(pk=version.pk)
         )
-        if Review.objects.filter(version=version, status=ReviewStatus.OPEN).exists():
-            raise ValidationError({"status": "A review of this version is already open; decide it first."})
         # An approved or deployed version comes back for review when its approval went stale or expired.
-        renewal = version.status in (VersionStatus.APPROVED, VersionStatus.DEPLOYED) and not approval_current(version)
-        if version.status not in (VersionStatus.DRAFT, VersionStatus.CHANGES_REQUESTED) and not renewal:
-            raise ValidationError(
-                {"status": f"A version that is {version.get_status_display().lower()} cannot be submitted."}
-            )
+        move = lifecycle.submission_move(version.status)
+        refusal = lifecycle.state_refusal(move, lifecycle.VersionState(version))
+        if refusal is not None:
+            raise ValidationError({refusal.field: refusal.message})
         done = card_completeness(version.card, project.risk_tier)
         if not done.complete:
             raise ValidationError(
@@ -56,8 +54,8 @@ def version_submit(*, actor: User, version: ModelVersion) -> Review:
         before = version.status
         # A deployed version renewing its approval keeps serving (as in a re-certification); the gate
         # refuses it anyway until the new review approves, because its approval is stale or expired.
-        if version.status != VersionStatus.DEPLOYED:
-            version.status = VersionStatus.IN_REVIEW
+        if move.target_from(version.status) != version.status:
+            version.status = move.target_from(version.status)
             version.save(update_fields=["status"])
         audit_record(
             actor=actor,
@@ -80,9 +78,6 @@ def version_submit(*, actor: User, version: ModelVersion) -> Review:
 
 def _require_passing_run(version: ModelVersion) -> None:
     """Where the tier's policy says so, the latest finished validation run of the version must pass."""
-    from apps.validation.choices import RunStatus
-    from apps.validation.models import ValidationRun
-
     if not policy_in_force(version.model.project.risk_tier).requires_validation:
         return
     # Only a run of the standard suite or of a suite stored for the project counts: an ad-hoc suite of
