@@ -7,7 +7,7 @@ from rest_framework import serializers
 from apps.core.api import strict
 from apps.core.api.fields import IdField, JSONObjectListField
 from apps.workflows.choices import DecisionKind, FindingSeverity, FindingStatus, FindingType
-from apps.workflows.evidence import evidence_digest
+from apps.workflows.evidence import evidence_digest, evidence_digests
 from apps.workflows.models import Decision, Deployment, Finding, Review
 from apps.workflows.stages import stage_states
 
@@ -19,6 +19,16 @@ class DecisionSerializer(strict.ModelSerializer[Decision]):
         model = Decision
         fields = ("id", "stage", "decider", "kind", "comment", "evidence_digest", "decided_at")
         read_only_fields = fields
+
+
+class ReviewListSerializer(serializers.ListSerializer[Review]):
+    """Reviews as a list: the evidence digests of all their versions are read at once, in two queries."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        reviews = list(data.all() if hasattr(data, "all") else data)
+        cache: dict[int, str] = self.context.setdefault("evidence_digests", {})
+        cache.update(evidence_digests(review.version for review in reviews if review.version_id not in cache))
+        return super().to_representation(reviews)
 
 
 class ReviewSerializer(strict.ModelSerializer[Review]):
@@ -56,6 +66,7 @@ class ReviewSerializer(strict.ModelSerializer[Review]):
             "decisions",
         )
         read_only_fields = fields
+        list_serializer_class = ReviewListSerializer
 
     def _digest(self, review: Review) -> str:
         """The version's evidence digest, computed once per review and response (it takes two queries)."""
