@@ -23,6 +23,7 @@ from apps.projects import permissions as can
 from apps.projects.models import Project
 from apps.registry.choices import VersionStatus
 from apps.registry.models import ModelVersion
+from apps.workflows import readiness
 from apps.workflows.choices import DecisionKind, ReviewKind, ReviewStatus
 from apps.workflows.gate import GateAnswer, approval_current, gate_check
 from apps.workflows.models import Review
@@ -97,6 +98,16 @@ def _approval_not_current(move: Move, state: VersionState) -> Refusal | None:
     return None
 
 
+def _card_complete(move: Move, state: VersionState) -> Refusal | None:
+    message = readiness.card_refusal(state.version)
+    return None if message is None else Refusal("card", message)
+
+
+def _passing_run(move: Move, state: VersionState) -> Refusal | None:
+    message = readiness.validation_refusal(state.version)
+    return None if message is None else Refusal("validation", message)
+
+
 def _gate_allows(move: Move, state: VersionState) -> Refusal | None:
     return None if state.gate.allowed else Refusal("version", state.gate.reasons)
 
@@ -138,7 +149,7 @@ MOVES: dict[str, Move] = {
             S.IN_REVIEW,
             can.can_build,
             BUILDERS_ONLY,
-            (_no_open_review, _from_sources("submitted")),
+            (_no_open_review, _from_sources("submitted"), _card_complete, _passing_run),
         ),
         Move(
             "renew",
@@ -147,7 +158,7 @@ MOVES: dict[str, Move] = {
             S.IN_REVIEW,
             can.can_build,
             BUILDERS_ONLY,
-            (_no_open_review, _from_sources("submitted"), _approval_not_current),
+            (_no_open_review, _from_sources("submitted"), _approval_not_current, _card_complete, _passing_run),
             keeps=frozenset({S.DEPLOYED}),
         ),
         Move(
@@ -200,6 +211,17 @@ def submission_move(status: str) -> Move:
 def state_refusal(move: Move, state: VersionState) -> Refusal | None:
     """Why ``move`` cannot be made from the version's state now (whoever asks), or None."""
     return next((refusal for check in move.checks if (refusal := check(move, state)) is not None), None)
+
+
+def evidence_wanting(user: User | AnonymousUser, version: ModelVersion, state: VersionState | None = None) -> list[str]:
+    """What keeps ``user`` from submitting ``version`` that they can fix: the card, the validation run."""
+    project = version.model.project
+    state = state or VersionState(version)
+    move = submission_move(state.status)
+    if not move.may(user, project):
+        return []
+    refusal = state_refusal(move, state)
+    return [str(refusal.message)] if refusal is not None and refusal.field in ("card", "validation") else []
 
 
 def moves_for(user: User | AnonymousUser, version: ModelVersion, state: VersionState | None = None) -> list[str]:

@@ -79,6 +79,7 @@ def workflow_panel(*, user: User | AnonymousUser, version: ModelVersion) -> dict
         "deployments": Deployment.objects.filter(version=version).select_related("deployed_by"),
         "gate": state.gate,
         "moves": moves,
+        "submission_wants": lifecycle.evidence_wanting(user, version, state),
         **{f"can_{name}": name in moves for name in lifecycle.MOVES},
     }
 

@@ -181,3 +181,12 @@ class DelegationWriteSerializer(serializers.Serializer[dict[str, Any]]):
 
 class RetireSerializer(serializers.Serializer[dict[str, Any]]):
     reason = strict.CharField(max_length=2000, help_text="Why the version leaves service")
+
+
+class VersionMovesSerializer(serializers.Serializer[dict[str, Any]]):
+    version = strict.IntegerField(help_text="the version's id")
+    status = strict.CharField()
+    moves = serializers.ListField(
+        child=strict.CharField(),
+        help_text="the lifecycle moves you may make now (submit, renew, deploy, retire), as the version page offers",
+    )

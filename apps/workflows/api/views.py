@@ -17,7 +17,7 @@ from apps.core.api.lookups import visible_or_invalid
 from apps.core.permissions import acting_user
 from apps.registry import selectors as registry_selectors
 from apps.registry.api.serializers import ModelVersionSerializer
-from apps.workflows import selectors, services
+from apps.workflows import lifecycle, selectors, services
 from apps.workflows.api.serializers import (
     DecisionSerializer,
     DecisionWriteSerializer,
@@ -31,6 +31,7 @@ from apps.workflows.api.serializers import (
     PolicySerializer,
     RetireSerializer,
     ReviewSerializer,
+    VersionMovesSerializer,
 )
 from apps.workflows.models import Deployment, Finding, Review
 
@@ -281,3 +282,15 @@ class VersionRetireView(APIView):
             actor=acting_user(request), version=version, reason=data.validated_data["reason"]
         )
         return Response(ModelVersionSerializer(version).data)
+
+
+class VersionMovesView(APIView):
+    """The lifecycle moves you may make on this version now: exactly what the services accept."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=VersionMovesSerializer)
+    def get(self, request: Request, version_id: int) -> Response:
+        version = get_object_or_404(registry_selectors.versions_visible_to(request.user), pk=version_id)
+        data = {"version": version.pk, "status": version.status, "moves": lifecycle.moves_for(request.user, version)}
+        return Response(VersionMovesSerializer(data).data)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from apps.workflows.evidence import evidence_digest
 from apps.workflows.gate import GateAnswer, gate_check
 from apps.workflows.permissions import sign_off_refusal
+from apps.workflows.readiness import policy_in_force
 from apps.workflows.services.decisions import review_decide
 from apps.workflows.services.delegation import review_delegate
 from apps.workflows.services.deployments import deployment_record
@@ -20,7 +21,7 @@ from apps.workflows.services.findings import (
     finding_raise_for_scheduled_run,
     finding_update,
 )
-from apps.workflows.services.policies import STAGE_KEYS, policy_in_force, policy_publish
+from apps.workflows.services.policies import STAGE_KEYS, policy_publish
 from apps.workflows.services.reminders import workflow_reminders
 from apps.workflows.services.retirement import version_retire
 from apps.workflows.services.submission import version_submit

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -16,17 +15,7 @@ from apps.projects.choices import ProjectRole
 from apps.workflows.models import ApprovalPolicy
 from apps.workflows.permissions import can_edit_policies
 from apps.workflows.policies import DEFAULT_POLICIES
-
-
-def policy_in_force(tier: str) -> ApprovalPolicy:
-    """The policy in force for a tier (an unqualified project follows the high tier). Reads only.
-
-    An emptied database that lost the defaults gets an unsaved copy of them here; the first review
-    that needs the row creates it (``policy_saved``), so a GET never writes.
-    """
-    tier = tier or "high"
-    policy = ApprovalPolicy.objects.filter(tier=tier, is_current=True).first()
-    return policy or ApprovalPolicy(tier=tier, version=1, is_current=True, **copy.deepcopy(DEFAULT_POLICIES[tier]))
+from apps.workflows.readiness import policy_in_force
 
 
 def policy_saved(tier: str) -> ApprovalPolicy:

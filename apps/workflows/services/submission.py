@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 
 from apps.accounts.models import User
 from apps.audit.services import audit_record, changes_between
 from apps.core.permissions import require
-from apps.registry.cards import card_completeness
 from apps.registry.models import ModelVersion
-from apps.validation.choices import RunStatus
-from apps.validation.models import ValidationRun
 from apps.workflows import lifecycle
 from apps.workflows.choices import ReviewKind
 from apps.workflows.evidence import evidence_digest
 from apps.workflows.models import Review
 from apps.workflows.services._common import announce_waiting, review_open
-from apps.workflows.services.policies import policy_in_force
 
 
 def version_submit(*, actor: User, version: ModelVersion) -> Review:
@@ -42,12 +37,6 @@ def version_submit(*, actor: User, version: ModelVersion) -> Review:
         refusal = lifecycle.state_refusal(move, lifecycle.VersionState(version))
         if refusal is not None:
             raise ValidationError({refusal.field: refusal.message})
-        done = card_completeness(version.card, project.risk_tier)
-        if not done.complete:
-            raise ValidationError(
-                {"card": f"Complete the model card first; still to write: {', '.join(done.missing_titles)}."}
-            )
-        _require_passing_run(version)
         review = review_open(version, submitted_by=actor, kind=ReviewKind.SUBMISSION)
         cycle = review.cycle
         policy = review.policy
@@ -74,22 +63,3 @@ def version_submit(*, actor: User, version: ModelVersion) -> Review:
         )
         announce_waiting(review, [s["key"] for s in review.stages])
     return review
-
-
-def _require_passing_run(version: ModelVersion) -> None:
-    """Where the tier's policy says so, the latest finished validation run of the version must pass."""
-    if not policy_in_force(version.model.project.risk_tier).requires_validation:
-        return
-    # Only a run of the standard suite or of a suite stored for the project counts: an ad-hoc suite of
-    # one trivial check would otherwise satisfy the policy.
-    counted = ValidationRun.objects.filter(version=version, status__in=(RunStatus.SUCCEEDED, RunStatus.FAILED)).filter(
-        Q(suite__isnull=False) | Q(spec__checks="standard")
-    )
-    latest = counted.order_by("-finished_at", "-pk").first()
-    if latest is None or latest.status != RunStatus.SUCCEEDED or latest.outcome not in ("pass", "warn"):
-        raise ValidationError(
-            {
-                "validation": "This tier's policy needs a passing validation run of this version, with the standard "
-                "suite or a suite stored for the project, before it is submitted."
-            }
-        )
