@@ -132,8 +132,8 @@ def finding_raise(request: HttpRequest, review_id: int) -> HttpResponse:
     review = _review_get(request, review_id)
     form = FindingForm(request.POST)
     if form.is_valid():
-        fields = dict(form.cleaned_data)
-        owner = active_user_by_username(fields.pop("owner"))
+        data = form.cleaned_data
+        owner = active_user_by_username(data["owner"])
         if owner is None:
             form.add_error("owner", "No active person with this username.")
         else:
@@ -143,7 +143,11 @@ def finding_raise(request: HttpRequest, review_id: int) -> HttpResponse:
                     model=review.version.model,
                     version=review.version,
                     owner=owner,
-                    **fields,
+                    kind=data["kind"],
+                    severity=data["severity"],
+                    title=data["title"],
+                    description=data["description"],
+                    due_date=data["due_date"],
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)
@@ -162,12 +166,14 @@ def finding_update(request: HttpRequest, finding_id: int) -> HttpResponse:
     form = FindingStatusForm(request.POST)
     target = request.POST.get("next_review")
     if form.is_valid():
-        fields = {"status": form.cleaned_data["status"]}
-        if form.cleaned_data["remediation"]:
-            fields["remediation"] = form.cleaned_data["remediation"]
+        remediation = form.cleaned_data["remediation"]
         try:
             services.finding_update(
-                actor=acting_user(request), finding=finding, reason=form.cleaned_data["reason"], **fields
+                actor=acting_user(request),
+                finding=finding,
+                reason=form.cleaned_data["reason"],
+                status=form.cleaned_data["status"],
+                remediation=remediation if remediation else services.UNSET,  # an empty box keeps what is written
             )
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))

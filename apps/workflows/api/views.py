@@ -115,19 +115,28 @@ class FindingListView(generics.ListCreateAPIView[Finding]):
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = FindingCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+        given = data.validated_data
         model = visible_or_invalid(
-            registry_selectors.models_visible_to(request.user), "model", "model", pk=fields.pop("model")
+            registry_selectors.models_visible_to(request.user), "model", "model", pk=given["model"]
         )
-        version_id = fields.pop("version", None)
+        version_id = given.get("version")
         version = model.versions.filter(pk=version_id).first() if version_id else None
         if version_id and version is None:
             raise exceptions.ValidationError({"version": ["No version of this model has this id."]})
-        owner = active_user_by_username(fields.pop("owner"))
+        owner = active_user_by_username(given["owner"])
         if owner is None:
             raise exceptions.ValidationError({"owner": ["No active person with this username."]})
         finding = services.finding_raise(
-            actor=acting_user(request), model=model, version=version, owner=owner, **fields
+            actor=acting_user(request),
+            model=model,
+            version=version,
+            owner=owner,
+            kind=given["kind"],
+            severity=given["severity"],
+            title=given["title"],
+            description=given["description"],
+            remediation=given["remediation"],
+            due_date=given.get("due_date"),
         )
         return Response(FindingSerializer(finding).data, status=status.HTTP_201_CREATED)
 
@@ -146,9 +155,17 @@ class FindingDetailView(APIView):
         finding = get_object_or_404(selectors.findings_visible_to(request.user), pk=finding_id)
         data = FindingUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
-        reason = fields.pop("reason", "")
-        finding = services.finding_update(actor=acting_user(request), finding=finding, reason=reason, **fields)
+        given = data.validated_data
+        finding = services.finding_update(
+            actor=acting_user(request),
+            finding=finding,
+            reason=given.get("reason", ""),
+            # A field left out of the PATCH stays as it is.
+            status=given.get("status", services.UNSET),
+            remediation=given.get("remediation", services.UNSET),
+            due_date=given.get("due_date", services.UNSET),
+            severity=given.get("severity", services.UNSET),
+        )
         return Response(FindingSerializer(finding).data)
 
 

@@ -17,6 +17,7 @@ from apps.workflows.services.delegation import review_delegate
 from apps.workflows.services.deployments import deployment_record
 from apps.workflows.services.findings import (
     FINDING_FIELDS,
+    UNSET,
     finding_raise,
     finding_raise_for_scheduled_run,
     finding_update,
@@ -31,6 +32,7 @@ from apps.workflows.stages import StageState, active_stage, open_stages, stage_f
 __all__ = [
     "FINDING_FIELDS",
     "STAGE_KEYS",
+    "UNSET",
     "GateAnswer",
     "StageState",
     "active_stage",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+import enum
+from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -28,9 +28,22 @@ FINDING_FIELDS = ("kind", "severity", "title", "description", "remediation", "du
 
 
 def finding_raise(
-    *, actor: User, model: RegisteredModel, version: ModelVersion | None, owner: User, **fields: Any
+    *,
+    actor: User,
+    model: RegisteredModel,
+    version: ModelVersion | None,
+    owner: User,
+    kind: str,
+    severity: str,
+    title: str,
+    description: str = "",
+    remediation: str = "",
+    due_date: date | None = None,
 ) -> Finding:
-    """Raise a finding (validators, compliance, owners). Side effects: ``workflows.finding.raised``."""
+    """Raise a finding (validators, compliance, owners). Side effects: ``workflows.finding.raised``.
+
+    Raises PermissionDenied, ValidationError.
+    """
     project = model.project
     roles = can.roles_in(actor, project)
     require(
@@ -41,7 +54,18 @@ def finding_raise(
         raise ValidationError({"version": "The version must belong to the model."})
     if not can.can_view_project(owner, project):
         raise ValidationError({"owner": "The owner must be part of the project."})
-    finding = Finding(model=model, version=version, owner=owner, raised_by=actor, **fields)
+    finding = Finding(
+        model=model,
+        version=version,
+        owner=owner,
+        raised_by=actor,
+        kind=kind,
+        severity=severity,
+        title=title,
+        description=description,
+        remediation=remediation,
+        due_date=due_date,
+    )
     finding.full_clean()
     with transaction.atomic():
         finding.save()
@@ -66,25 +90,54 @@ def finding_raise(
     return finding
 
 
-def finding_update(*, actor: User, finding: Finding, reason: str = "", **fields: Any) -> Finding:
-    """Change a finding: its owner remediates; validators close; accepting needs compliance.
+class Unset(enum.Enum):
+    """The value of a ``finding_update`` argument that was not given: that field stays as it is."""
+
+    UNSET = "unset"
+
+
+UNSET = Unset.UNSET  # not None: None is a value (a due date cleared)
+
+
+def finding_update(
+    *,
+    actor: User,
+    finding: Finding,
+    reason: str = "",
+    status: str | Unset = UNSET,
+    remediation: str | Unset = UNSET,
+    due_date: date | None | Unset = UNSET,
+    severity: str | Unset = UNSET,
+    kind: str | Unset = UNSET,
+    title: str | Unset = UNSET,
+    description: str | Unset = UNSET,
+) -> Finding:
+    """Change the given fields of a finding: its owner remediates; validators close; accepting needs compliance.
 
     Side effects: ``workflows.finding.updated`` with before/after and the reason.
+    Raises PermissionDenied, ValidationError.
     """
+    given = {
+        "status": status,
+        "remediation": remediation,
+        "due_date": due_date,
+        "severity": severity,
+        "kind": kind,
+        "title": title,
+        "description": description,
+    }
+    fields: dict[str, object] = {name: value for name, value in given.items() if value is not UNSET}
     finding = Finding.objects.select_related("model__project").get(pk=finding.pk)  # its state now
     project = finding.model.project
     roles = can.roles_in(actor, project)
-    unknown = set(fields) - set(FINDING_FIELDS)
-    if unknown:
-        raise ValueError(f"finding_update cannot change {sorted(unknown)}")
-    status = fields.get("status")
-    if finding.status in (FindingStatus.CLOSED, FindingStatus.ACCEPTED) and status is not None:
+    new_status = fields.get("status")
+    if finding.status in (FindingStatus.CLOSED, FindingStatus.ACCEPTED) and new_status is not None:
         raise ValidationError({"status": "A closed or accepted finding stays so; raise a new finding instead."})
-    if status == FindingStatus.ACCEPTED and finding.kind != FindingType.POLICY_EXCEPTION:
+    if new_status == FindingStatus.ACCEPTED and finding.kind != FindingType.POLICY_EXCEPTION:
         raise ValidationError(
             {"status": "Only a policy exception can be accepted; remediate and close other findings."}
         )
-    if status == FindingStatus.ACCEPTED and not reason.strip():
+    if new_status == FindingStatus.ACCEPTED and not reason.strip():
         raise ValidationError({"reason": "Give the justification for accepting this finding."})
     require(
         actor.pk == finding.owner_id or bool(roles & set(JUDGE_TEAMS)),

@@ -34,7 +34,7 @@ def policy_saved(tier: str) -> ApprovalPolicy:
 STAGE_KEYS = {"key", "name", "project_roles", "team", "independent", "quorum", "parallel"}
 
 
-def _validate_stages(stages: Any) -> list[dict[str, Any]]:
+def _validate_stages(stages: object) -> list[dict[str, Any]]:
     if not isinstance(stages, list) or not stages:
         raise ValidationError({"stages": "Give at least one stage, as a list."})
     clean, keys = [], set()
@@ -67,7 +67,7 @@ def policy_publish(
     *,
     actor: User,
     tier: str,
-    stages: Any,
+    stages: object,  # as given (a form or a JSON body); validated here
     review_period_days: int,
     grace_days: int | None = None,
     requires_validation: bool | None = None,
