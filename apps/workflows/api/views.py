@@ -5,6 +5,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend  # type: ignore[import-untyped]
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.permissions import IsAuthenticated
@@ -33,6 +34,7 @@ from apps.workflows.api.serializers import (
     ReviewSerializer,
     VersionMovesSerializer,
 )
+from apps.workflows.filters import FindingFilter, ReviewFilter
 from apps.workflows.models import Deployment, Finding, Review
 
 
@@ -54,15 +56,11 @@ class ReviewListView(generics.ListAPIView[Review]):
     permission_classes = [IsAuthenticated]
     serializer_class = ReviewSerializer
 
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ReviewFilter
+
     def get_queryset(self) -> QuerySet[Review]:
-        reviews = selectors.reviews_visible_to(self.request.user).prefetch_related("decisions__decider")
-        assigned = self.request.query_params.get("assigned")
-        if assigned not in (None, "me"):  # silently listing everything would read as "all of these are yours"
-            raise exceptions.ValidationError({"assigned": ["Use assigned=me, or leave it out for every review."]})
-        if assigned == "me":
-            waiting = [review.pk for review in selectors.reviews_waiting_for(self.request.user)]
-            reviews = reviews.filter(pk__in=waiting)
-        return reviews
+        return selectors.reviews_visible_to(self.request.user).prefetch_related("decisions__decider")
 
     @extend_schema(parameters=[OpenApiParameter("assigned", str, enum=["me"])])
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -102,14 +100,11 @@ class FindingListView(generics.ListCreateAPIView[Finding]):
     permission_classes = [IsAuthenticated]
     serializer_class = FindingSerializer
 
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = FindingFilter
+
     def get_queryset(self) -> QuerySet[Finding]:
-        findings = selectors.findings_visible_to(self.request.user)
-        params = self.request.query_params
-        if params.get("status"):
-            findings = findings.filter(status=params["status"])
-        if params.get("owner") == "me":
-            findings = findings.filter(owner=acting_user(self.request))
-        return findings
+        return selectors.findings_visible_to(self.request.user)
 
     @extend_schema(request=FindingCreateSerializer, responses={201: FindingSerializer})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
