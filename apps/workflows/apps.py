@@ -9,11 +9,10 @@ class WorkflowsConfig(AppConfig):
     verbose_name = "Approval workflows"
 
     def ready(self) -> None:
-        # Imported here: receivers and selectors import models, which are not loaded before ready().
-        from apps.core import panels
-        from apps.validation.signals import scheduled_run_checked
-        from apps.workflows import receivers
-        from apps.workflows.selectors import workflow_panel
+        from apps.core import panels  # AppConfig.ready: the app registry is loading
+        from apps.validation.signals import scheduled_run_checked  # as above
+        from apps.workflows import receivers  # imports models, loaded only by now
+        from apps.workflows.selectors import workflow_panel  # imports models, as above
 
         scheduled_run_checked.connect(receivers.scheduled_run_checked, dispatch_uid="workflows.scheduled_run_checked")
         panels.contribute("registry.version", workflow_panel)
