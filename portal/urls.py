@@ -19,7 +19,8 @@ admin.site.logout = accounts_views.sign_out  # type: ignore[assignment]
 admin.site.password_change = RedirectView.as_view(url="/accounts/settings/#password")  # type: ignore[assignment]
 
 urlpatterns = [
-    path("", include("apps.core.urls")),
+    # The home page moved from apps.core to apps.home and keeps its name, core:home.
+    path("", include(("apps.home.urls", "core"))),
     path("accounts/", include("apps.accounts.urls")),
     path("audit/", include("apps.audit.urls")),
     path("projects/", include("apps.projects.urls")),

@@ -1,47 +1,23 @@
-"""Home page, health probes and error pages."""
+"""Health probes and error pages (the home page lives in apps.home, which brings several apps together)."""
 
 from __future__ import annotations
 
 import logging
 import sys
 
+from celery import current_app
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from apps.audit import selectors as audit_selectors
 from apps.core.errors import error_response
 from apps.core.middleware import database_unavailable, database_unavailable_response, log_database_unavailable
-from apps.core.permissions import acting_user
-from portal.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """Show the signed-in person what concerns them (the inbox grows with later features)."""
-    from apps.workflows import selectors as workflow_selectors
-
-    recent = audit_selectors.audit_events_by_actor(actor=acting_user(request), limit=10)
-    context = {
-        "recent_events": recent,
-        "waiting_reviews": workflow_selectors.reviews_waiting_for(request.user),
-        "my_findings": workflow_selectors.findings_owned_open(request.user),
-        "recertifications": workflow_selectors.recertifications_for(request.user),
-        "now": timezone.now(),
-        "my_submissions": workflow_selectors.reviews_visible_to(request.user).filter(submitted_by_id=request.user.pk)[
-            :10
-        ],
-        "today": timezone.localdate(),
-    }
-    return render(request, "core/home.html", context)
 
 
 @require_GET
@@ -63,7 +39,7 @@ def _database_ready() -> str | None:
 
 def _broker_ready() -> str | None:
     try:
-        with celery_app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
+        with current_app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=3)
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready", and is reported
         logger.warning("readyz: broker unreachable: %s", exc)

@@ -3,82 +3,84 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from apps.accounts.permissions import is_administrator
+from apps.projects.choices import ProjectRole
 from apps.projects.models import Project
+from apps.registry.choices import VersionStatus
+from apps.registry.models import ModelVersion
+from apps.workflows import lifecycle
 from apps.workflows.choices import FindingStatus, ReviewStatus
 from apps.workflows.models import Deployment, Finding, Review
-from apps.workflows.permissions import can_retire
-from apps.workflows.services import evidence_digest, stage_for
+from apps.workflows.signers import sign_off_facts
+from apps.workflows.stages import stage_for
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from apps.accounts.models import User
 
 
-def reviews_visible_to(user: Any) -> QuerySet[Review]:
+def reviews_visible_to(user: User | AnonymousUser) -> QuerySet[Review]:
     return Review.objects.filter(version__model__project__in=Project.objects.visible_to(user)).select_related(
         "version__model__project", "submitted_by"
     )
 
 
-def reviews_waiting_for(user: Any) -> list[Review]:
-    """Open reviews whose current stage this person may sign now."""
-    from apps.accounts.permissions import is_administrator
-
+def reviews_waiting_for(user: User | AnonymousUser) -> list[Review]:
+    """Open reviews whose current stage this person may sign now, in a fixed number of queries."""
     if not user.is_authenticated or is_administrator(user):
         return []  # administrators never sign
-    waiting = []
     # Every stage is signed by project roles, so only reviews in the person's own projects can wait for them.
-    mine = (
+    mine = list(
         reviews_visible_to(user)
         .filter(status=ReviewStatus.OPEN, version__model__project__memberships__user=user)
         .distinct()
+        .prefetch_related("decisions", "delegations")
     )
-    for review in mine.prefetch_related("decisions"):
-        stage, _refusal = stage_for(user, review, evidence_digest(review.version))
-        if stage is not None:
-            waiting.append(review)
-    return waiting
+    facts = sign_off_facts(user, mine)
+    return [review for review in mine if stage_for(facts[review.pk])[0] is not None]
 
 
-def findings_visible_to(user: Any) -> QuerySet[Finding]:
+def findings_visible_to(user: User | AnonymousUser) -> QuerySet[Finding]:
     return Finding.objects.filter(model__project__in=Project.objects.visible_to(user)).select_related(
         "model__project", "version", "owner", "raised_by"
     )
 
 
-def findings_owned_open(user: Any) -> QuerySet[Finding]:
+def findings_owned_open(user: User) -> QuerySet[Finding]:
     return findings_visible_to(user).filter(owner=user, status=FindingStatus.OPEN).order_by("due_date", "pk")
 
 
-def deployments_visible_to(user: Any) -> QuerySet[Deployment]:
+def deployments_visible_to(user: User | AnonymousUser) -> QuerySet[Deployment]:
     return Deployment.objects.filter(version__model__project__in=Project.objects.visible_to(user)).select_related(
         "version__model", "deployed_by"
     )
 
 
-def workflow_panel(*, user: Any, version: Any) -> dict[str, Any]:
-    """What the version page shows of its reviews, findings and deployment gate."""
-    from apps.projects import permissions as can
-    from apps.projects.choices import ProjectRole
-    from apps.registry.choices import VersionStatus
-    from apps.workflows.services import gate_check
+def workflow_panel(*, user: User | AnonymousUser, version: ModelVersion) -> dict[str, Any]:
+    """What the version page shows of its reviews, findings and deployment gate, and the moves it offers.
 
-    project = version.model.project
-    gate = gate_check(version=version, environment="production")
+    The moves are those of the lifecycle table that ``user`` may make now (``moves``, and one
+    ``can_<move>`` flag per move), so the page offers exactly what the services accept.
+    """
+    state = lifecycle.VersionState(version)
+    moves = lifecycle.moves_for(user, version, state)
     return {
         "reviews": Review.objects.filter(version=version)
         .select_related("submitted_by")
         .prefetch_related("decisions__decider"),
         "findings": Finding.objects.filter(version=version).select_related("owner", "raised_by"),
         "deployments": Deployment.objects.filter(version=version).select_related("deployed_by"),
-        "can_submit": can.can_build(user, project)
-        and version.status in (VersionStatus.DRAFT, VersionStatus.CHANGES_REQUESTED),
-        "gate": gate,
-        "can_deploy": ProjectRole.IT_OPS in can.roles_in(user, project) and gate.allowed,
-        "can_retire": can_retire(user, project)
-        and version.status not in (VersionStatus.RETIRED, VersionStatus.IN_REVIEW),
+        "gate": state.gate,
+        "moves": moves,
+        "submission_wants": lifecycle.evidence_wanting(user, version, state),
+        **{f"can_{name}": name in moves for name in lifecycle.MOVES},
     }
 
 
@@ -90,8 +92,6 @@ def approvals_coming_due(approvals: QuerySet[Review], now: datetime) -> list[Rev
     or a short period would come due right after approval — or past expiry. The schedule
     (``services.workflow_reminders``) and the home page both read this, so they agree.
     """
-    from apps.registry.choices import VersionStatus
-
     renewed = Review.objects.filter(
         version=OuterRef("version"), status=ReviewStatus.APPROVED, cycle__gt=OuterRef("cycle")
     )
@@ -112,10 +112,8 @@ def _reminder_window(approval: Review) -> timedelta:
     return min(timedelta(days=settings.SIGNET_RECERT_REMIND_DAYS), timedelta(days=approval.review_period_days) / 3)
 
 
-def recertifications_for(user: Any) -> list[Review]:
+def recertifications_for(user: User | AnonymousUser) -> list[Review]:
     """Approvals in the projects this person owns that the schedule treats as coming due, or expired."""
-    from apps.projects.choices import ProjectRole
-
     if not user.is_authenticated:
         return []
     owned = Project.objects.filter(
@@ -124,10 +122,8 @@ def recertifications_for(user: Any) -> list[Review]:
     return approvals_coming_due(reviews_visible_to(user).filter(version__model__project__in=owned), timezone.now())
 
 
-def in_service(project: Any) -> list[Deployment]:
+def in_service(project: Project) -> list[Deployment]:
     """The latest deployment of each deployed version of the project, per environment."""
-    from apps.registry.choices import VersionStatus
-
     deployments = (
         Deployment.objects.filter(version__model__project=project, version__status=VersionStatus.DEPLOYED)
         .select_related("version__model", "deployed_by")

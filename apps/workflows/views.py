@@ -20,6 +20,7 @@ from apps.registry import selectors as registry_selectors
 from apps.registry.cards import card_completeness
 from apps.validation.models import ValidationRun
 from apps.workflows import selectors, services
+from apps.workflows.evidence import evidence_digest
 from apps.workflows.forms import (
     DecisionForm,
     DelegationForm,
@@ -32,6 +33,8 @@ from apps.workflows.forms import (
 )
 from apps.workflows.models import ApprovalPolicy, Finding, Review
 from apps.workflows.permissions import can_edit_policies
+from apps.workflows.signers import facts_for
+from apps.workflows.stages import open_stages, stage_for, stage_states
 
 
 @login_required
@@ -49,9 +52,10 @@ def version_submit(request: HttpRequest, version_id: int) -> HttpResponse:
 
 def _review_context(request: HttpRequest, review: Review, **forms: Any) -> dict[str, Any]:
     version = review.version
-    digest = services.evidence_digest(version)
+    digest = evidence_digest(version)
+    decisions = list(review.decisions.select_related("decider"))
     if review.status == "open":
-        stage, refusal = services.stage_for(request.user, review, digest)
+        stage, refusal = stage_for(facts_for(request.user, review, digest))
     else:
         stage, refusal = None, "This review is closed."
     return {
@@ -60,12 +64,12 @@ def _review_context(request: HttpRequest, review: Review, **forms: Any) -> dict[
         "project": version.model.project,
         "card": version.card,
         "completeness": card_completeness(version.card, version.model.project.risk_tier),
-        "stages": services.stage_states(review, digest),
+        "stages": stage_states(review.stages, decisions, digest),
         "active_stage": stage,
-        "open_keys": [s["key"] for s in services.open_stages(review, digest)],
+        "open_keys": [s["key"] for s in open_stages(review.stages, decisions, digest)],
         "refusal": refusal,
         "digest": digest,
-        "decisions": review.decisions.select_related("decider"),
+        "decisions": decisions,
         "findings": Finding.objects.filter(version=version).select_related("owner", "raised_by"),
         "validation_runs": ValidationRun.objects.filter(version=version)[:10],
         "form": forms.get("form") or DecisionForm(initial={"evidence_digest": digest}),
@@ -128,8 +132,8 @@ def finding_raise(request: HttpRequest, review_id: int) -> HttpResponse:
     review = _review_get(request, review_id)
     form = FindingForm(request.POST)
     if form.is_valid():
-        fields = dict(form.cleaned_data)
-        owner = active_user_by_username(fields.pop("owner"))
+        data = form.cleaned_data
+        owner = active_user_by_username(data["owner"])
         if owner is None:
             form.add_error("owner", "No active person with this username.")
         else:
@@ -139,7 +143,11 @@ def finding_raise(request: HttpRequest, review_id: int) -> HttpResponse:
                     model=review.version.model,
                     version=review.version,
                     owner=owner,
-                    **fields,
+                    kind=data["kind"],
+                    severity=data["severity"],
+                    title=data["title"],
+                    description=data["description"],
+                    due_date=data["due_date"],
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)
@@ -158,12 +166,14 @@ def finding_update(request: HttpRequest, finding_id: int) -> HttpResponse:
     form = FindingStatusForm(request.POST)
     target = request.POST.get("next_review")
     if form.is_valid():
-        fields = {"status": form.cleaned_data["status"]}
-        if form.cleaned_data["remediation"]:
-            fields["remediation"] = form.cleaned_data["remediation"]
+        remediation = form.cleaned_data["remediation"]
         try:
             services.finding_update(
-                actor=acting_user(request), finding=finding, reason=form.cleaned_data["reason"], **fields
+                actor=acting_user(request),
+                finding=finding,
+                reason=form.cleaned_data["reason"],
+                status=form.cleaned_data["status"],
+                remediation=remediation if remediation else services.UNSET,  # an empty box keeps what is written
             )
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.apps import apps as django_apps
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -95,7 +97,7 @@ def test_a_judge_who_leaves_the_matching_team_can_no_longer_close_findings(flow:
     ids=["downgrade", "close", "downgrade-and-close"],
 )
 def test_a_developer_holding_the_validator_role_cannot_judge_the_findings_on_their_model(
-    flow: Flow, change: dict[str, str], token_for
+    flow: Flow, change: dict[str, Any], token_for
 ) -> None:
     finding = _critical_finding(flow)
     # The hole: the developer also holds the validator role (granted before the rule, or by hand).

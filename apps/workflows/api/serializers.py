@@ -7,8 +7,9 @@ from rest_framework import serializers
 from apps.core.api import strict
 from apps.core.api.fields import IdField, JSONObjectListField
 from apps.workflows.choices import DecisionKind, FindingSeverity, FindingStatus, FindingType
+from apps.workflows.evidence import evidence_digest, evidence_digests
 from apps.workflows.models import Decision, Deployment, Finding, Review
-from apps.workflows.services import evidence_digest, stage_states
+from apps.workflows.stages import stage_states
 
 
 class DecisionSerializer(strict.ModelSerializer[Decision]):
@@ -18,6 +19,16 @@ class DecisionSerializer(strict.ModelSerializer[Decision]):
         model = Decision
         fields = ("id", "stage", "decider", "kind", "comment", "evidence_digest", "decided_at")
         read_only_fields = fields
+
+
+class ReviewListSerializer(serializers.ListSerializer[Review]):
+    """Reviews as a list: the evidence digests of all their versions are read at once, in two queries."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        reviews = list(data.all() if hasattr(data, "all") else data)
+        cache: dict[int, str] = self.context.setdefault("evidence_digests", {})
+        cache.update(evidence_digests(review.version for review in reviews if review.version_id not in cache))
+        return super().to_representation(reviews)
 
 
 class ReviewSerializer(strict.ModelSerializer[Review]):
@@ -55,6 +66,7 @@ class ReviewSerializer(strict.ModelSerializer[Review]):
             "decisions",
         )
         read_only_fields = fields
+        list_serializer_class = ReviewListSerializer
 
     def _digest(self, review: Review) -> str:
         """The version's evidence digest, computed once per review and response (it takes two queries)."""
@@ -67,7 +79,7 @@ class ReviewSerializer(strict.ModelSerializer[Review]):
         return self._digest(review)
 
     def get_stage_progress(self, review: Review) -> list[dict[str, Any]]:
-        states = stage_states(review, self._digest(review))
+        states = stage_states(review.stages, review.decisions.all(), self._digest(review))
         return [
             {"key": s.key, "name": s.name, "quorum": s.quorum, "approvals": len(s.approvals), "passed": s.passed}
             for s in states
@@ -169,3 +181,12 @@ class DelegationWriteSerializer(serializers.Serializer[dict[str, Any]]):
 
 class RetireSerializer(serializers.Serializer[dict[str, Any]]):
     reason = strict.CharField(max_length=2000, help_text="Why the version leaves service")
+
+
+class VersionMovesSerializer(serializers.Serializer[dict[str, Any]]):
+    version = strict.IntegerField(help_text="the version's id")
+    status = strict.CharField()
+    moves = serializers.ListField(
+        child=strict.CharField(),
+        help_text="the lifecycle moves you may make now (submit, renew, deploy, retire), as the version page offers",
+    )

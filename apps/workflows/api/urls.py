@@ -7,6 +7,7 @@ from apps.workflows.api import views
 urlpatterns = [
     path("versions/<int:version_id>/submit/", views.VersionSubmitView.as_view(), name="api_version_submit"),
     path("versions/<int:version_id>/retire/", views.VersionRetireView.as_view(), name="api_version_retire"),
+    path("versions/<int:version_id>/moves/", views.VersionMovesView.as_view(), name="api_version_moves"),
     path("reviews/", views.ReviewListView.as_view(), name="api_reviews"),
     path("reviews/<int:review_id>/", views.ReviewDetailView.as_view(), name="api_review"),
     path("reviews/<int:review_id>/decisions/", views.DecisionView.as_view(), name="api_review_decisions"),

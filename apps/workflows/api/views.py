@@ -5,6 +5,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend  # type: ignore[import-untyped]
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.permissions import IsAuthenticated
@@ -17,7 +18,7 @@ from apps.core.api.lookups import visible_or_invalid
 from apps.core.permissions import acting_user
 from apps.registry import selectors as registry_selectors
 from apps.registry.api.serializers import ModelVersionSerializer
-from apps.workflows import selectors, services
+from apps.workflows import lifecycle, selectors, services
 from apps.workflows.api.serializers import (
     DecisionSerializer,
     DecisionWriteSerializer,
@@ -31,7 +32,9 @@ from apps.workflows.api.serializers import (
     PolicySerializer,
     RetireSerializer,
     ReviewSerializer,
+    VersionMovesSerializer,
 )
+from apps.workflows.filters import FindingFilter, ReviewFilter
 from apps.workflows.models import Deployment, Finding, Review
 
 
@@ -53,15 +56,11 @@ class ReviewListView(generics.ListAPIView[Review]):
     permission_classes = [IsAuthenticated]
     serializer_class = ReviewSerializer
 
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ReviewFilter
+
     def get_queryset(self) -> QuerySet[Review]:
-        reviews = selectors.reviews_visible_to(self.request.user).prefetch_related("decisions__decider")
-        assigned = self.request.query_params.get("assigned")
-        if assigned not in (None, "me"):  # silently listing everything would read as "all of these are yours"
-            raise exceptions.ValidationError({"assigned": ["Use assigned=me, or leave it out for every review."]})
-        if assigned == "me":
-            waiting = [review.pk for review in selectors.reviews_waiting_for(self.request.user)]
-            reviews = reviews.filter(pk__in=waiting)
-        return reviews
+        return selectors.reviews_visible_to(self.request.user).prefetch_related("decisions__decider")
 
     @extend_schema(parameters=[OpenApiParameter("assigned", str, enum=["me"])])
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -101,32 +100,38 @@ class FindingListView(generics.ListCreateAPIView[Finding]):
     permission_classes = [IsAuthenticated]
     serializer_class = FindingSerializer
 
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = FindingFilter
+
     def get_queryset(self) -> QuerySet[Finding]:
-        findings = selectors.findings_visible_to(self.request.user)
-        params = self.request.query_params
-        if params.get("status"):
-            findings = findings.filter(status=params["status"])
-        if params.get("owner") == "me":
-            findings = findings.filter(owner=acting_user(self.request))
-        return findings
+        return selectors.findings_visible_to(self.request.user)
 
     @extend_schema(request=FindingCreateSerializer, responses={201: FindingSerializer})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = FindingCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+        given = data.validated_data
         model = visible_or_invalid(
-            registry_selectors.models_visible_to(request.user), "model", "model", pk=fields.pop("model")
+            registry_selectors.models_visible_to(request.user), "model", "model", pk=given["model"]
         )
-        version_id = fields.pop("version", None)
+        version_id = given.get("version")
         version = model.versions.filter(pk=version_id).first() if version_id else None
         if version_id and version is None:
             raise exceptions.ValidationError({"version": ["No version of this model has this id."]})
-        owner = active_user_by_username(fields.pop("owner"))
+        owner = active_user_by_username(given["owner"])
         if owner is None:
             raise exceptions.ValidationError({"owner": ["No active person with this username."]})
         finding = services.finding_raise(
-            actor=acting_user(request), model=model, version=version, owner=owner, **fields
+            actor=acting_user(request),
+            model=model,
+            version=version,
+            owner=owner,
+            kind=given["kind"],
+            severity=given["severity"],
+            title=given["title"],
+            description=given["description"],
+            remediation=given["remediation"],
+            due_date=given.get("due_date"),
         )
         return Response(FindingSerializer(finding).data, status=status.HTTP_201_CREATED)
 
@@ -145,9 +150,17 @@ class FindingDetailView(APIView):
         finding = get_object_or_404(selectors.findings_visible_to(request.user), pk=finding_id)
         data = FindingUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
-        reason = fields.pop("reason", "")
-        finding = services.finding_update(actor=acting_user(request), finding=finding, reason=reason, **fields)
+        given = data.validated_data
+        finding = services.finding_update(
+            actor=acting_user(request),
+            finding=finding,
+            reason=given.get("reason", ""),
+            # A field left out of the PATCH stays as it is.
+            status=given.get("status", services.UNSET),
+            remediation=given.get("remediation", services.UNSET),
+            due_date=given.get("due_date", services.UNSET),
+            severity=given.get("severity", services.UNSET),
+        )
         return Response(FindingSerializer(finding).data)
 
 
@@ -281,3 +294,15 @@ class VersionRetireView(APIView):
             actor=acting_user(request), version=version, reason=data.validated_data["reason"]
         )
         return Response(ModelVersionSerializer(version).data)
+
+
+class VersionMovesView(APIView):
+    """The lifecycle moves you may make on this version now: exactly what the services accept."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=VersionMovesSerializer)
+    def get(self, request: Request, version_id: int) -> Response:
+        version = get_object_or_404(registry_selectors.versions_visible_to(request.user), pk=version_id)
+        data = {"version": version.pk, "status": version.status, "moves": lifecycle.moves_for(request.user, version)}
+        return Response(VersionMovesSerializer(data).data)

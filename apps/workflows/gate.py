@@ -1,0 +1,71 @@
+"""The deployment gate: may a version be deployed now? A read; it never writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.registry.choices import VersionStatus
+from apps.registry.models import ModelVersion
+from apps.workflows.choices import BLOCKING_SEVERITIES, FindingStatus, ReviewStatus
+from apps.workflows.evidence import evidence_digest
+from apps.workflows.models import Finding, Review
+
+
+def approval_current(version: ModelVersion) -> bool:
+    """Whether the latest approval still covers this version: same evidence, not expired."""
+    review = Review.objects.filter(version=version, status=ReviewStatus.APPROVED).order_by("-cycle").first()
+    if review is None:
+        return False
+    expired = review.expires_at is not None and review.expires_at <= timezone.now()
+    return review.approved_digest == evidence_digest(version) and not expired
+
+
+def blocking_findings(version: ModelVersion) -> bool:
+    """High or critical findings on the version, or on its model as a whole, that nobody independent
+    has closed or accepted yet (a remediation by its owner still waits for a validator's check)."""
+    return (
+        Finding.objects.filter(Q(version=version) | Q(version=None, model_id=version.model_id))
+        .filter(status__in=(FindingStatus.OPEN, FindingStatus.REMEDIATED), severity__in=BLOCKING_SEVERITIES)
+        .exists()
+    )
+
+
+@dataclass(frozen=True)
+class GateAnswer:
+    allowed: bool
+    reasons: list[str]
+
+
+def gate_check(*, version: ModelVersion, environment: str) -> GateAnswer:
+    """May ``version`` be deployed to ``environment``? Reasons in words a pipeline log can show."""
+    version = ModelVersion.objects.select_related("model").get(pk=version.pk)  # the state now, not a stale copy
+    label = f"{version.model.name} v{version.number}"
+    if version.status not in (VersionStatus.APPROVED, VersionStatus.DEPLOYED):
+        return GateAnswer(False, [f"{label} is {version.get_status_display().lower()}, not approved."])
+    review = Review.objects.filter(version=version, status=ReviewStatus.APPROVED).order_by("-cycle").first()
+    if review is None:  # pragma: no cover - approved versions have an approved review
+        return GateAnswer(False, [f"{label} has no approved review."])
+    reasons, notes = [], []
+    if review.approved_digest != evidence_digest(version):
+        reasons.append(f"The approval of {label} is stale: its evidence changed after approval; it needs a new review.")
+    now = timezone.now()
+    if review.expires_at and review.expires_at <= now:
+        grace_end = review.expires_at + timedelta(days=review.grace_days)
+        if grace_end <= now:
+            reasons.append(
+                f"The approval of {label} expired on {review.expires_at:%Y-%m-%d}; it needs re-certification."
+            )
+        else:
+            notes.append(
+                f"The approval expired on {review.expires_at:%Y-%m-%d}; the policy's grace period allows deployment "
+                f"until {grace_end:%Y-%m-%d %H:%M} UTC while re-certification runs."
+            )
+    if blocking_findings(version):
+        reasons.append(f"{label} has open high or critical findings.")
+    if reasons:
+        return GateAnswer(False, reasons)
+    return GateAnswer(True, [f"{label} is approved (review {review.cycle}) for deployment to {environment}.", *notes])
