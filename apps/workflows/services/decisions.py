@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.audit.actions import Action
 from apps.audit.services import audit_record, changes_between
 from apps.core.permissions import require
 from apps.notifications.choices import Event
@@ -76,7 +77,7 @@ def review_decide(*, actor: User, review: Review, kind: str, comment: str = "", 
             raise PermissionDenied("You have already decided on this review; one person fills one place.") from None
         audit_record(
             actor=actor,
-            action="workflows.decision.recorded",
+            action=Action.DECISION_RECORDED,
             target=review,
             project=project,
             data={"stage": stage["key"], "kind": kind, "comment": comment, "evidence_digest": digest},
@@ -127,7 +128,7 @@ def _close_if_decided(actor: User, review: Review, version: ModelVersion, kind: 
     version.save(update_fields=["status"])
     audit_record(
         actor=actor,
-        action="workflows.review.closed",
+        action=Action.REVIEW_CLOSED,
         target=review,
         project=version.model.project,
         changes=changes_between({"version_status": before}, {"version_status": version_status}),

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from apps.accounts.models import User
+from apps.audit.actions import Action
 from apps.audit.services import audit_record
 from apps.notifications.choices import Event
 from apps.notifications.services import announce
@@ -46,7 +47,7 @@ def review_delegate(*, actor: User, review: Review, to_user: User, reason: str =
         )
         audit_record(
             actor=actor,
-            action="workflows.review.delegated",
+            action=Action.REVIEW_DELEGATED,
             target=review,
             project=review.version.model.project,
             data={"stage": stage["key"], "to": to_user.username, "reason": reason.strip()},

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from apps.accounts.models import User
+from apps.audit.actions import Action
 from apps.core.permissions import require
 from apps.notifications.choices import Event
 from apps.notifications.services import announce
@@ -38,7 +39,7 @@ def deployment_record(*, actor: User, version: ModelVersion, environment: str, n
         deployment = Deployment(version=version, environment=environment, deployed_by=actor, notes=notes.strip())
         deployment.full_clean()
         deployment.save()
-        version_move(actor, version, move.target, "workflows.deployment.recorded", {"environment": environment})
+        version_move(actor, version, move.target, Action.DEPLOYMENT_RECORDED, {"environment": environment})
         announce(
             event=Event.DEPLOYMENT_RECORDED,
             title=f"{version.model.name} v{version.number} was deployed to {environment}",

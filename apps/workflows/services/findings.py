@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.audit.actions import Action
 from apps.audit.services import audit_record, changes_between
 from apps.core.permissions import require
 from apps.notifications.choices import Event
@@ -71,7 +72,7 @@ def finding_raise(
         finding.save()
         audit_record(
             actor=actor,
-            action="workflows.finding.raised",
+            action=Action.FINDING_RAISED,
             target=finding,
             project=project,
             data={"severity": finding.severity, "kind": finding.kind, "owner": owner.username},
@@ -158,7 +159,7 @@ def finding_update(
             finding.save()
             audit_record(
                 actor=actor,
-                action="workflows.finding.updated",
+                action=Action.FINDING_UPDATED,
                 target=finding,
                 project=project,
                 changes=changes,
@@ -225,7 +226,7 @@ def finding_raise_for_scheduled_run(*, run: ValidationRun, counts: dict[str, int
     audit_record(
         actor=None,
         actor_name="schedule",
-        action="workflows.finding.raised",
+        action=Action.FINDING_RAISED,
         target=finding,
         project=project,
         data={"severity": finding.severity, "kind": finding.kind, "owner": owner.username, "run": run.pk},

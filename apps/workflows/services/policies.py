@@ -9,6 +9,7 @@ from django.db import transaction
 
 from apps.accounts.choices import TeamFunction
 from apps.accounts.models import User
+from apps.audit.actions import Action
 from apps.audit.services import audit_record, changes_between
 from apps.core.permissions import require
 from apps.projects.choices import ProjectRole
@@ -27,7 +28,7 @@ def policy_saved(tier: str) -> ApprovalPolicy:
                 tier=policy.tier, version=1, defaults={**DEFAULT_POLICIES[policy.tier], "is_current": True}
             )
             if created:
-                audit_record(actor=None, action="workflows.policy.created", target=policy, data={"tier": policy.tier})
+                audit_record(actor=None, action=Action.POLICY_CREATED, target=policy, data={"tier": policy.tier})
     return policy
 
 
@@ -116,7 +117,7 @@ def policy_publish(
         )
         audit_record(
             actor=actor,
-            action="workflows.policy.published",
+            action=Action.POLICY_PUBLISHED,
             target=policy,
             changes=changes_between(
                 {

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from apps.audit.actions import Action
 from apps.audit.services import audit_record
 from apps.notifications.choices import Event
 from apps.notifications.services import announce
@@ -46,7 +47,7 @@ def workflow_reminders(*, now: datetime | None = None) -> dict[str, int]:
                 audit_record(
                     actor=None,
                     actor_name="schedule",
-                    action="workflows.review.opened",
+                    action=Action.REVIEW_OPENED,
                     target=recert,
                     project=project,
                     data={

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.audit.actions import Action
 from apps.audit.services import audit_record
 from apps.core.permissions import require
 from apps.notifications.choices import Event
@@ -52,12 +53,12 @@ def version_retire(*, actor: User, version: ModelVersion, reason: str) -> ModelV
             review.save(update_fields=["status", "closed_at"])
             audit_record(
                 actor=actor,
-                action="workflows.review.withdrawn",
+                action=Action.REVIEW_WITHDRAWN,
                 target=review,
                 project=project,
                 data={"reason": reason},
             )
-        version_move(actor, version, move.target, "registry.model_version.retired", {"reason": reason})
+        version_move(actor, version, move.target, Action.VERSION_RETIRED, {"reason": reason})
         announce(
             event=Event.VERSION_RETIRED,
             title=f"{version.model.name} v{version.number} was retired",

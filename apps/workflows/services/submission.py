@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apps.accounts.models import User
+from apps.audit.actions import Action
 from apps.audit.services import audit_record, changes_between
 from apps.core.permissions import require
 from apps.registry.models import ModelVersion
@@ -48,7 +49,7 @@ def version_submit(*, actor: User, version: ModelVersion) -> Review:
             version.save(update_fields=["status"])
         audit_record(
             actor=actor,
-            action="registry.model_version.submitted",
+            action=Action.VERSION_SUBMITTED,
             target=version,
             project=project,
             changes=changes_between({"status": before}, {"status": version.status}),
@@ -56,7 +57,7 @@ def version_submit(*, actor: User, version: ModelVersion) -> Review:
         )
         audit_record(
             actor=actor,
-            action="workflows.review.opened",
+            action=Action.REVIEW_OPENED,
             target=review,
             project=project,
             data={"policy": str(policy), "stages": [s["key"] for s in policy.stages]},
