@@ -16,6 +16,9 @@ from apps.projects.choices import (
 )
 from apps.projects.models import Membership, Project, RoleGrant
 
+# Defined beside the queryset it decides; one of this module's predicates all the same.
+from apps.projects.querysets import sees_every_project
+
 _CACHE_ATTR = "_signet_roles"
 
 
@@ -27,13 +30,6 @@ def roles_in(user: Any, project: Project) -> frozenset[str]:
     if user.pk not in cache:
         cache[user.pk] = frozenset(Membership.objects.filter(project=project, user=user).values_list("role", flat=True))
     return cache[user.pk]
-
-
-def sees_every_project(user: Any) -> bool:
-    """Members of an audit team and administrators see every project, read-only unless they hold a role."""
-    if not (user.is_authenticated and user.is_active):
-        return False
-    return is_administrator(user) or user.teams.filter(function=TeamFunction.AUDIT).exists()
 
 
 def is_overseer(user: Any) -> bool:

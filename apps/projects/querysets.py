@@ -1,19 +1,31 @@
+"""Who sees which projects: the restricted queryset every read of projects starts from."""
+
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import models
 
+from apps.core.choices import TeamFunction
+from apps.core.permissions import is_administrator
+
+if TYPE_CHECKING:
+    from apps.core.types import Viewer
+
+
+def sees_every_project(user: Viewer) -> bool:
+    """Members of an audit team and administrators see every project, read-only unless they hold a role."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return is_administrator(user) or user.teams.filter(function=TeamFunction.AUDIT).exists()
+
 
 class ProjectQuerySet(models.QuerySet):
-    def visible_to(self, user: Any) -> ProjectQuerySet:
+    def visible_to(self, user: Viewer) -> ProjectQuerySet:
         """Projects the user is a member of; every project for auditors and administrators."""
-        from apps.projects.permissions import sees_every_project  # permissions imports models, which import this
-
         if not (user.is_authenticated and user.is_active):
             return self.none()
         if sees_every_project(user):
             return self.all()
-        from apps.projects.models import Membership  # models builds its manager from this module
-
-        return self.filter(pk__in=Membership.objects.filter(user=user).values("project"))
+        # Through the reverse relation of Membership, whose module (models) builds its manager from this one.
+        return self.filter(pk__in=self.filter(memberships__user=user).values("pk"))

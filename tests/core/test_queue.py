@@ -30,3 +30,10 @@ def test_every_task_sent_by_name_is_registered() -> None:
     sent = _names_sent()
     assert "apps.notifications.tasks.deliver_webhook" in sent
     assert sorted(sent - set(app.tasks)) == []
+
+
+def test_a_task_name_kept_in_a_constant_is_registered() -> None:
+    from apps.validation.services.common import EXECUTE_RUN
+
+    app.loader.import_default_modules()
+    assert EXECUTE_RUN in app.tasks

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from apps.core.queue import enqueue
 from apps.validation.choices import RunStatus
 from apps.validation.engine import SpecError, parse_spec
 from apps.validation.models import ValidationRun
@@ -26,14 +27,16 @@ def clean_spec(spec: object) -> dict[str, Any]:
         raise ValidationError({"spec": "This suite is nested too deeply to be a suite."}) from None
 
 
+# Sent by name (apps/core/queue.py): apps.validation.tasks imports these services.
+EXECUTE_RUN = "apps.validation.tasks.execute_run"
+
+
 def enqueue_after_commit(run_id: int, countdown: float = 0) -> None:
     """Send ``execute_run`` once the transaction commits; a broker that is down leaves it to the sweep."""
 
     def send() -> None:
-        from apps.validation.tasks import execute_run  # in-function: apps.validation.tasks imports these services
-
         try:
-            execute_run.apply_async((run_id,), countdown=countdown)
+            enqueue(EXECUTE_RUN, run_id, countdown=countdown)
         except Exception:  # noqa: BLE001 - kombu's errors while the broker is down vary; the run is safe
             # The run is committed: mark its message as never sent, and the next sweep sends it.
             logger.warning("validation run %s: the broker is unreachable; the sweep sends the run later", run_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from celery import Celery
+from celery import Celery, current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -19,8 +19,10 @@ from django.utils import timezone
 
 from apps.audit.actions import Action
 from apps.audit.services import audit_record
+from apps.core.queue import enqueue
 from apps.validation.choices import RunStatus
 from apps.validation.models import ValidationRun
+from apps.validation.services.common import EXECUTE_RUN
 
 logger = logging.getLogger("apps.validation.services")
 
@@ -99,11 +101,9 @@ def runs_sweep() -> int:
     and again on the same terms while nobody claims it. A duplicate message finds nothing to claim.
     Side effects: ``enqueued_at`` and ``execute_run`` messages; none while the broker is down.
     """
-    from apps.validation.tasks import execute_run  # in-function: apps.validation.tasks imports these services
-
     now = timezone.now()
     waited = settings.SIGNET_VALIDATION_RESEND_SECONDS
-    if _broker_queue_empty(execute_run.app):
+    if _broker_queue_empty(current_app):
         waited = min(waited, settings.SIGNET_VALIDATION_SWEEP_SECONDS)
     due = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - timedelta(seconds=waited))
     stale = ValidationRun.objects.filter(
@@ -114,7 +114,7 @@ def runs_sweep() -> int:
     ValidationRun.objects.filter(pk__in=ids).update(enqueued_at=now)  # the next sweep does not send them again
     for sent, pk in enumerate(ids):
         try:
-            execute_run.delay(pk)
+            enqueue(EXECUTE_RUN, pk)
         except Exception:  # noqa: BLE001 - the broker went away again; what was not sent goes next time
             ValidationRun.objects.filter(pk__in=ids[sent:]).update(enqueued_at=None)
             logger.warning(
