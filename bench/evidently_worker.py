@@ -10,6 +10,7 @@ measures that process's wall time and peak RSS from outside. This script also ti
 from __future__ import annotations
 
 import time
+from importlib.metadata import version
 
 STARTED = time.perf_counter()
 
@@ -77,8 +78,6 @@ def run(data: Path, result_path: Path) -> dict[str, Any]:
 
 
 def _version(name: str) -> str:
-    from importlib.metadata import version
-
     return version(name)
 
 

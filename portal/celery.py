@@ -16,6 +16,6 @@ app.autodiscover_tasks()
 
 @worker_process_init.connect
 def _mark_task_context(**_: object) -> None:
-    from apps.core.context import set_auth_method
+    from apps.core.context import set_auth_method  # noqa: PLC0415 - the apps load after this module
 
     set_auth_method("task")

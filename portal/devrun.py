@@ -23,7 +23,7 @@ def _commands(host: str, port: str) -> list[list[str]]:
     lost runs never waits behind a long run on the default queue.
     """
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    from django.conf import settings  # the queue names; reading settings needs no django.setup()
+    from django.conf import settings  # noqa: PLC0415 - once the settings are named; needs no django.setup()
 
     python = sys.executable
     celery = [python, "-m", "celery", "-A", "portal", "worker", "--loglevel=WARNING"]

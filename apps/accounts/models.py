@@ -30,7 +30,7 @@ class UserManager(DjangoUserManager["User"]):
     """``createsuperuser`` and ``create_user`` go through the audited service like everything else."""
 
     def create_user(self, username: str, email: str | None = None, password: str | None = None, **extra: Any) -> User:
-        from apps.accounts.services import user_create
+        from apps.accounts.services import user_create  # noqa: PLC0415 - the services import these models
 
         return user_create(actor=None, username=username, email=email or "", password=password, **extra)
 

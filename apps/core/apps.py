@@ -13,7 +13,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Signet core"
 
     def ready(self) -> None:
-        from apps.core import checks  # registers the start-up checks, once the apps are ready
+        from apps.core import checks  # noqa: PLC0415 - registers the start-up checks, once the apps are ready
 
         request_finished.connect(end_request, dispatch_uid="signet-end-request")
         ensure_broker_folders()

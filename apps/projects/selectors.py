@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
+from apps.accounts.models import User
 from apps.audit.selectors import timeline_for
 from apps.projects.filters import ProjectFilter
 from apps.projects.models import Kpi, KpiMeasurement, Membership, Project
@@ -72,7 +73,6 @@ def next_steps(*, project: Project, data: dict[str, Any]) -> list[str]:
 
 def project_people(project: Project, *roles: str) -> list[Any]:
     """The people who hold any of ``roles`` in the project, oldest account first (a stable order)."""
-    from apps.accounts.models import User
 
     return list(
         User.objects.filter(memberships__project=project, memberships__role__in=roles).distinct().order_by("pk")

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.core import panels
@@ -276,6 +277,4 @@ def comment_add(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def project_url(project: Project) -> str:
-    from django.urls import reverse
-
     return reverse("projects:project_detail", kwargs={"slug": project.slug})

@@ -12,6 +12,6 @@ class ValidationConfig(AppConfig):
 
     def ready(self) -> None:
         # The registry's version page shows the validation runs without importing this app.
-        from apps.validation.selectors import validation_panel  # imports models: only once apps are loaded
+        from apps.validation.selectors import validation_panel  # noqa: PLC0415 - imports models: once apps are loaded
 
         panels.contribute("registry.version", validation_panel)

@@ -5,6 +5,7 @@ from typing import Any
 from django.apps import AppConfig
 
 from apps.core import panels
+from apps.validation.signals import scheduled_run_checked
 
 
 class WorkflowsConfig(AppConfig):
@@ -16,9 +17,8 @@ class WorkflowsConfig(AppConfig):
         # Pages of the registry and projects show workflow sections without importing this app;
         # validation tells workflows when a scheduled run needs a finding (apps/validation/signals.py).
         # The selectors and receivers import models, which exist only once the app registry is ready.
-        from apps.validation.signals import scheduled_run_checked
-        from apps.workflows.receivers import raise_finding_for_scheduled_run
-        from apps.workflows.selectors import findings_visible_to, in_service, workflow_panel
+        from apps.workflows.receivers import raise_finding_for_scheduled_run  # noqa: PLC0415 - imports models
+        from apps.workflows.selectors import findings_visible_to, in_service, workflow_panel  # noqa: PLC0415 - as above
 
         scheduled_run_checked.connect(
             raise_finding_for_scheduled_run, dispatch_uid="workflows.raise_finding_for_scheduled_run"

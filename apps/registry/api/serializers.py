@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -96,8 +97,6 @@ class ModelVersionSerializer(strict.ModelSerializer[ModelVersion]):
 @extend_schema_field({"type": "object", "additionalProperties": {"type": "number"}, "description": "name: value"})
 class MetricsField(serializers.JSONField):
     def to_internal_value(self, data: Any) -> dict[str, float]:
-        from django import forms
-
         try:
             return parse_metrics(data if data is not None else {})
         except forms.ValidationError as exc:
