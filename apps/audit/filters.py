@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import django_filters  # type: ignore[import-untyped, unused-ignore]  # ships no type stubs
+import django_filters
 from django.db.models import QuerySet
 
 from apps.audit.forms import AuditFilterForm

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import django_filters  # type: ignore[import-untyped, unused-ignore]  # ships no type stubs
+import django_filters
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import OpenApiParameter
 

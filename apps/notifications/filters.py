@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import django_filters  # type: ignore[import-untyped, unused-ignore]  # ships no type stubs
+import django_filters
 from django.db.models import QuerySet
 
 from apps.core.filters import ListFilterSet

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import django_filters  # type: ignore[import-untyped, unused-ignore]  # ships no type stubs
+import django_filters
 
 from apps.core.filters import ListFilterSet
 from apps.projects.models import Project

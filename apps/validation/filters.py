@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import django_filters  # type: ignore[import-untyped]  # no stubs
+import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import django_filters  # type: ignore[import-untyped]  # django-filter ships no type stubs
+import django_filters
 from django import forms
 from django.db.models import QuerySet
 
