@@ -1,0 +1,148 @@
+"""Versions of a model: register one, change it (its artifact only while it is a draft)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+
+from apps.accounts.models import User
+from apps.audit.actions import Action
+from apps.audit.services import audit_record, changes_between, snapshot
+from apps.core.permissions import require
+from apps.core.unset import UNSET, Unset, given
+from apps.registry import permissions as can
+from apps.registry.choices import VersionStatus
+from apps.registry.models import (
+    DatasetVersion,
+    ModelCard,
+    ModelVersion,
+    RegisteredModel,
+)
+from apps.registry.services.common import ARTIFACT_FIELDS, BUILD_DENIED, VERSION_FIELDS
+
+
+def _check_links(
+    actor: User, model: RegisteredModel, fields: dict[str, Any], version: ModelVersion | None = None
+) -> None:
+    dataset_version = fields.get("training_dataset")
+    unchanged = (
+        version is not None and dataset_version is not None and dataset_version.pk == version.training_dataset_id
+    )
+    if dataset_version is not None and not unchanged:
+        require(can.can_link_dataset_version(actor, dataset_version), can.LINK_DENIED)
+    parent = fields.get("parent")
+    if parent is not None and parent.model_id != model.pk:
+        raise ValidationError({"parent": "The parent must be another version of the same model."})
+    if parent is not None and version is not None and parent.number >= version.number:
+        raise ValidationError({"parent": "A version derives from an earlier version, not itself or a later one."})
+
+
+def version_create(
+    *,
+    actor: User,
+    model: RegisteredModel,
+    artifact_uri: str | Unset = UNSET,
+    artifact_sha256: str | Unset = UNSET,
+    framework: str | Unset = UNSET,
+    training_dataset: DatasetVersion | None | Unset = UNSET,
+    parent: ModelVersion | None | Unset = UNSET,
+    source_run_id: str | Unset = UNSET,
+    metrics: dict[str, Any] | Unset = UNSET,
+    description: str | Unset = UNSET,
+) -> ModelVersion:
+    """Register a new version (numbered 1, 2, 3 … per model) with an empty model card.
+
+    Side effects: ``registry.model_version.created``. Raises PermissionDenied, ValidationError.
+    """
+    require(can.can_register_version(actor, model), BUILD_DENIED)
+    fields = given(
+        artifact_uri=artifact_uri,
+        artifact_sha256=artifact_sha256,
+        framework=framework,
+        training_dataset=training_dataset,
+        parent=parent,
+        source_run_id=source_run_id,
+        metrics=metrics,
+        description=description,
+    )
+    _check_links(actor, model, fields)
+    with transaction.atomic():
+        RegisteredModel.objects.select_for_update(no_key=True).filter(pk=model.pk).first()  # serialise numbering
+        number = (model.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+        version = ModelVersion(model=model, number=number, created_by=actor, **fields)
+        version.full_clean()
+        version.save()
+        ModelCard.objects.create(version=version, updated_by=actor)
+        audit_record(
+            actor=actor,
+            action=Action.VERSION_CREATED,
+            target=version,
+            project=model.project,
+            changes=changes_between({}, snapshot(version, ("number", *VERSION_FIELDS))),
+        )
+    return version
+
+
+def version_update(
+    *,
+    actor: User,
+    version: ModelVersion,
+    artifact_uri: str | Unset = UNSET,
+    artifact_sha256: str | Unset = UNSET,
+    framework: str | Unset = UNSET,
+    training_dataset: DatasetVersion | None | Unset = UNSET,
+    parent: ModelVersion | None | Unset = UNSET,
+    source_run_id: str | Unset = UNSET,
+    metrics: dict[str, Any] | Unset = UNSET,
+    description: str | Unset = UNSET,
+) -> ModelVersion:
+    """Change the fields given of a version. Its artifact is frozen once it leaves draft: a change means a new version.
+
+    Side effects: ``registry.model_version.updated``. Raises PermissionDenied, ValidationError.
+    """
+    model = version.model
+    require(can.can_edit_version(actor, version), BUILD_DENIED)
+    fields = given(
+        artifact_uri=artifact_uri,
+        artifact_sha256=artifact_sha256,
+        framework=framework,
+        training_dataset=training_dataset,
+        parent=parent,
+        source_run_id=source_run_id,
+        metrics=metrics,
+        description=description,
+    )
+    _check_links(actor, model, fields, version)
+    with transaction.atomic():
+        version = ModelVersion.objects.select_for_update(no_key=True).get(pk=version.pk)
+        before = snapshot(version, VERSION_FIELDS)
+        artifact_changes = [
+            f for f in ARTIFACT_FIELDS if f in fields and snapshot(version, (f,))[f] != _plain(fields[f])
+        ]
+        if artifact_changes and version.status != VersionStatus.DRAFT:
+            raise ValidationError(
+                dict.fromkeys(
+                    artifact_changes, "The artifact of a submitted version cannot change: register a new one."
+                )
+            )
+        for field, value in fields.items():
+            setattr(version, field, value)
+        version.full_clean()
+        version.save()
+        changes = changes_between(before, snapshot(version, VERSION_FIELDS))
+        if changes:
+            audit_record(
+                actor=actor,
+                action=Action.VERSION_UPDATED,
+                target=version,
+                project=model.project,
+                changes=changes,
+            )
+    return version
+
+
+def _plain(value: Any) -> Any:
+    return value.pk if hasattr(value, "pk") else value
