@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from pathlib import Path
+from typing import Unpack
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,7 +16,6 @@ from apps.accounts.models import User
 from apps.audit.actions import Action
 from apps.audit.services import audit_chain_lock, audit_record, changes_between, snapshot
 from apps.core.permissions import require, unique_or_invalid
-from apps.core.unset import UNSET, Unset, given
 from apps.projects.models import Project
 from apps.registry import ingest, rules
 from apps.registry import permissions as can
@@ -24,7 +24,7 @@ from apps.registry.models import (
     Dataset,
     DatasetVersion,
 )
-from apps.registry.services.common import BUILD_DENIED, DATASET_FIELDS
+from apps.registry.services.common import BUILD_DENIED, DATASET_FIELDS, DatasetDetails, DatasetFields, only_known
 
 
 def dataset_create(
@@ -32,20 +32,11 @@ def dataset_create(
     actor: User,
     project: Project,
     name: str,
-    description: str | Unset = UNSET,
-    source: str | Unset = UNSET,
-    sensitivity: str | Unset = UNSET,
-    contains_personal_data: bool | Unset = UNSET,
+    **values: Unpack[DatasetDetails],
 ) -> Dataset:
     """Add a dataset to the catalogue, owned by its creator. Side effects: ``registry.dataset.created``."""
     require(can.can_add_dataset(actor, project), BUILD_DENIED)
-    fields = given(
-        name=name,
-        description=description,
-        source=source,
-        sensitivity=sensitivity,
-        contains_personal_data=contains_personal_data,
-    )
+    fields = {"name": name, **only_known(values, DATASET_FIELDS, "dataset_create")}
     dataset = Dataset(project=project, owner=actor, **fields)
     if Dataset.objects.filter(project=project, name=dataset.name).exists():
         raise ValidationError({"name": "This project already has a dataset with this name."})
@@ -67,24 +58,14 @@ def dataset_update(
     *,
     actor: User,
     dataset: Dataset,
-    name: str | Unset = UNSET,
-    description: str | Unset = UNSET,
-    source: str | Unset = UNSET,
-    sensitivity: str | Unset = UNSET,
-    contains_personal_data: bool | Unset = UNSET,
+    **values: Unpack[DatasetFields],
 ) -> Dataset:
     """Change those given of a dataset's name, description, source and sensitivity.
 
     Side effects: ``registry.dataset.updated``.
     """
     require(can.can_edit_dataset(actor, dataset), BUILD_DENIED)
-    fields = given(
-        name=name,
-        description=description,
-        source=source,
-        sensitivity=sensitivity,
-        contains_personal_data=contains_personal_data,
-    )
+    fields = only_known(values, DATASET_FIELDS, "dataset_update")
     with transaction.atomic():
         dataset = Dataset.objects.select_for_update(no_key=True).get(pk=dataset.pk)
         if "name" in fields:  # a key may change: that write comes after the chain lock (0015)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -12,16 +12,14 @@ from apps.accounts.models import User
 from apps.audit.actions import Action
 from apps.audit.services import audit_record, changes_between, snapshot
 from apps.core.permissions import require
-from apps.core.unset import UNSET, Unset, given
 from apps.registry import permissions as can
 from apps.registry.choices import VersionStatus
 from apps.registry.models import (
-    DatasetVersion,
     ModelCard,
     ModelVersion,
     RegisteredModel,
 )
-from apps.registry.services.common import ARTIFACT_FIELDS, BUILD_DENIED, VERSION_FIELDS
+from apps.registry.services.common import ARTIFACT_FIELDS, BUILD_DENIED, VERSION_FIELDS, VersionFields, only_known
 
 
 def _check_links(
@@ -44,30 +42,14 @@ def version_create(
     *,
     actor: User,
     model: RegisteredModel,
-    artifact_uri: str | Unset = UNSET,
-    artifact_sha256: str | Unset = UNSET,
-    framework: str | Unset = UNSET,
-    training_dataset: DatasetVersion | None | Unset = UNSET,
-    parent: ModelVersion | None | Unset = UNSET,
-    source_run_id: str | Unset = UNSET,
-    metrics: dict[str, Any] | Unset = UNSET,
-    description: str | Unset = UNSET,
+    **values: Unpack[VersionFields],
 ) -> ModelVersion:
     """Register a new version (numbered 1, 2, 3 … per model) with an empty model card.
 
     Side effects: ``registry.model_version.created``. Raises PermissionDenied, ValidationError.
     """
     require(can.can_register_version(actor, model), BUILD_DENIED)
-    fields = given(
-        artifact_uri=artifact_uri,
-        artifact_sha256=artifact_sha256,
-        framework=framework,
-        training_dataset=training_dataset,
-        parent=parent,
-        source_run_id=source_run_id,
-        metrics=metrics,
-        description=description,
-    )
+    fields = only_known(values, VERSION_FIELDS, "version_create")
     _check_links(actor, model, fields)
     with transaction.atomic():
         RegisteredModel.objects.select_for_update(no_key=True).filter(pk=model.pk).first()  # serialise numbering
@@ -90,14 +72,7 @@ def version_update(
     *,
     actor: User,
     version: ModelVersion,
-    artifact_uri: str | Unset = UNSET,
-    artifact_sha256: str | Unset = UNSET,
-    framework: str | Unset = UNSET,
-    training_dataset: DatasetVersion | None | Unset = UNSET,
-    parent: ModelVersion | None | Unset = UNSET,
-    source_run_id: str | Unset = UNSET,
-    metrics: dict[str, Any] | Unset = UNSET,
-    description: str | Unset = UNSET,
+    **values: Unpack[VersionFields],
 ) -> ModelVersion:
     """Change the fields given of a version. Its artifact is frozen once it leaves draft: a change means a new version.
 
@@ -105,16 +80,7 @@ def version_update(
     """
     model = version.model
     require(can.can_edit_version(actor, version), BUILD_DENIED)
-    fields = given(
-        artifact_uri=artifact_uri,
-        artifact_sha256=artifact_sha256,
-        framework=framework,
-        training_dataset=training_dataset,
-        parent=parent,
-        source_run_id=source_run_id,
-        metrics=metrics,
-        description=description,
-    )
+    fields = only_known(values, VERSION_FIELDS, "version_update")
     _check_links(actor, model, fields, version)
     with transaction.atomic():
         version = ModelVersion.objects.select_for_update(no_key=True).get(pk=version.pk)
