@@ -72,7 +72,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Remove the run's own folder of uploads, artifacts and the SQLite file (tests/settings.py)."""
-    if getattr(settings, "SIGNET_TEST_OWNS_VAR_DIR", False) and os.environ.get("SIGNET_TEST_RUN") == str(os.getpid()):
+    # Each xdist worker removes its own folder; the controller, last, removes the run's (tests/settings.py).
+    if getattr(settings, "SIGNET_TEST_OWNS_VAR_DIR", False) and os.environ.get("SIGNET_TEST_RUN_PID") == str(
+        os.getpid()
+    ):
         shutil.rmtree(settings.VAR_DIR, ignore_errors=True)
 
 
