@@ -64,6 +64,30 @@ def _no_request_context_left_over() -> Iterator[None]:
     end_request()
 
 
+# Tests that must share one pytest-xdist worker (`make test` runs `--dist loadgroup`), and why. Every
+# other test goes to whichever worker is free: each worker has its own database, cache keys, folder
+# and Celery queues (tests/settings.py), and every server a test starts takes a free port.
+XDIST_GROUPS = {
+    # One Chromium for the journeys (the session's ``browser`` fixture) instead of one per worker.
+    "tests/browser/": "browser",
+    # These load the machine on purpose and count what happens in a window of seconds (sign-ins while
+    # a cache is down, writes from many threads, a log line once a minute): one at a time, so they
+    # never measure each other.
+    "tests/core/test_concurrency_http.py": "load",
+    "tests/core/test_outages.py": "load",
+    "tests/audit/test_concurrency.py": "load",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the marks to schedule the tests
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        group = next((name for prefix, name in XDIST_GROUPS.items() if path.startswith(prefix)), None)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # Here, not in tests/settings.py: mypy's Django plugin imports the settings too, and would leave a
     # folder behind for every run. WhiteNoise warns about a missing static folder.
