@@ -79,13 +79,28 @@ XDIST_GROUPS = {
 }
 
 
+def _database_use(item: pytest.Item) -> str:
+    """How a test uses the database, as pytest-django orders tests: "db", then "transactional", then "none"."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", [])
+    transactional = bool(marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
+    if transactional or "transactional_db" in fixtures:
+        return "transactional"
+    return "db" if marker or "db" in fixtures else "none"
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the marks to schedule the tests
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # pytest-django runs the tests in plain transactions before the transactional ones, whose
+    # TRUNCATE empties the rows the migrations seeded (the default approval policies) that the
+    # former rely on. pytest-xdist runs a group where its first test stood, so a group holding both
+    # kinds would run its transactional tests before the plain tests that come after it on that
+    # worker: each group is split by how its tests use the database, and keeps the order.
     for item in items:
         path = item.nodeid.split("::", 1)[0]
         group = next((name for prefix, name in XDIST_GROUPS.items() if path.startswith(prefix)), None)
         if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
+            item.add_marker(pytest.mark.xdist_group(f"{group}-{_database_use(item)}"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
