@@ -87,10 +87,11 @@ typecheck: install
 
 # Worker processes of pytest-xdist: the suite mostly waits on subprocesses (Celery workers,
 # gunicorn, Chromium, PostgreSQL), so more workers than cores pay (docs/decisions/0019).
-# `--dist loadgroup` keeps tests marked with one xdist_group on one worker (tests/conftest.py).
+# `--dist loadgroup` keeps tests marked with one xdist_group on one worker (tests/conftest.py), and
+# `--no-loadscope-reorder` keeps pytest-django's order (plain database tests before transactional ones).
 PYTEST_WORKERS ?= 4
 pytest: install
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 ## lock: compile requirements/*.txt from pyproject.toml and requirements/*.in (UPGRADE=--upgrade for newer pins)
 UV := $(VENV)/bin/uv

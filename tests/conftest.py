@@ -104,6 +104,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # pytest-xdist's loadgroup would otherwise send the largest groups first, transactional tests
+    # and all, ahead of the plain tests that need the seeded rows (see above): keep pytest-django's
+    # order, whichever command line started the run.
+    if getattr(config.option, "loadscopereorder", None):
+        config.option.loadscopereorder = False
     # Here, not in tests/settings.py: mypy's Django plugin imports the settings too, and would leave a
     # folder behind for every run. WhiteNoise warns about a missing static folder.
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
