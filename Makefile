@@ -89,7 +89,7 @@ typecheck: install
 # gunicorn, Chromium, PostgreSQL), so more workers than cores pay (docs/decisions/0019).
 # `--dist loadgroup` keeps tests marked with one xdist_group on one worker (tests/conftest.py), and
 # `--no-loadscope-reorder` keeps pytest-django's order (plain database tests before transactional ones).
-PYTEST_WORKERS ?= 4
+PYTEST_WORKERS ?= 3
 pytest: install
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 

@@ -68,7 +68,7 @@ def _no_request_context_left_over() -> Iterator[None]:
 # other test goes to whichever worker is free: each worker has its own database, cache keys, folder
 # and Celery queues (tests/settings.py), and every server a test starts takes a free port.
 XDIST_GROUPS = {
-    # One Chromium for the journeys (the session's ``browser`` fixture) instead of one per worker.
+    # One Chromium for the journeys (the session's ``browser`` fixture), not one per worker.
     "tests/browser/": "browser",
     # These load the machine on purpose and count what happens in a window of seconds (sign-ins while
     # a cache is down, writes from many threads, a log line once a minute): one at a time, so they
