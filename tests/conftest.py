@@ -66,7 +66,51 @@ def _no_request_context_left_over() -> Iterator[None]:
     end_request()
 
 
+# Tests that must share one pytest-xdist worker (`make test` runs `--dist loadgroup`), and why. Every
+# other test goes to whichever worker is free: each worker has its own database, cache keys, folder
+# and Celery queues (tests/settings.py), and every server a test starts takes a free port.
+XDIST_GROUPS = {
+    # One Chromium for the journeys (the session's ``browser`` fixture), not one per worker.
+    "tests/browser/": "browser",
+    # These load the machine on purpose and count what happens in a window of seconds (sign-ins while
+    # a cache is down, writes from many threads, a log line once a minute): one at a time, so they
+    # never measure each other.
+    "tests/core/test_concurrency_http.py": "load",
+    "tests/core/test_outages.py": "load",
+    "tests/audit/test_concurrency.py": "load",
+}
+
+
+def _database_use(item: pytest.Item) -> str:
+    """How a test uses the database, as pytest-django orders tests: "db", then "transactional", then "none"."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", [])
+    transactional = bool(marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
+    if transactional or "transactional_db" in fixtures:
+        return "transactional"
+    return "db" if marker or "db" in fixtures else "none"
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the marks to schedule the tests
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # pytest-django runs the tests in plain transactions before the transactional ones, whose
+    # TRUNCATE empties the rows the migrations seeded (the default approval policies) that the
+    # former rely on. pytest-xdist runs a group where its first test stood, so a group holding both
+    # kinds would run its transactional tests before the plain tests that come after it on that
+    # worker: each group is split by how its tests use the database, and keeps the order.
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        group = next((name for prefix, name in XDIST_GROUPS.items() if path.startswith(prefix)), None)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(f"{group}-{_database_use(item)}"))
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    # pytest-xdist's loadgroup would otherwise send the largest groups first, transactional tests
+    # and all, ahead of the plain tests that need the seeded rows (see above): keep pytest-django's
+    # order, whichever command line started the run.
+    if getattr(config.option, "loadscopereorder", None):
+        config.option.loadscopereorder = False
     # Here, not in tests/settings.py: mypy's Django plugin imports the settings too, and would leave a
     # folder behind for every run. WhiteNoise warns about a missing static folder.
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
@@ -74,7 +118,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Remove the run's own folder of uploads, artifacts and the SQLite file (tests/settings.py)."""
-    if getattr(settings, "SIGNET_TEST_OWNS_VAR_DIR", False) and os.environ.get("SIGNET_TEST_RUN") == str(os.getpid()):
+    # Each xdist worker removes its own folder; the controller, last, removes the run's (tests/settings.py).
+    if getattr(settings, "SIGNET_TEST_OWNS_VAR_DIR", False) and os.environ.get("SIGNET_TEST_RUN_PID") == str(
+        os.getpid()
+    ):
         shutil.rmtree(settings.VAR_DIR, ignore_errors=True)
 
 

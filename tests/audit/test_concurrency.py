@@ -35,7 +35,7 @@ def test_eight_threads_writing_250_events_each_leave_one_unbroken_chain() -> Non
                     with transaction.atomic():
                         for i in range(batch, min(batch + 10, EVENTS_EACH)):
                             audit_record(actor=None, action="test.concurrent.recorded", data={"thread": index, "i": i})
-                        time.sleep(0.001)
+                        time.sleep(0.001)  # keeps the lock held longer (a hold, not a wait for something)
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             errors.append(exc)
         finally:

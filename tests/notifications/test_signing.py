@@ -22,6 +22,7 @@ from apps.audit.models import AuditEvent
 from apps.notifications import signing, webhooks
 from apps.notifications.models import WebhookSubscription
 from tests.conftest import bearer, signed_in
+from tests.notifications import standard_webhooks as spec
 from tests.workflows.conftest import Flow
 
 BODY = json.dumps({"id": "e1", "event": "review.closed", "title": "pd-model v3: approved"}).encode()
@@ -31,17 +32,37 @@ def _signed(secret: str) -> dict[str, str]:
     return signing.headers(secret, message_id="e1", timestamp=int(time.time()), body=BODY)
 
 
+def test_the_signature_is_the_specifications_own_on_its_worked_example() -> None:
+    headers = signing.headers(
+        spec.EXAMPLE_SECRET, message_id=spec.EXAMPLE_ID, timestamp=spec.EXAMPLE_TIMESTAMP, body=spec.EXAMPLE_BODY
+    )
+    assert headers["webhook-id"] == spec.EXAMPLE_ID
+    assert headers["webhook-timestamp"] == str(spec.EXAMPLE_TIMESTAMP)
+    assert headers["webhook-signature"] == spec.EXAMPLE_SIGNATURE
+    # The receiver written from the spec computes the same value, so it is a fair judge below.
+    assert spec.signature(spec.EXAMPLE_SECRET, spec.EXAMPLE_ID, spec.EXAMPLE_TIMESTAMP, spec.EXAMPLE_BODY) == (
+        spec.EXAMPLE_SIGNATURE
+    )
+    assert spec.verify(spec.EXAMPLE_SECRET, headers, spec.EXAMPLE_BODY, now=spec.EXAMPLE_TIMESTAMP + 60)
+
+
 def test_a_new_secret_is_a_standard_one_and_any_library_verifies_with_it() -> None:
     secret = signing.new_secret()
     assert secret.startswith("whsec_")
     assert len(base64.b64decode(secret.removeprefix("whsec_"), validate=True)) == 32
     headers = _signed(secret)
     assert Webhook(secret).verify(BODY, headers) == json.loads(BODY)
+    assert headers["webhook-signature"] == spec.signature(secret, "e1", headers["webhook-timestamp"], BODY)
+    assert spec.verify(secret, headers, BODY)
     with pytest.raises(WebhookVerificationError):
         Webhook(signing.new_secret()).verify(BODY, headers)
+    assert not spec.verify(signing.new_secret(), headers, BODY)
+    assert not spec.verify(secret, headers, BODY + b" ")
+    assert not spec.verify(secret, {**headers, "webhook-id": "e2"}, BODY)
     stale = signing.headers(secret, message_id="e1", timestamp=int(time.time()) - 3600, body=BODY)
     with pytest.raises(WebhookVerificationError, match="too old"):
         Webhook(secret).verify(BODY, stale)
+    assert not spec.verify(secret, stale, BODY)
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -52,6 +73,7 @@ def test_a_secret_made_before_the_standard_format_signs_with_its_url_safe_bytes(
     headers = _signed(legacy)
     # A receiver holding the raw key (every library takes bytes) verifies the standard signature ...
     assert Webhook(raw).verify(BODY, headers) == json.loads(BODY)
+    assert spec.verify(raw, headers, BODY)
     # ... and one written for the earlier format checks the header it always checked.
     expected = hmac.new(legacy.encode(), headers["Signet-Timestamp"].encode() + b"." + BODY, hashlib.sha256)
     assert headers["Signet-Signature"] == "v1=" + expected.hexdigest()
@@ -86,11 +108,19 @@ def test_replacing_a_secret_keeps_the_old_one_signing_for_a_while_then_only_the_
     # Receivers on either secret verify while both sign; the legacy header stays on the old one.
     assert Webhook(replaced.secret).verify(BODY, during) == json.loads(BODY)
     assert Webhook(old).verify(BODY, during) == json.loads(BODY)
+    assert during["webhook-signature"].split(" ") == [
+        spec.signature(replaced.secret, "e1", during["webhook-timestamp"], BODY),
+        spec.signature(old, "e1", during["webhook-timestamp"], BODY),
+    ]
+    assert spec.verify(replaced.secret, during, BODY)
+    assert spec.verify(old, during, BODY)
     assert signing.legacy_verify(old, during["Signet-Timestamp"], BODY, during["Signet-Signature"])
     after = _signed(replaced.secret)
     assert Webhook(replaced.secret).verify(BODY, after) == json.loads(BODY)
     with pytest.raises(WebhookVerificationError):
         Webhook(old).verify(BODY, after)
+    assert spec.verify(replaced.secret, after, BODY)
+    assert not spec.verify(old, after, BODY)
 
 
 @pytest.mark.django_db
