@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from apps.accounts.choices import TeamFunction
 from apps.accounts.permissions import is_administrator
@@ -19,10 +19,14 @@ from apps.projects.models import Membership, Project, RoleGrant
 # Defined beside the queryset it decides; one of this module's predicates all the same.
 from apps.projects.querysets import sees_every_project
 
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.core.types import Viewer
+
 _CACHE_ATTR = "_signet_roles"
 
 
-def roles_in(user: Any, project: Project) -> frozenset[str]:
+def roles_in(user: Viewer, project: Project) -> frozenset[str]:
     """Return the user's roles in the project (remembered on the project object for this request)."""
     if not (user.is_authenticated and user.is_active):
         return frozenset()
@@ -32,42 +36,42 @@ def roles_in(user: Any, project: Project) -> frozenset[str]:
     return cache[user.pk]
 
 
-def is_overseer(user: Any) -> bool:
+def is_overseer(user: Viewer) -> bool:
     """Auditors and administrators see every project, read-only."""
     return sees_every_project(user)
 
 
-def can_view_project(user: Any, project: Project) -> bool:
+def can_view_project(user: Viewer, project: Project) -> bool:
     return bool(roles_in(user, project)) or is_overseer(user)
 
 
-def can_propose_project(user: Any) -> bool:
+def can_propose_project(user: Viewer) -> bool:
     """Anyone in a team may propose a use case; people in no team, and the third line (audit), may not."""
     return bool(user.is_authenticated and user.is_active and user.teams.exclude(function=TeamFunction.AUDIT).exists())
 
 
-def can_edit_project(user: Any, project: Project) -> bool:
+def can_edit_project(user: Viewer, project: Project) -> bool:
     return bool(roles_in(user, project) & EDIT_PROJECT_ROLES)
 
 
-def can_manage_members(user: Any, project: Project) -> bool:
+def can_manage_members(user: Viewer, project: Project) -> bool:
     return bool(roles_in(user, project) & MANAGE_MEMBER_ROLES) or is_administrator(user)
 
 
-def can_qualify_risk(user: Any, project: Project) -> bool:
+def can_qualify_risk(user: Viewer, project: Project) -> bool:
     return bool(roles_in(user, project) & QUALIFY_ROLES)
 
 
-def can_comment(user: Any, project: Project) -> bool:
+def can_comment(user: Viewer, project: Project) -> bool:
     return bool(roles_in(user, project))
 
 
-def can_build(user: Any, project: Project) -> bool:
+def can_build(user: Viewer, project: Project) -> bool:
     """Register models, versions, cards and datasets."""
     return bool(roles_in(user, project) & BUILD_ROLES)
 
 
-def ever_built(user: Any, project: Project) -> bool:
+def ever_built(user: User, project: Project) -> bool:
     """Whether ``user`` develops or owns the project now, ever did, or created a version of its models.
 
     Current roles are not enough: someone taken off the team and added back as a validator is not
@@ -81,7 +85,7 @@ def ever_built(user: Any, project: Project) -> bool:
     return Project.objects.filter(pk=project.pk, models__versions__created_by=user).exists()
 
 
-def judge_refusal(user: Any, project: Project, role: str) -> str | None:
+def judge_refusal(user: User, project: Project, role: str) -> str | None:
     """Return why ``user`` may not hold or exercise the judging ``role`` (validator, compliance), or None.
 
     A judge belongs to the matching team and never builds or owns the project (DESIGN section 4).
@@ -94,7 +98,9 @@ def judge_refusal(user: Any, project: Project, role: str) -> str | None:
     return None
 
 
-def judge_roles(user: Any, project: Project) -> frozenset[str]:
+def judge_roles(user: Viewer, project: Project) -> frozenset[str]:
     """Return the judging roles ``user`` holds in the project and may exercise now."""
+    if not user.is_authenticated:
+        return frozenset()
     held = roles_in(user, project) & set(JUDGE_TEAMS)
     return frozenset(role for role in held if judge_refusal(user, project, role) is None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
@@ -13,19 +13,22 @@ from apps.audit.selectors import timeline_for
 from apps.projects.filters import ProjectFilter
 from apps.projects.models import Kpi, KpiMeasurement, Membership, Project
 
+if TYPE_CHECKING:
+    from apps.core.types import Viewer
+
 SORTS = {"name": "name", "-updated": "-updated_at", "tier": "risk_tier", "status": "status"}
 
 
-def projects_visible_to(user: Any) -> QuerySet[Project]:
+def projects_visible_to(user: Viewer) -> QuerySet[Project]:
     return Project.objects.visible_to(user)
 
 
-def project_get(*, user: Any, slug: str) -> Project:
+def project_get(*, user: Viewer, slug: str) -> Project:
     """Return the project if the user may see it; otherwise 404, whether it exists or not."""
     return get_object_or_404(projects_visible_to(user), slug=slug)
 
 
-def project_list(*, user: Any, filters: Mapping[str, Any] | None = None, sort: str = "name") -> QuerySet[Project]:
+def project_list(*, user: Viewer, filters: Mapping[str, Any] | None = None, sort: str = "name") -> QuerySet[Project]:
     """Return the projects ``user`` may see that pass ``filters`` (``ProjectFilter``), sorted."""
     projects = ProjectFilter(filters, queryset=projects_visible_to(user)).qs
     return projects.order_by(SORTS.get(sort, "name"), "pk")

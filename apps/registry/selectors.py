@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -14,20 +14,23 @@ from apps.registry.choices import VersionStatus
 from apps.registry.filters import DatasetFilter, RegisteredModelFilter
 from apps.registry.models import Dataset, DatasetVersion, ModelVersion, RegisteredModel
 
+if TYPE_CHECKING:
+    from apps.core.types import Viewer
 
-def models_visible_to(user: Any) -> QuerySet[RegisteredModel]:
+
+def models_visible_to(user: Viewer) -> QuerySet[RegisteredModel]:
     return RegisteredModel.objects.visible_to(user)
 
 
-def versions_visible_to(user: Any) -> QuerySet[ModelVersion]:
+def versions_visible_to(user: Viewer) -> QuerySet[ModelVersion]:
     return ModelVersion.objects.visible_to(user)
 
 
-def datasets_visible_to(user: Any) -> QuerySet[Dataset]:
+def datasets_visible_to(user: Viewer) -> QuerySet[Dataset]:
     return Dataset.objects.visible_to(user)
 
 
-def dataset_versions_visible_to(user: Any) -> QuerySet[DatasetVersion]:
+def dataset_versions_visible_to(user: Viewer) -> QuerySet[DatasetVersion]:
     return DatasetVersion.objects.visible_to(user)
 
 
@@ -63,7 +66,7 @@ def latest_completeness(models: list[RegisteredModel]) -> dict[int, Completeness
     return completeness
 
 
-def project_panel(*, user: Any, project: Project) -> dict[str, Any]:
+def project_panel(*, user: Viewer, project: Project) -> dict[str, Any]:
     """What the project page shows of the registry: its models, their cards, and what they need next."""
     models = list(models_with_latest_version(project.models.all()))
     completeness = latest_completeness(models)
@@ -81,19 +84,21 @@ MODEL_SORTS = {"name": "name", "-created": "-created_at", "project": "project__n
 DATASET_SORTS = {"name": "name", "-created": "-created_at", "project": "project__name"}
 
 
-def model_list(*, user: Any, filters: Mapping[str, Any] | None = None, sort: str = "name") -> QuerySet[RegisteredModel]:
+def model_list(
+    *, user: Viewer, filters: Mapping[str, Any] | None = None, sort: str = "name"
+) -> QuerySet[RegisteredModel]:
     """Return the models ``user`` may see that pass ``filters`` (``RegisteredModelFilter``), sorted."""
     models = RegisteredModelFilter(filters, queryset=models_with_latest_version(models_visible_to(user))).qs
     return models.order_by(MODEL_SORTS.get(sort, "name"), "pk")
 
 
-def dataset_list(*, user: Any, filters: Mapping[str, Any] | None = None, sort: str = "name") -> QuerySet[Dataset]:
+def dataset_list(*, user: Viewer, filters: Mapping[str, Any] | None = None, sort: str = "name") -> QuerySet[Dataset]:
     """Return the datasets ``user`` may see that pass ``filters`` (``DatasetFilter``), sorted."""
     datasets = DatasetFilter(filters, queryset=datasets_visible_to(user).select_related("project", "owner")).qs
     return datasets.order_by(DATASET_SORTS.get(sort, "name"), "pk")
 
 
-def _search_projects(user: Any, words: list[str], tier: str, status: str, owner: str) -> list[Project]:
+def _search_projects(user: Viewer, words: list[str], tier: str, status: str, owner: str) -> list[Project]:
     projects = Project.objects.visible_to(user).prefetch_related("models")
     for word in words:
         projects = projects.filter(
@@ -105,7 +110,7 @@ def _search_projects(user: Any, words: list[str], tier: str, status: str, owner:
     return list(_narrow(projects, "", tier, status).order_by("name")[:50])
 
 
-def _search_models(user: Any, words: list[str], tier: str, status: str, owner: str) -> list[RegisteredModel]:
+def _search_models(user: Viewer, words: list[str], tier: str, status: str, owner: str) -> list[RegisteredModel]:
     models = models_with_latest_version(models_visible_to(user))
     for word in words:
         tagged = RegisteredModel.tags.through.objects.filter(tag__name__iexact=word).values("registeredmodel_id")
@@ -115,7 +120,7 @@ def _search_models(user: Any, words: list[str], tier: str, status: str, owner: s
     return list(_narrow(models, "project__", tier, status).order_by("name")[:50])
 
 
-def _search_datasets(user: Any, words: list[str], tier: str, status: str, owner: str) -> list[Dataset]:
+def _search_datasets(user: Viewer, words: list[str], tier: str, status: str, owner: str) -> list[Dataset]:
     # Only the model versions this person may see: another project's model names stay hidden.
     trained: Prefetch[Any, Any, Any] = Prefetch(
         "trained_versions", queryset=versions_visible_to(user).select_related("model")
@@ -141,7 +146,7 @@ def _narrow(queryset: QuerySet[Any], prefix: str, tier: str, status: str) -> Que
 
 
 def catalogue_search(
-    *, user: Any, query: str, kind: str = "", tier: str = "", status: str = "", owner: str = ""
+    *, user: Viewer, query: str, kind: str = "", tier: str = "", status: str = "", owner: str = ""
 ) -> dict[str, list[Any]]:
     """Find projects, models and datasets the user may see, by words in names, descriptions and tags.
 

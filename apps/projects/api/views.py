@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
@@ -30,8 +30,11 @@ from apps.projects.choices import ProjectRole
 from apps.projects.filters import ProjectFilter
 from apps.projects.models import KpiMeasurement, Membership, Project
 
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
-def _with_kpis(projects: QuerySet[Project], user: Any) -> QuerySet[Project]:
+
+def _with_kpis(projects: QuerySet[Project], user: User) -> QuerySet[Project]:
     return projects.prefetch_related(
         Prefetch("kpis__measurements", queryset=KpiMeasurement.objects.order_by("measured_at", "pk")),
         Prefetch("memberships", queryset=Membership.objects.filter(user=user), to_attr="my_memberships"),
@@ -46,7 +49,7 @@ class ProjectListView(generics.ListCreateAPIView[Project]):
 
     def get_queryset(self) -> QuerySet[Project]:
         projects = selectors.project_list(user=self.request.user, filters=self.request.query_params)
-        return _with_kpis(projects, self.request.user)
+        return _with_kpis(projects, acting_user(self.request))
 
     @extend_schema(parameters=filter_parameters(ProjectFilter))
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -58,7 +61,7 @@ class ProjectListView(generics.ListCreateAPIView[Project]):
         data.is_valid(raise_exception=True)
         project = services.project_create(actor=acting_user(request), **data.validated_data)
         body = ProjectSerializer(
-            _with_kpis(Project.objects.filter(pk=project.pk), request.user).get(), context={"request": request}
+            _with_kpis(Project.objects.filter(pk=project.pk), acting_user(request)).get(), context={"request": request}
         ).data
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -67,7 +70,9 @@ class ProjectDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
     def _project(self, request: Request, slug: str) -> Project:
-        return get_object_or_404(_with_kpis(selectors.projects_visible_to(request.user), request.user), slug=slug)
+        return get_object_or_404(
+            _with_kpis(selectors.projects_visible_to(request.user), acting_user(request)), slug=slug
+        )
 
     @extend_schema(responses=ProjectSerializer)
     def get(self, request: Request, slug: str) -> Response:
