@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.projects.choices import RiskTier
+
 # A stage names the project roles that may sign it (any of them), optionally a team the signer must
 # belong to, whether it must be independent of the builders, its quorum of distinct people, and
 # whether it runs in parallel with the stage before it ("parallel": true).
@@ -32,7 +34,7 @@ def validation(quorum: int) -> dict[str, Any]:
 
 
 DEFAULT_POLICIES: dict[str, dict[str, Any]] = {
-    "high": {"stages": [BUSINESS, validation(2), IT, COMPLIANCE], "review_period_days": 365},
-    "medium": {"stages": [BUSINESS, validation(1), IT], "review_period_days": 548},
-    "low": {"stages": [validation(1)], "review_period_days": 730},
+    RiskTier.HIGH: {"stages": [BUSINESS, validation(2), IT, COMPLIANCE], "review_period_days": 365},
+    RiskTier.MEDIUM: {"stages": [BUSINESS, validation(1), IT], "review_period_days": 548},
+    RiskTier.LOW: {"stages": [validation(1)], "review_period_days": 730},
 }

@@ -8,6 +8,7 @@ import copy
 
 from django.db.models import Q
 
+from apps.projects.choices import tier_in_force
 from apps.registry.cards import card_completeness
 from apps.registry.models import ModelVersion
 from apps.validation.choices import RunStatus
@@ -22,7 +23,7 @@ def policy_in_force(tier: str) -> ApprovalPolicy:
     An emptied database that lost the defaults gets an unsaved copy of them here; the first review
     that needs the row creates it (``policy_saved``), so a GET never writes.
     """
-    tier = tier or "high"
+    tier = tier_in_force(tier)
     policy = ApprovalPolicy.objects.filter(tier=tier, is_current=True).first()
     return policy or ApprovalPolicy(tier=tier, version=1, is_current=True, **copy.deepcopy(DEFAULT_POLICIES[tier]))
 

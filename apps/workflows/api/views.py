@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from apps.accounts.selectors import active_user_by_username
 from apps.core.api.lookups import visible_or_invalid
 from apps.core.permissions import acting_user
+from apps.projects.choices import RiskTier
 from apps.registry import selectors as registry_selectors
 from apps.registry.api.serializers import ModelVersionSerializer
 from apps.workflows import lifecycle, selectors, services
@@ -243,7 +244,7 @@ class PolicyListView(APIView):
 
     @extend_schema(responses=PolicySerializer(many=True))
     def get(self, request: Request) -> Response:
-        policies = [services.policy_in_force(tier) for tier in ("high", "medium", "low")]
+        policies = [services.policy_in_force(tier) for tier in RiskTier.values]
         return Response(PolicySerializer(policies, many=True).data)
 
     @extend_schema(request=PolicySerializer, responses={201: PolicySerializer})

@@ -12,7 +12,7 @@ from apps.accounts.models import User
 from apps.audit.actions import Action
 from apps.audit.services import audit_record, changes_between
 from apps.core.permissions import require
-from apps.projects.choices import ProjectRole
+from apps.projects.choices import ProjectRole, RiskTier
 from apps.workflows.models import ApprovalPolicy
 from apps.workflows.permissions import can_edit_policies
 from apps.workflows.policies import DEFAULT_POLICIES
@@ -80,8 +80,8 @@ def policy_publish(
     being current; ``workflows.policy.published`` with before/after stages.
     """
     require(can_edit_policies(actor), "Only administrators and compliance change approval policies.")
-    if tier not in ("high", "medium", "low"):
-        raise ValidationError({"tier": "Choose high, medium or low."})
+    if tier not in RiskTier.values:
+        raise ValidationError({"tier": f"Choose {', '.join(RiskTier.values[:-1])} or {RiskTier.values[-1]}."})
     if not isinstance(review_period_days, int) or not 30 <= review_period_days <= 3650:
         raise ValidationError({"review_period_days": "Approvals last between 30 and 3,650 days."})
     if grace_days is not None and (
