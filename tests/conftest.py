@@ -21,7 +21,7 @@ from django.test import Client
 from apps.accounts.choices import TeamFunction
 from apps.accounts.models import User
 from apps.accounts.services import api_token_create
-from apps.core.context import end_request
+from apps.core.context import isolated
 from tests.factories import PASSWORD, make_user
 
 pytest_plugins = ["tests.api_coverage"]  # every API operation of the schema is called by a test
@@ -61,9 +61,9 @@ def _clean_cache() -> None:
 
 @pytest.fixture(autouse=True)
 def _no_request_context_left_over() -> Iterator[None]:
-    """A test that never closed a streamed response must not leave its request bound for the next."""
-    yield
-    end_request()
+    """No test inherits another's actor: a request never closed, a task's auth method (apps/core/context.py)."""
+    with isolated():
+        yield
 
 
 # Tests that must share one pytest-xdist worker (`make test` runs `--dist loadgroup`), and why. Every

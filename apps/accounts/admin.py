@@ -12,6 +12,7 @@ from django.http import HttpRequest
 
 from apps.accounts import services
 from apps.accounts.models import ApiToken, Team, User
+from apps.core.admin import ReadOnlyAdmin
 from apps.core.context import current
 
 
@@ -105,18 +106,9 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ReadOnlyAdmin):
     """Read-only list; people create and revoke their tokens on their settings page."""
 
     list_display = ("name", "user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
     readonly_fields = ("user", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
     exclude = ("digest",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

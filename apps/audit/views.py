@@ -10,11 +10,10 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.audit import selectors, services
-from apps.audit.export import export_response
+from apps.audit import selectors
+from apps.audit.downloads import trail_download
 from apps.audit.filters import AuditEventFilter
 from apps.audit.permissions import can_read_audit_trail, can_verify_audit_trail
 from apps.audit.tasks import audit_verify_chain
@@ -63,14 +62,7 @@ def audit_event_export(request: HttpRequest, export_format: str) -> HttpResponse
     form = AuditEventFilter(request.GET).form
     if not form.is_valid():
         return render(request, "audit/auditevent_list.html", {"form": form, "page": None}, status=400)
-    lines = services.audit_trail_export(
-        actor=acting_user(request),
-        filters=form.cleaned_data,
-        active_filters=form.active_filters(),
-        export_format=export_format,
-    )
-    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
-    return export_response(lines, export_format=export_format, stem=f"signet-audit-{stamp}")
+    return trail_download(actor=acting_user(request), form=form, export_format=export_format)
 
 
 @login_required

@@ -7,7 +7,8 @@ change the method. The audit service reads it so no caller has to pass it along.
 
 from __future__ import annotations
 
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, replace
 
@@ -58,6 +59,22 @@ def end_request(**_: object) -> None:
 def reset(token: Token[ActorContext]) -> None:
     """Restore the context that was current before ``bind``."""
     _current.reset(token)
+
+
+@contextmanager
+def isolated() -> Iterator[None]:
+    """Run a block in the default context, then restore whatever was current before it.
+
+    Whatever the block binds or changes (a request left unfinished, a task's ``set_auth_method``)
+    ends with it; the test suite wraps every test in one, so no test inherits another's actor.
+    """
+    token = _current.set(ActorContext())
+    try:
+        yield
+    finally:
+        end_request()
+        with suppress(ValueError):  # changed from another context (a thread): nothing to restore here
+            _current.reset(token)
 
 
 def set_auth_method(method: str) -> None:

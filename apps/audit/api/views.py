@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics
@@ -12,7 +11,7 @@ from rest_framework.response import Response
 
 from apps.audit import selectors, services
 from apps.audit.api.serializers import AuditEventSerializer
-from apps.audit.export import export_response
+from apps.audit.downloads import trail_download
 from apps.audit.filters import AuditEventFilter
 from apps.audit.forms import AuditFilterForm
 from apps.audit.models import AuditEvent
@@ -69,14 +68,7 @@ class AuditEventListView(generics.ListAPIView[AuditEvent]):
         if export_format not in services.EXPORT_FORMATS:
             raise exceptions.ValidationError({"format": ["Use json, csv or jsonl."]})
         form = self._filters()
-        lines = services.audit_trail_export(
-            actor=acting_user(request),
-            filters=form.cleaned_data,
-            active_filters=form.active_filters(),
-            export_format=export_format,
-        )
-        stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
-        return export_response(lines, export_format=export_format, stem=f"signet-audit-{stamp}")
+        return trail_download(actor=acting_user(request), form=form, export_format=export_format)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)

@@ -13,6 +13,7 @@ from apps.registry.cards import card_completeness
 from apps.registry.choices import CARD_SECTION_NAMES, ModelTask, Sensitivity
 from apps.registry.forms import parse_metrics
 from apps.registry.models import Dataset, DatasetVersion, ModelCard, ModelVersion, RegisteredModel
+from apps.registry.services.common import VERSION_FIELDS
 
 
 class VersionBriefSerializer(strict.ModelSerializer[ModelVersion]):
@@ -74,14 +75,7 @@ class ModelVersionSerializer(strict.ModelSerializer[ModelVersion]):
             "model",
             "number",
             "status",
-            "artifact_uri",
-            "artifact_sha256",
-            "framework",
-            "training_dataset",
-            "parent",
-            "source_run_id",
-            "metrics",
-            "description",
+            *VERSION_FIELDS,
             "card_revision",
             "card_completeness",
             "created_by",

@@ -167,16 +167,7 @@ def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
 def version_edit(request: HttpRequest, version_id: int) -> HttpResponse:
     version = _version_get(request, version_id)
     require(can.can_edit_version(request.user, version), can.BUILD_DENIED)
-    fields = (
-        "artifact_uri",
-        "artifact_sha256",
-        "framework",
-        "training_dataset",
-        "parent",
-        "source_run_id",
-        "description",
-    )
-    initial: dict[str, Any] = {f: getattr(version, f) for f in fields}
+    initial: dict[str, Any] = {f: getattr(version, f) for f in services.VERSION_FIELDS if f != "metrics"}
     initial["metrics"] = json.dumps(version.metrics) if version.metrics else ""
     form = _version_form(request, version.model, request.POST or None, initial=initial, current=version)
     if request.method == "POST" and form.is_valid():
