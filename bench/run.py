@@ -25,144 +25,24 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
-import os
-import platform
 import secrets
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psutil
+from measuring import PROBE, QUIET_CPU_PERCENT, Contender, Measurement, measure, wait_quiet
+from report import add_work_times, compute_ratios, goals, machine, print_table, summarise
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 MAIN_PYTHON = REPO / ".venv" / "bin" / "python"
 EVIDENTLY_PYTHON = BENCH / ".venv-evidently" / "bin" / "python"
 ALL = ["signet-standard", "signet-fairness", "evidently", "fairlearn", "fairlearn-frame"]
-# Not contenders: bench/signet_probe.py does what run_checks does, timing start-up apart from read + compute +
-# write; run beside each Signet contender for its compute-only time. Its name is the contender's + PROBE.
-PROBE = "/probe"
-SAMPLE_SECONDS = 0.02
-QUIET_CPU_PERCENT = 15.0
-MB = 1024 * 1024
-
-
-@dataclass
-class Measurement:
-    """One run of one contender."""
-
-    wall_s: float
-    cpu_s: float  # user + system CPU seconds of the process (and of children it waited for)
-    peak_rss_mb: float
-    tree_peak_mb: float
-    returncode: int
-    loadavg_before: float
-    other_cpu_pct: float  # share of the machine's CPU used by other processes during the run
-    phases: dict[str, float] = field(default_factory=dict)
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class Contender:
-    """How to start one contender and how to read what it wrote."""
-
-    name: str
-    command: Callable[[Path], list[str]]  # given a scratch folder
-    ok_codes: tuple[int, ...] = (0,)
-    env: dict[str, str] = field(default_factory=dict)
-    read_detail: Callable[[Path], tuple[dict[str, float], dict[str, Any]]] | None = None
-
-
-class TreeSampler(threading.Thread):
-    """Samples the summed RSS of a process and its descendants until stopped."""
-
-    def __init__(self, pid: int) -> None:
-        super().__init__(daemon=True)
-        self.pid = pid
-        self.peak = 0
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        try:
-            root = psutil.Process(self.pid)
-        except psutil.NoSuchProcess:
-            return
-        while not self.stopped.is_set():
-            total = 0
-            try:
-                for proc in [root, *root.children(recursive=True)]:
-                    try:
-                        total += proc.memory_info().rss
-                    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-                        continue
-            except (psutil.NoSuchProcess, psutil.ZombieProcess):
-                return
-            self.peak = max(self.peak, total)
-            self.stopped.wait(SAMPLE_SECONDS)
-
-
-def _busy_seconds() -> float:
-    """CPU seconds the whole machine has spent not idle, summed over its cores."""
-    times = psutil.cpu_times()
-    return float(sum(times)) - times.idle - getattr(times, "iowait", 0.0)
-
-
-def wait_quiet(limit_s: float) -> float:
-    """Wait (at most limit_s) until other work uses less than QUIET_CPU_PERCENT of the machine; seconds waited."""
-    started = time.perf_counter()
-    while time.perf_counter() - started < limit_s:
-        if psutil.cpu_percent(interval=1.0) < QUIET_CPU_PERCENT:
-            break
-    return time.perf_counter() - started
-
-
-def measure(contender: Contender, scratch: Path, timeout: float) -> Measurement:
-    """Start the contender in its own process; wall time, ru_maxrss (wait4) and sampled tree peak."""
-    scratch.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, **contender.env}
-    load_before = os.getloadavg()[0]
-    busy_before = _busy_seconds()
-    with (scratch / "stdout").open("wb") as out, (scratch / "stderr").open("wb") as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(  # noqa: S603  (our own fixed commands)
-            contender.command(scratch), stdout=out, stderr=err, env=env, cwd=REPO
-        )
-        sampler = TreeSampler(proc.pid)
-        sampler.start()
-        timer = threading.Timer(timeout, proc.kill)
-        timer.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-        timer.cancel()
-        sampler.stopped.set()
-        sampler.join()
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4; tell Popen
-    cpu = usage.ru_utime + usage.ru_stime
-    other = max(0.0, _busy_seconds() - busy_before - cpu) / (wall * (os.cpu_count() or 1))
-    measurement = Measurement(
-        wall_s=wall,
-        cpu_s=cpu,
-        peak_rss_mb=usage.ru_maxrss * 1024 / MB,  # Linux: kilobytes
-        tree_peak_mb=sampler.peak / MB,
-        returncode=proc.returncode,
-        loadavg_before=load_before,
-        other_cpu_pct=100.0 * other,
-    )
-    if proc.returncode not in contender.ok_codes:
-        tail = (scratch / "stderr").read_text(errors="replace")[-2000:]
-        raise RuntimeError(f"{contender.name} exited {proc.returncode}:\n{tail}")
-    if contender.read_detail is not None:
-        measurement.phases, measurement.detail = contender.read_detail(scratch)
-    return measurement
 
 
 def _read_worker(scratch: Path) -> tuple[dict[str, float], dict[str, Any]]:
@@ -295,150 +175,6 @@ def compare_fairness(signet_output: Path, fairlearn_values: dict[str, Any]) -> d
         worst = max(worst, abs(float(result["value"]) - float(expected)))
         compared += 1
     return {"compared": compared, "max_abs_diff": worst, "not_in_fairlearn": missing}
-
-
-def summarise(runs: list[Measurement]) -> dict[str, Any]:
-    walls = [m.wall_s for m in runs]
-    summary: dict[str, Any] = {
-        "wall_s_median": statistics.median(walls),
-        "wall_s_min": min(walls),
-        "wall_s_max": max(walls),
-        "cpu_s_median": statistics.median(m.cpu_s for m in runs),
-        "other_cpu_pct_max": max(m.other_cpu_pct for m in runs),
-        "peak_rss_mb": max(m.peak_rss_mb for m in runs),
-        "tree_peak_mb": max(m.tree_peak_mb for m in runs),
-    }
-    phase_names = sorted({name for m in runs for name in m.phases})
-    summary["phases_median"] = {
-        name: statistics.median(m.phases[name] for m in runs if name in m.phases) for name in phase_names
-    }
-    return summary
-
-
-def engine_digest() -> str:
-    """SHA-256 over apps/validation's Python files (names and bytes): which engine was measured, committed or not."""
-    digest = hashlib.sha256()
-    for path in sorted((REPO / "apps" / "validation").rglob("*.py")):
-        digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
-
-
-def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    return {
-        "cores": os.cpu_count(),
-        "cpu": cpu,
-        "memory_gb": round(psutil.virtual_memory().total / 1024**3, 1),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "git_commit": commit,
-        "engine_sha256": engine_digest(),
-        "openblas_env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ},
-    }
-
-
-def ratio(numerator: dict[str, Any] | None, denominator: dict[str, Any] | None, key: str) -> float | None:
-    if not numerator or not denominator or not numerator.get(key) or not denominator.get(key):
-        return None
-    return float(numerator[key]) / float(denominator[key])
-
-
-def add_work_times(summaries: dict[str, dict[str, Any]]) -> None:
-    """Set work_s: read + compute + write, without start-up (interpreter, imports, Django setup).
-
-    Timed inside the process: the workers time their own phases; a Signet contender takes the time of its
-    probe (the same engine calls as run_checks makes, timed from inside).
-    """
-    for summary in summaries.values():
-        phases = summary["phases_median"]
-        if "total_in_process_s" in phases:
-            summary["work_s"] = phases["total_in_process_s"] - phases.get("import_s", 0.0)
-    for name, summary in summaries.items():
-        if name.startswith("signet") and PROBE not in name:
-            summary["work_s"] = summaries.get(name + PROBE, {}).get("work_s")
-
-
-def compute_ratios(summaries: dict[str, dict[str, Any]]) -> dict[str, float | None]:
-    get = summaries.get
-    ratios: dict[str, float | None] = {}
-    pairs = (("evidently", "signet-standard"), ("fairlearn", "signet-fairness"), ("fairlearn-frame", "signet-fairness"))
-    for other, signet in pairs:
-        for label, key in (
-            ("wall", "wall_s_median"),
-            ("CPU", "cpu_s_median"),
-            ("read + compute + write, no start-up", "work_s"),
-            ("peak RSS", "peak_rss_mb"),
-        ):
-            ratios[f"{other} / {signet} ({label})"] = ratio(get(other), get(signet), key)
-    return ratios
-
-
-def _cell(value: float | None, digits: int, width: int) -> str:
-    return f"{'-':>{width}}" if value is None else f"{value:{width}.{digits}f}"
-
-
-def print_table(rows: int, summaries: dict[str, dict[str, Any]], ratios: dict[str, float | None]) -> None:
-    header = (
-        f"{'contender':<22} {'rows':>11} {'wall s':>8} {'min':>8} {'CPU s':>8} "
-        f"{'excl. start-up':>14} {'peak MB':>8} {'tree MB':>8} {'other CPU':>9}"
-    )
-    print(header)
-    print("-" * len(header))
-    for name, s in summaries.items():
-        print(
-            f"{name:<22} {rows:>11,} {s['wall_s_median']:8.2f} {s['wall_s_min']:8.2f} {s['cpu_s_median']:8.2f} "
-            f"{_cell(s.get('work_s'), 2, 14)} {s['peak_rss_mb']:8.0f} {s['tree_peak_mb']:8.0f} "
-            f"{s['other_cpu_pct_max']:8.0f}%"
-        )
-    print("(wall s: median of the runs; excl. start-up: read + compute + write, timed in the process;")
-    print(" other CPU: largest share of the machine's CPU that other processes used during a run)")
-    print()
-    for name, value in ratios.items():
-        if value is not None:
-            print(f"{name:<66} {value:9,.1f}x")
-
-
-def goals(rows: int, summaries: dict[str, dict[str, Any]], ratios: dict[str, float | None]) -> dict[str, Any]:
-    """The figures the benchmark is checked against, each with its measured value and verdict."""
-    result: dict[str, Any] = {}
-    # The fairness goal is about the fairness part: reading, computing and writing the fairness results, timed
-    # inside each process. End to end, a Python process that imports numpy and pyarrow needs ~0.2 s before it
-    # reads a byte, which alone caps the ratio against a ~19 s fairlearn-frame run below 100x; both are shown.
-    checks = [
-        ("signet-standard >= 25x faster than evidently (wall)", ratios.get("evidently / signet-standard (wall)"), 25),
-    ]
-    for peer in ("fairlearn", "fairlearn-frame"):
-        for label, key in (("fairness part: read + compute + write", "read + compute + write, no start-up"),
-                           ("end to end: wall", "wall")):  # fmt: skip
-            value = ratios.get(f"{peer} / signet-fairness ({key})")
-            checks.append((f"signet-fairness >= 100x faster than {peer} ({label})", value, 100))
-    for label, value, target in checks:
-        if value is not None:
-            result[label] = {"value": round(value, 1), "met": value >= target}
-    peaks = [s["peak_rss_mb"] for n, s in summaries.items() if n.startswith("signet") and PROBE not in n]
-    if peaks and rows == 1_000_000:
-        result["signet peak RSS < 1024 MB at 1,000,000+1,000,000"] = {
-            "value": round(max(peaks)),
-            "met": max(peaks) < 1024,
-        }
-    elif peaks:
-        limit = psutil.virtual_memory().total / MB
-        label = f"signet finishes within this machine's memory ({limit:,.0f} MB) at {rows:,}+{rows:,}"
-        result[label] = {"value": round(max(peaks)), "met": max(peaks) < limit}
-    return result
 
 
 def parse_args() -> tuple[argparse.Namespace, list[str]]:

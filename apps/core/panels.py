@@ -8,7 +8,7 @@ page asks for the context of all contributions::
     # apps/workflows/apps.py, in ready()
     panels.contribute("registry.version", workflow_panel)
 
-    # apps/registry/views.py
+    # apps/registry/views/versions.py
     context.update(panels.context_for("registry.version", user=request.user, version=version))
 
 A builder takes the page's objects as keyword arguments and returns template context; two builders

@@ -1,4 +1,4 @@
-"""The filters of validation's lists: one FilterSet per list, read by its page and its API alike.
+"""The filters of validation's lists: one FilterSet per list (django-filter), for its API and any page of it.
 
 An id parameter is parsed the way every id from text is (apps/core/ids.py): anything but the
 ASCII digits of a positive key is refused with "Give a <thing> id.", never a server error. An

@@ -1,4 +1,4 @@
-"""One FilterSet per workflow list, read by its page and its API endpoint alike (django-filter)."""
+"""One FilterSet per workflow list (django-filter): the API endpoints read them, and so will any page listing them."""
 
 from __future__ import annotations
 

@@ -26,6 +26,7 @@ def _backfill(apps: Any, schema_editor: Any) -> None:
         )
         held.add((row.project_id, row.user_id, row.role))
     people = dict(user.objects.using(db).values_list("username", "pk"))
+    projects = set(apps.get_model("projects", "Project").objects.using(db).values_list("pk", flat=True))
     removed = {}
     for row in event.objects.using(db).filter(action="projects.membership.removed").order_by("seq"):
         removed.setdefault((row.project_pk, row.target_id), row.occurred_at)
@@ -33,8 +34,10 @@ def _backfill(apps: Any, schema_editor: Any) -> None:
     for row in added:
         person = people.get((row.data or {}).get("user"))
         role = (row.data or {}).get("role")
-        if person is None or role is None or row.project_pk is None:
-            continue  # the account was renamed since: its current memberships are above
+        if person is None or role is None or row.project_pk not in projects:
+            # An account renamed since the event cannot be matched by name (its current roles are
+            # above); an event of a project that no longer exists has nothing to attach to.
+            continue
         if (row.project_pk, person, role) in held and (row.project_pk, row.target_id) not in removed:
             continue
         grant.objects.using(db).create(

@@ -101,13 +101,3 @@ def _sha256(path: Path) -> str:
     """Return the hex SHA-256 of the file, read in chunks so memory stays flat."""
     with path.open("rb") as file:
         return hashlib.file_digest(file, "sha256").hexdigest()
-
-
-# The old private names, which the validation engine (engine/reader.py) reads to check a file exactly as the
-# registry did; they go once it uses the public names above.
-_refuse_non_text = refuse_non_text
-_inspect_csv = inspect_csv
-_refuse_non_parquet = refuse_non_parquet
-_inspect_parquet = inspect_parquet
-_ARROW_ERRORS = ARROW_ERRORS
-_short = one_line

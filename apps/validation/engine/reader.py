@@ -1,7 +1,7 @@
 """Open a reference or current dataset safely and hand its columns to numpy.
 
 Before pyarrow parses anything, the file goes through the registry's hostile-file checks
-(apps/registry/ingest.py): the bytes must be what the extension claims, a CSV must be UTF-8 text
+(apps/registry/ingest/): the bytes must be what the extension claims, a CSV must be UTF-8 text
 without NUL bytes, a Parquet footer must fit the file, and the limits on rows and columns hold.
 Only the columns a run needs are then read: Parquet one column at a time (each read touches that
 column's pages only), CSV in one streamed pass over the needed columns, with the types the
@@ -141,7 +141,7 @@ def open_dataset(path: Path, label: str) -> Dataset:
 def _inspect(path: Path, fmt: str) -> tuple[int, list[dict[str, str]]]:
     """Run inspect_file's checks on the file and return its row count and columns.
 
-    These are inspect_file's own steps (private to ingest.py), called one by one to leave out its
+    These are inspect_file's own steps (apps/registry/ingest/), called one by one to leave out its
     SHA-256 of the whole file: the engine does not record the digest, and hashing a large file
     costs about as much as reading the columns a run needs.
     """
@@ -149,15 +149,15 @@ def _inspect(path: Path, fmt: str) -> tuple[int, list[dict[str, str]]]:
     if size == 0:
         raise UnusableFile("The file is empty.")
     if fmt == "csv":
-        ingest._refuse_non_text(path, size)
-        return ingest._inspect_csv(path, max_columns=MAX_COLUMNS, max_rows=MAX_ROWS)
-    ingest._refuse_non_parquet(path, size)
-    return ingest._inspect_parquet(path, size, max_columns=MAX_COLUMNS, max_rows=MAX_ROWS)
+        ingest.refuse_non_text(path, size)
+        return ingest.inspect_csv(path, max_columns=MAX_COLUMNS, max_rows=MAX_ROWS)
+    ingest.refuse_non_parquet(path, size)
+    return ingest.inspect_parquet(path, size, max_columns=MAX_COLUMNS, max_rows=MAX_ROWS)
 
 
 # What pyarrow may raise on a hostile file, and the one-line shortening of its messages.
-_ARROW_ERRORS = ingest._ARROW_ERRORS
-_short = ingest._short
+_ARROW_ERRORS = ingest.ARROW_ERRORS
+_short = ingest.one_line
 
 
 # Columns to numpy

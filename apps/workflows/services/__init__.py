@@ -3,7 +3,8 @@
 Every change checks permission and segregation of duties (not only in pages), writes its audit
 event, and happens in one transaction that locks what it changes. Callers keep writing
 ``from apps.workflows import services`` and ``services.review_decide(...)``: the public names of the
-modules are re-exported here, with the reads the services build on (evidence, stages, the gate).
+modules are re-exported here, with the reads callers used to find here (the evidence digest, the gate,
+the policy in force, the sign-off refusal). The stage rules are in ``apps.workflows.stages``.
 """
 
 from __future__ import annotations
@@ -26,31 +27,23 @@ from apps.workflows.services.policies import STAGE_KEYS, policy_publish
 from apps.workflows.services.reminders import workflow_reminders
 from apps.workflows.services.retirement import version_retire
 from apps.workflows.services.submission import version_submit
-from apps.workflows.signers import eligible_signers
-from apps.workflows.stages import StageState, active_stage, open_stages, stage_for, stage_states
 
 __all__ = [
     "FINDING_FIELDS",
     "STAGE_KEYS",
     "UNSET",
     "GateAnswer",
-    "StageState",
-    "active_stage",
     "deployment_record",
-    "eligible_signers",
     "evidence_digest",
     "finding_raise",
     "finding_raise_for_scheduled_run",
     "finding_update",
     "gate_check",
-    "open_stages",
     "policy_in_force",
     "policy_publish",
     "review_decide",
     "review_delegate",
     "sign_off_refusal",
-    "stage_for",
-    "stage_states",
     "version_retire",
     "version_submit",
     "workflow_reminders",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,6 +12,7 @@ from apps.accounts.models import User
 from apps.audit.actions import Action
 from apps.audit.services import audit_record, changes_between
 from apps.core.permissions import require
+from apps.core.unset import UNSET, Unset
 from apps.notifications.choices import Event
 from apps.notifications.services import announce
 from apps.projects import permissions as can
@@ -89,15 +89,6 @@ def finding_raise(
             data={"finding": finding.pk, "severity": finding.severity, "kind": finding.kind, "owner": owner.username},
         )
     return finding
-
-
-class Unset(enum.Enum):
-    """The value of a ``finding_update`` argument that was not given: that field stays as it is."""
-
-    UNSET = "unset"
-
-
-UNSET = Unset.UNSET  # not None: None is a value (a due date cleared)
 
 
 def finding_update(
