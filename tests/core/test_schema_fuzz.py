@@ -3,7 +3,7 @@
 Run by hand with the same settings (against a server started with the test settings and seeded):
 
     st --config-file tests/core/schemathesis.toml run http://127.0.0.1:8000/api/v1/schema/ --checks all \\
-        --max-examples 8 --seed 20261203 --workers 2 -H "Authorization: Bearer $TOKEN"
+        --max-examples 8 --seed 20261203 --workers 1 -H "Authorization: Bearer $TOKEN"
 """
 
 from __future__ import annotations
@@ -49,7 +49,11 @@ def test_the_api_behaves_as_its_schema_says(live_server: LiveServer, tmp_path: P
         "--seed",
         str(SEED),
         "--workers",
-        os.environ.get("SIGNET_FUZZ_WORKERS", "2"),  # two cores: about 125 s instead of 190 s
+        # One: with two threads, Python 3.11.7's ast module now and then fails in schemathesis
+        # ("SystemError: AST constructor recursion depth mismatch"), a CPython bug of threads, not of
+        # Signet. Alone the fuzzing takes ~150 s instead of ~100 s; beside the other pytest-xdist
+        # workers it still ends before them.
+        os.environ.get("SIGNET_FUZZ_WORKERS", "1"),
         "--generation-database",
         "none",
         "--no-color",
