@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from apps.core.choices import TeamFunction
-from apps.core.permissions import is_administrator
+from apps.core.permissions import reads_everything
 
 if TYPE_CHECKING:
     from apps.core.types import Viewer
@@ -16,9 +15,7 @@ if TYPE_CHECKING:
 
 def can_read_audit_trail(user: Viewer) -> bool:
     """Members of an audit team and administrators read the whole trail."""
-    if not (user.is_authenticated and user.is_active):
-        return False
-    return is_administrator(user) or user.teams.filter(function=TeamFunction.AUDIT).exists()
+    return reads_everything(user)
 
 
 def can_verify_audit_trail(user: Viewer) -> bool:

@@ -11,6 +11,8 @@ from django.db import IntegrityError, transaction
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from apps.core.choices import TeamFunction
+
 if TYPE_CHECKING:
     from apps.accounts.models import User
     from apps.core.types import Viewer
@@ -19,6 +21,17 @@ if TYPE_CHECKING:
 def is_administrator(user: Viewer | None) -> bool:
     """Administrators are active superusers (see docs/decisions/0002)."""
     return bool(user is not None and user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def reads_everything(user: Viewer) -> bool:
+    """Active administrators and members of an audit team: they read every project and the whole trail.
+
+    Read-only unless they hold a role; the audit trail (apps.audit) and project visibility
+    (apps.projects) each name it in their own terms, with this one definition.
+    """
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return is_administrator(user) or user.teams.filter(function=TeamFunction.AUDIT).exists()
 
 
 class DenyAll(BasePermission):

@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 
-from apps.core.choices import TeamFunction
-from apps.core.permissions import is_administrator
+from apps.core.permissions import reads_everything
 
 if TYPE_CHECKING:
     from apps.core.types import Viewer
@@ -15,9 +14,7 @@ if TYPE_CHECKING:
 
 def sees_every_project(user: Viewer) -> bool:
     """Members of an audit team and administrators see every project, read-only unless they hold a role."""
-    if not (user.is_authenticated and user.is_active):
-        return False
-    return is_administrator(user) or user.teams.filter(function=TeamFunction.AUDIT).exists()
+    return reads_everything(user)
 
 
 class ProjectQuerySet(models.QuerySet):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from apps.registry.services.cards import card_update
 from apps.registry.services.catalogue import model_create, model_update
-from apps.registry.services.common import ARTIFACT_FIELDS, BUILD_DENIED, DATASET_FIELDS, MODEL_FIELDS, VERSION_FIELDS
+from apps.registry.services.common import DATASET_FIELDS, VERSION_FIELDS
 from apps.registry.services.datasets import (
     dataset_create,
     dataset_update,
@@ -17,10 +17,7 @@ from apps.registry.services.datasets import (
 from apps.registry.services.versions import version_create, version_update
 
 __all__ = [
-    "ARTIFACT_FIELDS",
-    "BUILD_DENIED",
     "DATASET_FIELDS",
-    "MODEL_FIELDS",
     "VERSION_FIELDS",
     "card_update",
     "dataset_create",

@@ -18,7 +18,6 @@ from apps.registry.models import (
     ModelCardRevision,
 )
 from apps.registry.selectors import version_under_review
-from apps.registry.services.common import BUILD_DENIED
 
 
 def card_update(*, actor: User, card: ModelCard, sections: dict[str, str]) -> ModelCard:
@@ -28,7 +27,7 @@ def card_update(*, actor: User, card: ModelCard, sections: dict[str, str]) -> Mo
     the changed sections. Raises PermissionDenied, ValidationError.
     """
     project = card.version.model.project
-    require(can.can_edit_card(actor, card.version), BUILD_DENIED)
+    require(can.can_edit_card(actor, card.version), can.BUILD_DENIED)
     if version_under_review(card.version_id):
         # Reviewers sign the evidence they saw; a change now would void their decisions mid-review.
         raise ValidationError({"card": "The version is in review: wait for the decision, or ask for changes."})

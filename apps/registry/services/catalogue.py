@@ -15,7 +15,7 @@ from apps.registry.models import (
     RegisteredModel,
     Tag,
 )
-from apps.registry.services.common import BUILD_DENIED, MODEL_FIELDS
+from apps.registry.services.common import MODEL_FIELDS
 
 
 def _tags(names: list[str]) -> list[Tag]:
@@ -34,7 +34,7 @@ def model_create(
     *, actor: User, project: Project, name: str, task: str, description: str = "", tags: list[str] | None = None
 ) -> RegisteredModel:
     """Register a model in a project. Side effects: ``registry.model.created``."""
-    require(can.can_register_model(actor, project), BUILD_DENIED)
+    require(can.can_register_model(actor, project), can.BUILD_DENIED)
     model = RegisteredModel(
         project=project, name=name.strip(), task=task, description=description.strip(), created_by=actor
     )
@@ -64,7 +64,7 @@ def model_update(
     description: str | Unset = UNSET,
 ) -> RegisteredModel:
     """Change a model's description, task or tags: those given. Side effects: ``registry.model.updated``."""
-    require(can.can_edit_model(actor, model), BUILD_DENIED)
+    require(can.can_edit_model(actor, model), can.BUILD_DENIED)
     fields = given(task=task, description=description)
     with transaction.atomic():
         model = RegisteredModel.objects.select_for_update(no_key=True).get(pk=model.pk)

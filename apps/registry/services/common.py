@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from apps.registry import permissions as can
-
 if TYPE_CHECKING:
     from apps.registry.models import DatasetVersion, ModelVersion
 
-BUILD_DENIED = can.BUILD_DENIED
 # What reviewers sign: frozen once the version leaves draft (metrics are evaluation evidence too).
 ARTIFACT_FIELDS = (
     "artifact_uri",

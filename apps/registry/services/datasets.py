@@ -24,7 +24,7 @@ from apps.registry.models import (
     Dataset,
     DatasetVersion,
 )
-from apps.registry.services.common import BUILD_DENIED, DATASET_FIELDS, DatasetDetails, DatasetFields, only_known
+from apps.registry.services.common import DATASET_FIELDS, DatasetDetails, DatasetFields, only_known
 
 
 def dataset_create(
@@ -35,7 +35,7 @@ def dataset_create(
     **values: Unpack[DatasetDetails],
 ) -> Dataset:
     """Add a dataset to the catalogue, owned by its creator. Side effects: ``registry.dataset.created``."""
-    require(can.can_add_dataset(actor, project), BUILD_DENIED)
+    require(can.can_add_dataset(actor, project), can.BUILD_DENIED)
     fields = {"name": name, **only_known(values, DATASET_FIELDS, "dataset_create")}
     dataset = Dataset(project=project, owner=actor, **fields)
     if Dataset.objects.filter(project=project, name=dataset.name).exists():
@@ -64,7 +64,7 @@ def dataset_update(
 
     Side effects: ``registry.dataset.updated``.
     """
-    require(can.can_edit_dataset(actor, dataset), BUILD_DENIED)
+    require(can.can_edit_dataset(actor, dataset), can.BUILD_DENIED)
     fields = only_known(values, DATASET_FIELDS, "dataset_update")
     with transaction.atomic():
         dataset = Dataset.objects.select_for_update(no_key=True).get(pk=dataset.pk)
@@ -98,7 +98,7 @@ def dataset_version_upload(*, actor: User, dataset: Dataset, path: Path, origina
     schema and row count, hashed, and moved under a generated name. Side effects: the stored file,
     ``registry.dataset_version.created``. Raises PermissionDenied, ValidationError (nothing stored).
     """
-    require(can.can_add_dataset_version(actor, dataset), BUILD_DENIED)
+    require(can.can_add_dataset_version(actor, dataset), can.BUILD_DENIED)
     base_name = Path(original_name.replace("\\", "/")).name or "upload"
     suffix = Path(base_name).suffix[:16]
     safe_name = base_name if len(base_name) <= 200 else base_name[: 200 - len(suffix)] + suffix
@@ -150,7 +150,7 @@ def dataset_version_upload(*, actor: User, dataset: Dataset, path: Path, origina
 
 def dataset_version_link(*, actor: User, dataset: Dataset, uri: str, sha256: str = "") -> DatasetVersion:
     """Add a version that lives elsewhere (a URI). Side effects: ``registry.dataset_version.created``."""
-    require(can.can_add_dataset_version(actor, dataset), BUILD_DENIED)
+    require(can.can_add_dataset_version(actor, dataset), can.BUILD_DENIED)
     uri = uri.strip()
     if not uri or len(uri) > rules.URI_MAX_CHARS or "://" not in uri:
         raise ValidationError({"uri": "Give the data's location as a URI, such as s3://bucket/path/data.parquet."})

@@ -19,7 +19,7 @@ from apps.registry.models import (
     ModelVersion,
     RegisteredModel,
 )
-from apps.registry.services.common import ARTIFACT_FIELDS, BUILD_DENIED, VERSION_FIELDS, VersionFields, only_known
+from apps.registry.services.common import ARTIFACT_FIELDS, VERSION_FIELDS, VersionFields, only_known
 
 
 def _check_links(
@@ -48,7 +48,7 @@ def version_create(
 
     Side effects: ``registry.model_version.created``. Raises PermissionDenied, ValidationError.
     """
-    require(can.can_register_version(actor, model), BUILD_DENIED)
+    require(can.can_register_version(actor, model), can.BUILD_DENIED)
     fields = only_known(values, VERSION_FIELDS, "version_create")
     _check_links(actor, model, fields)
     with transaction.atomic():
@@ -79,7 +79,7 @@ def version_update(
     Side effects: ``registry.model_version.updated``. Raises PermissionDenied, ValidationError.
     """
     model = version.model
-    require(can.can_edit_version(actor, version), BUILD_DENIED)
+    require(can.can_edit_version(actor, version), can.BUILD_DENIED)
     fields = only_known(values, VERSION_FIELDS, "version_update")
     _check_links(actor, model, fields, version)
     with transaction.atomic():
