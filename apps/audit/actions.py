@@ -33,6 +33,10 @@ class Action(StrEnum):
     CHAIN_VERIFIED = "audit.chain.verified"
     CHECKPOINT_SIGNED = "audit.checkpoint.signed"
     TRAIL_EXPORTED = "audit.trail.exported"
+    # integrations (the MLflow bridge)
+    MLFLOW_CONNECTION_CREATED = "integrations.connection.created"
+    MLFLOW_CONNECTION_TESTED = "integrations.connection.tested"
+    MLFLOW_CONNECTION_UPDATED = "integrations.connection.updated"
     # notifications
     WEBHOOK_CREATED = "notifications.webhook.created"
     WEBHOOK_SECRET_REPLACED = "notifications.webhook.secret_replaced"

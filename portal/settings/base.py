@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "apps.workflows",
     "apps.validation",
     "apps.notifications",
+    "apps.integrations",
     "apps.portfolio",
     "apps.home",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_int, env_list, env_networks, env_seconds_list, env_url
+from portal.env import env_int, env_list, env_networks, env_seconds_list, env_str, env_url
 from portal.settings.base import VAR_DIR
 
 # --- workflows ---------------------------------------------------------------------------------
@@ -29,6 +29,10 @@ if SIGNET_VALIDATION_HEARTBEAT_SECONDS * 2 > SIGNET_VALIDATION_LEASE_SECONDS:
     )
 # file:// artifact URIs inside these folders are hashed by the integrity check; others are not reachable.
 SIGNET_ARTIFACT_ROOTS = env_list("ARTIFACT_ROOTS", [str(VAR_DIR / "artifacts")])
+
+# --- the MLflow bridge ---------------------------------------------------------------------------
+# Connections read their token or password from SIGNET_MLFLOW_* variables or from files in this folder.
+SIGNET_SECRETS_DIR = env_str("SECRETS_DIR", "/run/secrets")
 
 # --- notifications and webhooks -------------------------------------------------------------
 # Links in e-mails and webhook payloads start with this address.
