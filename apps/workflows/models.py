@@ -94,7 +94,7 @@ class Decision(models.Model):
 class Finding(models.Model):
     model = models.ForeignKey(RegisteredModel, on_delete=models.PROTECT, related_name="findings")
     version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="findings")
-    kind = models.CharField(max_length=20, choices=FindingType.choices)
+    kind = models.CharField(max_length=30, choices=FindingType.choices)
     severity = models.CharField(max_length=10, choices=FindingSeverity.choices)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
