@@ -110,7 +110,9 @@ def connection_create(*, actor: User, **fields: Unpack[ConnectionFields]) -> Mlf
         username = f"mlflow-bridge-{connection.name}"[:150]
         if User.objects.filter(username=username).exists():
             raise ValidationError({"name": f"The account name {username} is taken; choose another connection name."})
-        connection.service_user = user_create(actor=actor, username=username, first_name="MLflow bridge")
+        connection.service_user = user_create(
+            actor=actor, username=username, first_name="MLflow bridge", is_service_account=True
+        )
         connection.created_by = actor
         connection.save()
         audit_record(
