@@ -92,7 +92,7 @@ def test_a_local_folder_inside_the_allowed_roots_is_hashed(
         digest = artifact_hash(row)
     assert digest == expected_digest(folder)[0]
     assert digest == folder_digest(
-        [("MLmodel", 13, hashlib.sha256(b"flavors: {}\n").hexdigest()),
+        [("MLmodel", len(b"flavors: {}\n"), hashlib.sha256(b"flavors: {}\n").hexdigest()),
          ("sub/model.pkl", (folder / "sub" / "model.pkl").stat().st_size,
           hashlib.sha256((folder / "sub" / "model.pkl").read_bytes()).hexdigest())]
     )  # fmt: skip
