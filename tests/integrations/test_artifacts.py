@@ -46,6 +46,7 @@ def test_the_digest_of_an_mlflow_model_equals_the_one_computed_over_the_servers_
     reconcile(connection)
     mirror = MlflowVersion.objects.get(mlflow_model__connection=connection, mlflow_model__name=unique_name)
     assert mirror.source.startswith("models:/m-")  # MLflow 3 registers the logged model
+    assert version.source is not None
     logged = mlflow_client.get_logged_model(version.source.removeprefix("models:/"))
     folder = mlflow.artifacts_dir / logged.artifact_location.removeprefix("mlflow-artifacts:/")
     expected, size = expected_digest(folder)

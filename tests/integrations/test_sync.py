@@ -86,6 +86,7 @@ def test_reconcile_mirrors_and_governs_a_tagged_model_and_leaves_an_untagged_one
             expected.source, expected.run_id, expected.user_id or "", expected.status, expected.description or ""
         )  # fmt: skip
         assert row.tags == expected.tags
+        assert expected.run_id is not None
         run = mlflow_client.get_run(expected.run_id)
         assert row.run["params"] == run.data.params
         assert row.run["metrics"] == run.data.metrics
