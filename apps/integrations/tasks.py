@@ -6,17 +6,60 @@ from typing import Any
 
 from celery import shared_task
 
+from apps.core.choices import AuthMethod
+from apps.core.context import set_auth_method
+from apps.core.queue import enqueue
 from apps.integrations.mlflow_client import MlflowError
-from apps.integrations.models import MlflowModel, MlflowVersion
+from apps.integrations.models import MlflowConnection, MlflowModel, MlflowVersion
 from apps.integrations.services import aliases, writeback
+from apps.integrations.services.artifacts import artifact_hash
+from apps.integrations.services.sync import reconcile
 
 # Tasks (each in the part of #12 that owns its service): reconcile_connection(connection_id),
 # reconcile_all() (beat), hash_artifact(mlflow_version_id), process_delivery(delivery_id),
 # write_back(mlflow_version_id), check_aliases(mlflow_model_id).
 
+# --- the sync (reconcile, artifact hashing) ---------------------------------------------------------
+HASH_RETRIES = 5
+HASH_RETRY_SECONDS = 120
+
+
+@shared_task(name="apps.integrations.tasks.reconcile_connection")
+def reconcile_connection(connection_id: int) -> dict[str, Any]:
+    """One full pass of one enabled connection (on demand, or queued by reconcile_all)."""
+    set_auth_method(AuthMethod.TASK)
+    connection = MlflowConnection.objects.select_related("service_user").filter(pk=connection_id).first()
+    if connection is None or not connection.enabled:
+        return {"status": "skipped", "message": "No such enabled connection."}
+    return reconcile(connection)
+
+
+@shared_task(name="apps.integrations.tasks.reconcile_all")
+def reconcile_all() -> list[int]:
+    """Beat, every SIGNET_MLFLOW_RECONCILE_MINUTES: queue a pass of each enabled connection."""
+    ids = list(MlflowConnection.objects.filter(enabled=True).values_list("pk", flat=True))
+    for connection_id in ids:
+        enqueue("apps.integrations.tasks.reconcile_connection", connection_id)
+    return ids
+
+
+@shared_task(name="apps.integrations.tasks.hash_artifact", bind=True, max_retries=HASH_RETRIES)
+def hash_artifact(self: Any, mlflow_version_id: int) -> str:
+    """Stream a version's files into a SHA-256; MLflow not answering is tried again later."""
+    set_auth_method(AuthMethod.TASK)
+    mirror = MlflowVersion.objects.select_related("mlflow_model__connection__service_user").filter(pk=mlflow_version_id)
+    row = mirror.first()
+    if row is None or row.deleted_at is not None:
+        return ""
+    try:
+        return artifact_hash(row)
+    except MlflowError as exc:
+        if not exc.transient:
+            return ""
+        raise self.retry(countdown=HASH_RETRY_SECONDS) from None
+
 
 # --- the shadow-deployment guard and write-back (services/aliases.py, services/writeback.py) ----------
-
 GUARD_RETRIES = 6  # 30 s, 1, 2, 4, 8, 16 minutes: a restarting MLflow is back well within
 
 
@@ -24,23 +67,23 @@ def _backoff(retries: int) -> int:
     return int(30 * 2**retries)
 
 
-@shared_task(bind=True, max_retries=GUARD_RETRIES)
-def check_aliases(self, mlflow_model_id: int) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
-    """Judge the protected aliases of one mirrored model; MLflow away: try the restore again later."""
+@shared_task(name="apps.integrations.tasks.check_aliases", bind=True, max_retries=GUARD_RETRIES)
+def check_aliases(self: Any, mlflow_model_id: int) -> list[dict[str, Any]]:
+    """Judge the protected aliases of one mirrored model; a restore MLflow did not take is tried again later."""
+    set_auth_method(AuthMethod.TASK)
     mlflow_model = MlflowModel.objects.filter(pk=mlflow_model_id).first()
     if mlflow_model is None:
         return []
-    try:
-        return aliases.aliases_check(mlflow_model)
-    except MlflowError as exc:
-        if not exc.transient:
-            return []  # audited as integrations.alias.restore_failed; retrying would fail the same way
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    results = aliases.aliases_check(mlflow_model, retry_later=False)
+    if any(result.get("transient") for result in results):
+        raise self.retry(countdown=_backoff(self.request.retries))
+    return results
 
 
-@shared_task(bind=True, max_retries=GUARD_RETRIES)
-def write_back_version(self, mlflow_version_id: int) -> bool:  # type: ignore[no-untyped-def]
+@shared_task(name="apps.integrations.tasks.write_back_version", bind=True, max_retries=GUARD_RETRIES)
+def write_back_version(self: Any, mlflow_version_id: int) -> bool:
     """Bring one MLflow version's signet.* tags up to date; MLflow away: try again later."""
+    set_auth_method(AuthMethod.TASK)
     mlflow_version = MlflowVersion.objects.filter(pk=mlflow_version_id).first()
     if mlflow_version is None:
         return False
@@ -48,5 +91,5 @@ def write_back_version(self, mlflow_version_id: int) -> bool:  # type: ignore[no
         return writeback.write_back(mlflow_version)
     except MlflowError as exc:
         if not exc.transient:
-            return False  # logged; the next reconcile tries again
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+            return False  # logged; the reconcile's write_back_due finds it again
+        raise self.retry(countdown=_backoff(self.request.retries)) from None

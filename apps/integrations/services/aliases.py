@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from apps.audit.actions import Action
 from apps.audit.services import audit_record
+from apps.core.queue import enqueue
 from apps.integrations.alias_states import (
     APPROVED_STATUSES,
     AliasState,
@@ -52,6 +53,9 @@ __all__ = ["AliasState", "alias_states", "alias_states_bulk", "aliases_check", "
 
 logger = logging.getLogger("apps.integrations.services")
 
+# Sent by name (apps/core/queue.py): apps.integrations.tasks imports this module.
+CHECK_ALIASES = "apps.integrations.tasks.check_aliases"
+RETRY_SECONDS = 60
 REFUSED_TAG = "signet.alias_refused"
 MAX_TAG_VALUE = 5000  # MLflow refuses longer model version tag values
 SOURCE_PREFIX = "mlflow-alias:"
@@ -127,18 +131,19 @@ def _description(mlflow_model: MlflowModel, refusal: Refusal, restore: bool) -> 
     return "\n".join(lines)
 
 
-def aliases_check(mlflow_model: MlflowModel) -> list[dict[str, Any]]:
+def aliases_check(mlflow_model: MlflowModel, *, retry_later: bool = True) -> list[dict[str, Any]]:
     """Judge every protected alias of ``mlflow_model`` by the gate; raise findings and restore where refused.
 
     Returns one entry per protected alias: ``{alias, number, environment, allowed, reasons, finding,
-    restored_to, removed}``. Does nothing for a disabled connection or a model gone from MLflow.
+    restored_to, removed}``, and ``error``/``transient`` where MLflow did not take a restore. Does
+    nothing for a disabled connection or a model gone from MLflow. Never raises for MLflow: a failed
+    restore is audited (``integrations.alias.restore_failed``) and, when MLflow may answer later and
+    ``retry_later`` (callers other than the task, which retries itself), ``check_aliases`` is queued.
     Side effects: for a refused alias, ``finding_raise_unapproved`` (once while open, with its
     ``workflows.finding.raised`` and notifications to owners, validators and compliance),
     ``integrations.alias.unapproved`` (once per version the alias points at); with
     ``restore_aliases``, MLflow's alias moved back (or deleted) and the ``signet.alias_refused`` tag on
     the refused version, then the mirror updated and ``integrations.alias.restored``.
-    Raises MlflowError when MLflow could not be reached for a restore (audited as
-    ``integrations.alias.restore_failed``; the other aliases were handled first).
     """
     mlflow_model = MlflowModel.objects.select_related("connection__service_user", "model__project").get(
         pk=mlflow_model.pk
@@ -176,14 +181,14 @@ def aliases_check(mlflow_model: MlflowModel) -> list[dict[str, Any]]:
             refusals.append(refusal)
     if not connection.restore_aliases:
         return results
-    failure: MlflowError | None = None
     for refusal in refusals:
         try:
             _restore(connection, mlflow_model, refusal)
         except MlflowError as exc:
-            failure = failure or exc
-    if failure is not None:
-        raise failure
+            refusal.result.update(error=exc.message, transient=exc.transient)
+    if retry_later and any(result.get("transient") for result in results):
+        pk = mlflow_model.pk
+        transaction.on_commit(lambda: enqueue(CHECK_ALIASES, pk, countdown=RETRY_SECONDS), robust=True)
     return results
 
 

@@ -1,6 +1,7 @@
 """Write-back: the signet.* tags Signet sets on MLflow versions, so MLflow users see the governance state.
 
-On every MLflow version that a Signet version governs, when the connection says so (``write_back``):
+On every MLflow version that a Signet version governs, when the connection says so (``write_back``).
+From the first submission (a draft never submitted carries none):
 
 - ``signet.status``: the Signet version's status (``draft``, ``in_review``, ``changes_requested``,
   ``approved``, ``rejected``, ``deployed``, ``retired``), or ``stale`` for an approved or deployed
@@ -85,6 +86,10 @@ def desired_tags(mlflow_versions: Iterable[MlflowVersion]) -> dict[int, Tags]:
             if not current:
                 status = STALE
         last = latest.get(version.pk)
+        if last is None and status == VersionStatus.DRAFT:
+            # Governance has not started: imported drafts stay untagged (a first pass imports thousands).
+            result[mv.pk] = dict.fromkeys(TAGS)
+            continue
         result[mv.pk] = {
             STATUS_TAG: status,
             REVIEW_TAG: f"{last.cycle}:{last.status}" if last is not None else None,
