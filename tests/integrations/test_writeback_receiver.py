@@ -26,13 +26,14 @@ OURS = {WRITE_BACK, CHECK_ALIASES}
 @pytest.fixture
 def broker():
     """The tasks this test queues on this run's queue, as (name, args), oldest first."""
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client = redis.Redis.from_url(str(settings.CELERY_BROKER_URL))
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
     client.delete(queue)
 
     def queued() -> list[tuple[str, str]]:
         found = []
-        for raw in reversed(client.lrange(queue, 0, -1)):  # kombu pushes on the left
+        waiting: list[bytes] = client.lrange(queue, 0, -1)  # type: ignore[assignment]  # a sync client
+        for raw in reversed(waiting):  # kombu pushes on the left
             headers = json.loads(raw)["headers"]
             if headers["task"] in OURS:
                 found.append((headers["task"], headers["argsrepr"]))
