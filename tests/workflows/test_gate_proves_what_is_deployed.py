@@ -146,6 +146,7 @@ def test_a_reference_names_the_version_through_its_resolver(flow: Flow, gate, te
     _approve(flow)
     body = gate(reference=f"test:{flow.model.name}/1", environment="production").json()
     assert (body["allowed"], body["model"], body["version"]) == (True, flow.model.name, 1)
+    assert body["reference"] == f"test:{flow.model.name}/1"
 
 
 def test_the_digest_a_resolver_knows_is_compared_when_the_pipeline_gives_none(
@@ -216,6 +217,9 @@ def test_a_scheme_takes_one_resolver() -> None:
         ({"model": None, "version": None, "reference": "nowhere:/x"}, "reference", "No resolver for nowhere:"),
         ({"model": None, "version": None, "reference": "no scheme"}, "reference", "scheme:path"),
         ({"model": None, "version": None, "reference": "test:pd-model/x"}, "reference", "names no version number"),
+        ({"artifact_sha256": ""}, "artifact_sha256", "64 lowercase hexadecimal"),
+        ({"model": None, "version": None, "reference": ""}, "reference", "Give a reference of 1 to 500"),
+        ({"model": "", "reference": "test:pd-model/1"}, "reference", "not both"),
         ({"environment": None}, "environment", "required"),
     ],
 )

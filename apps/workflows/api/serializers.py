@@ -142,6 +142,11 @@ class DeploymentSerializer(strict.ModelSerializer[Deployment]):
     model = strict.CharField(source="version.model.name", read_only=True)
     version_number = strict.IntegerField(source="version.number", read_only=True)
     deployed_by = strict.CharField(source="deployed_by.username", read_only=True)
+    # Plain strings: empty for a deployment recorded by hand, which a "uri" format or a pattern would refuse.
+    artifact_sha256 = strict.CharField(
+        read_only=True, help_text="the deployed artifact's SHA-256; empty if not reported"
+    )
+    pipeline_url = strict.CharField(read_only=True, help_text="the pipeline run that reported it; empty if none")
 
     class Meta:
         model = Deployment
@@ -186,6 +191,9 @@ class GateSerializer(serializers.Serializer[dict[str, Any]]):
     environment = strict.CharField()
     artifact_sha256 = strict.CharField(
         allow_null=True, help_text="the digest compared with the approved artifact's; null when none was compared"
+    )
+    reference = strict.CharField(
+        allow_null=True, help_text="what the reference resolved to, as its resolver says; null without a reference"
     )
 
 

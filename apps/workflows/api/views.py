@@ -245,14 +245,15 @@ class GateView(APIView):
         params = request.query_params
         model, number = params.get("model", ""), params.get("version", "")
         reference, environment = params.get("reference", ""), params.get("environment", "")
-        digest = params.get("artifact_sha256") or None
+        digest = params.get("artifact_sha256")  # given empty is given wrong, as the schema's pattern says
+        by_name, by_reference = "model" in params or "version" in params, "reference" in params
         if not environment:
             raise exceptions.ValidationError({"environment": ["This parameter is required."]})
-        if reference and (model or number):
+        if by_reference and by_name:
             raise exceptions.ValidationError(
                 {"reference": ["Name the version either by model and version or by reference, not both."]}
             )
-        if not reference and not model and not number:
+        if not by_reference and not by_name:
             raise exceptions.ValidationError(
                 {"reference": ["Name the version: give model and version, or a reference such as models:/name@alias."]}
             )
@@ -261,8 +262,8 @@ class GateView(APIView):
                 {"artifact_sha256": ["Give the artifact's SHA-256 as 64 lowercase hexadecimal characters."]}
             )
         environment = environment[:40]
-        answer: dict[str, Any] = {"environment": environment, "artifact_sha256": digest}
-        if reference:
+        answer: dict[str, Any] = {"environment": environment, "artifact_sha256": digest, "reference": None}
+        if by_reference:
             try:
                 resolved = references.resolve(request.user, reference)
             except references.ReferenceNotFound as exc:
@@ -271,6 +272,7 @@ class GateView(APIView):
                 raise exceptions.ValidationError({"reference": [exc.message]}) from exc
             version = resolved.version
             digest = digest or resolved.artifact_sha256
+            answer["reference"] = resolved.label[:200]
         else:
             missing = [name for name, value in (("model", model), ("version", number)) if not value]
             if missing:
@@ -292,9 +294,9 @@ class GateView(APIView):
             {
                 "allowed": result.allowed,
                 "reasons": result.reasons,
+                **answer,
                 "model": version.model.name,
                 "version": version.number,
-                "environment": environment,
                 "artifact_sha256": digest,
             }
         )
