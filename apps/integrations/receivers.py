@@ -13,7 +13,9 @@ an MLflow version mirrors, it queues, once the transaction commits:
 
 The lookup is one indexed query per event of those kinds and none for the others; a version that
 no MLflow version mirrors costs that one query. Events of the bridge itself (``integrations.*``)
-are not followed, so the write-back never feeds itself.
+are not followed, so the write-back never feeds itself. Events written in bulk
+(``audit_record_many``, which sends no ``post_save``) are not seen: today only the creations of
+imported versions, which call for no write-back (a draft never submitted carries no tags).
 """
 
 from __future__ import annotations
