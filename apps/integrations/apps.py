@@ -1,9 +1,20 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 
 
 class IntegrationsConfig(AppConfig):
     name = "apps.integrations"
     label = "integrations"
     verbose_name = "MLflow bridge"
+
+    def ready(self) -> None:
+        # The guard and write-back follow every audited state change; the gate resolves models:/ references.
+        from apps.audit.models import AuditEvent  # noqa: PLC0415 - models exist once the app registry is ready
+        from apps.integrations.receivers import follow_audit_event  # noqa: PLC0415 - as above
+        from apps.integrations.references import SCHEME, resolve_mlflow_model  # noqa: PLC0415 - as above
+        from apps.workflows import references  # noqa: PLC0415 - as above
+
+        post_save.connect(follow_audit_event, sender=AuditEvent, dispatch_uid="integrations.follow_audit_event")
+        references.register(SCHEME, resolve_mlflow_model)
