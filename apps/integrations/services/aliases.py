@@ -204,6 +204,7 @@ def _flag(
         finding = finding_raise_unapproved(
             version=version,
             raised_by=connection.service_user,
+            actor=connection.service_user,
             actor_name=connection.actor_name,
             source=f"{SOURCE_PREFIX}{alias.alias}",
             title=_title(mlflow_model, alias.alias, alias.number),

@@ -243,6 +243,7 @@ def _raise_finding(mirror: MlflowVersion, version: ModelVersion, sha: str) -> An
     return finding_raise_unapproved(
         version=version,
         raised_by=connection.service_user,
+        actor=connection.service_user,
         actor_name=connection.actor_name,
         source=FINDING_SOURCE,
         title=FINDING_TITLE,

@@ -235,7 +235,14 @@ def finding_raise_for_scheduled_run(*, run: ValidationRun, counts: dict[str, int
 
 
 def finding_raise_unapproved(
-    *, version: ModelVersion, raised_by: User, actor_name: str, source: str, title: str, description: str
+    *,
+    version: ModelVersion,
+    raised_by: User,
+    actor_name: str,
+    source: str,
+    title: str,
+    description: str,
+    actor: User | None = None,
 ) -> Finding | None:
     """Raise the high ``unapproved_deployment`` finding for something deployed that the gate refuses.
 
@@ -247,8 +254,8 @@ def finding_raise_unapproved(
     one, and this returns None. Works inside a caller's transaction (a savepoint: the caller's work
     goes on either way) or outside one (its own transaction). Since the finding must outlive a
     refused request, call it after the refused transaction rolled back, not inside it.
-    Side effects: ``workflows.finding.raised`` (actor None, ``actor_name``), a ``finding.assigned``
-    notification to the project's owners, validators and compliance people.
+    Side effects: ``workflows.finding.raised`` (by ``actor``, None for Signet itself, named ``actor_name``),
+    a ``finding.assigned`` notification to the project's owners, validators and compliance people.
     """
     model = version.model
     project = model.project
@@ -275,7 +282,7 @@ def finding_raise_unapproved(
                 raise  # PostgreSQL names the constraint, SQLite the columns; anything else is not ours to swallow
             return None  # one from this source is still open on the version
         audit_record(
-            actor=None,
+            actor=actor,
             actor_name=actor_name,
             action=Action.FINDING_RAISED,
             target=finding,
