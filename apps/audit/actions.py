@@ -37,6 +37,7 @@ class Action(StrEnum):
     MLFLOW_CONNECTION_CREATED = "integrations.connection.created"
     MLFLOW_CONNECTION_TESTED = "integrations.connection.tested"
     MLFLOW_CONNECTION_UPDATED = "integrations.connection.updated"
+    MLFLOW_WEBHOOK_RECEIVED = "integrations.webhook.received"
     # notifications
     WEBHOOK_CREATED = "notifications.webhook.created"
     WEBHOOK_SECRET_REPLACED = "notifications.webhook.secret_replaced"
