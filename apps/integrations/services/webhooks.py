@@ -332,7 +332,7 @@ def delivery_process(delivery_id: int, *, last_attempt: bool = True) -> str:
         return delivery.state if delivery is not None else "missing"
     name = str(delivery.payload.get("data", {}).get("name", ""))
     try:
-        sync.sync_model(delivery.connection, name)  # type: ignore[attr-defined]  # the sync branch writes it
+        sync.sync_model(delivery.connection, name)
     except (MlflowError, SecretMissing) as exc:
         message = str(exc)[:2000]
         if isinstance(exc, MlflowError) and exc.transient and not last_attempt:
