@@ -30,6 +30,7 @@ from apps.integrations.choices import DeliveryState
 from apps.integrations.models import InboundDelivery, MlflowConnection
 from apps.integrations.services import webhooks
 from apps.integrations.services.connections import connection_update
+from apps.integrations.tasks import process_delivery
 from tests.integrations.factories import make_connection
 
 pytestmark = pytest.mark.django_db
@@ -489,3 +490,45 @@ def test_the_schema_declares_the_receiver_without_authentication(client: Client)
         headers[name]["required"] for name in ("X-MLflow-Delivery-Id", "X-MLflow-Timestamp", "X-MLflow-Signature")
     )
     assert {"200", "202", "400", "401", "404", "409", "413", "503"} <= set(operation["responses"])
+
+
+def _received(connection: MlflowConnection, secret: str) -> InboundDelivery:
+    body = mlflow_body()
+    response = post(connection, body, mlflow_headers(secret, body))
+    assert response.status_code == 202, response.content
+    return InboundDelivery.objects.get(pk=response.json()["delivery"])
+
+
+def test_processing_while_mlflow_is_unreachable_keeps_the_error_then_fails_on_the_last_attempt(connection) -> None:
+    conn, secret = connection  # its server, 127.0.0.1:9, answers nothing
+    delivery = _received(conn, secret)
+    with pytest.raises(webhooks.DeliveryRetry):
+        webhooks.delivery_process(delivery.pk, last_attempt=False)
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.processed_at) == (DeliveryState.QUEUED, None)
+    assert delivery.error  # what went wrong shows while the task waits to try again
+    assert webhooks.delivery_process(delivery.pk, last_attempt=True) == DeliveryState.FAILED
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.FAILED
+    assert delivery.processed_at is not None
+    assert delivery.error
+
+
+def test_the_task_retries_a_bounded_number_of_times_and_then_marks_the_delivery_failed(connection) -> None:
+    conn, secret = connection
+    delivery = _received(conn, secret)
+    result = process_delivery.apply(args=(delivery.pk,))  # eager: Celery runs each retry at once
+    assert result.get() == DeliveryState.FAILED
+    assert result.task_id
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.FAILED
+
+
+def test_a_delivery_already_done_is_left_alone_when_its_task_comes_again(connection) -> None:
+    conn, secret = connection
+    delivery = _received(conn, secret)
+    InboundDelivery.objects.filter(pk=delivery.pk).update(state=DeliveryState.DONE)
+    events = AuditEvent.objects.count()
+    assert webhooks.delivery_process(delivery.pk) == DeliveryState.DONE  # MLflow is not even asked
+    assert AuditEvent.objects.count() == events
+    assert webhooks.delivery_process(10**9) == "missing"
