@@ -291,7 +291,7 @@ def delivery_receive(
     event = _event_of(payload)
     data = _check_data(event, payload["data"])
     digest = hashlib.sha256(body).hexdigest()
-    stored = {"timestamp": str(payload.get("timestamp", ""))[:40], "data": data, "body_sha256": digest}
+    stored = {"timestamp": str(payload.get("timestamp") or "")[:40], "data": data, "body_sha256": digest}
     with transaction.atomic():
         existing = InboundDelivery.objects.filter(connection=connection, delivery_id=delivery_id).first()
         if existing is not None:
@@ -339,6 +339,9 @@ def delivery_process(delivery_id: int, *, last_attempt: bool = True) -> str:
             InboundDelivery.objects.filter(pk=delivery.pk).update(error=message)
             raise DeliveryRetry(message) from exc
         return _finish(delivery, DeliveryState.FAILED, message)
+    except Exception as exc:  # a bug of Signet's: the delivery says so, the worker's log has the traceback
+        _finish(delivery, DeliveryState.FAILED, f"The re-read failed in Signet ({type(exc).__name__}).")
+        raise
     return _finish(delivery, DeliveryState.DONE, "")
 
 
