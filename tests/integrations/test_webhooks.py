@@ -459,7 +459,7 @@ def test_only_post_is_offered(connection) -> None:
     assert Client().get(url_of(conn)).status_code == 405
 
 
-def test_a_signed_in_session_needs_no_csrf_token_and_changes_nothing_about_the_check(connection, administrator) -> None:
+def test_a_browser_session_needs_no_csrf_token_and_grants_nothing(connection, administrator) -> None:
     conn, secret = connection
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(administrator)
