@@ -37,6 +37,13 @@ class Action(StrEnum):
     MLFLOW_CONNECTION_CREATED = "integrations.connection.created"
     MLFLOW_CONNECTION_TESTED = "integrations.connection.tested"
     MLFLOW_CONNECTION_UPDATED = "integrations.connection.updated"
+    MLFLOW_WEBHOOK_RECEIVED = "integrations.webhook.received"
+    # (the sync: a model claimed from the intake list; models and versions gone from MLflow, or back)
+    MLFLOW_MODEL_CLAIMED = "integrations.model.claimed"
+    MLFLOW_MODEL_GONE = "integrations.model.gone"
+    MLFLOW_MODEL_RETURNED = "integrations.model.returned"
+    MLFLOW_VERSION_GONE = "integrations.version.gone"
+    MLFLOW_VERSION_RETURNED = "integrations.version.returned"
     # notifications
     WEBHOOK_CREATED = "notifications.webhook.created"
     WEBHOOK_SECRET_REPLACED = "notifications.webhook.secret_replaced"
