@@ -107,6 +107,7 @@ def ensure_template(name: str, env: dict[str, str]) -> bool:
 
 def fresh_copy(template: str, name: str) -> None:
     """Replace database ``name`` by a copy of ``template`` (which must have no open connection)."""
-    with _admin() as conn, conn.cursor() as cursor:
-        cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        cursor.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
+    _run(
+        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)),
+        sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)),
+    )
