@@ -181,7 +181,7 @@ def read_pass(scratch: Path) -> tuple[dict[str, float], dict[str, Any]]:
 
 def contenders(url: str, env: dict[str, str], cprofile: bool) -> dict[str, Contender]:
     def signet_pass(scratch: Path) -> list[str]:
-        command = [str(MAIN_PYTHON), str(BENCH / "mlflow_bridge_signet.py"), "reconcile", "--out"]
+        command = [str(MAIN_PYTHON), str(BENCH / "mlflow_bridge_signet.py"), "reconcile", "--url", url, "--out"]
         return [*command, str(scratch / "pass.json"), *(["--cprofile", str(scratch / "cprofile.txt")] * cprofile)]
 
     return {
@@ -379,12 +379,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=3600.0)
     parser.add_argument("--note", default="")
     parser.add_argument(
-        "--contenders", default=",".join(ALL), help=f"a subset of {','.join(ALL)} (signet-again needs signet-first)"
+        "--contenders",
+        default=",".join(ALL),
+        help=f"a subset of {','.join(ALL)} (signet-again alone: passes over the last run's Signet database)",
     )
     args = parser.parse_args()
     args.contenders = [n.strip() for n in args.contenders.split(",") if n.strip()]
-    if set(args.contenders) - set(ALL) or ("signet-again" in args.contenders and "signet-first" not in args.contenders):
-        parser.error(f"--contenders: a subset of {','.join(ALL)}, signet-again only with signet-first")
+    if set(args.contenders) - set(ALL):
+        parser.error(f"--contenders: a subset of {','.join(ALL)}")
+    # signet-again without signet-first: unchanged passes over the Signet database the last run left.
     if "signet-first" not in args.contenders:
         args.webhook_versions = 0  # the receiver needs the connection the first pass's set-up makes
     if min(args.models, args.versions, args.projects, args.repeat) < 1 or args.projects > 100:

@@ -39,9 +39,10 @@ from django.db import connection as database  # noqa: E402
 from django.db import transaction  # noqa: E402
 
 from apps.accounts.choices import TeamFunction  # noqa: E402
+from apps.accounts.models import User  # noqa: E402
 from apps.accounts.services import api_token_create  # noqa: E402
 from apps.integrations.models import MlflowConnection  # noqa: E402
-from apps.integrations.services.connections import connection_create  # noqa: E402
+from apps.integrations.services.connections import connection_create, connection_update  # noqa: E402
 from apps.projects.services import project_create  # noqa: E402
 from tests.factories import make_user  # noqa: E402
 
@@ -154,6 +155,9 @@ def reconcile_pass(args: argparse.Namespace) -> dict[str, Any]:
     from apps.integrations.services.sync import reconcile  # noqa: PLC0415 - absent until the sync work lands
 
     connection = MlflowConnection.objects.get(name=CONNECTION)
+    if connection.url != args.url:  # a database of an earlier run: its server had another port
+        admin = User.objects.get(username="bench-admin")
+        connection = connection_update(actor=admin, connection=connection, url=args.url)
     profile = Profile()
     profile.wrap_http()
     profile.wrap_broker()
@@ -169,6 +173,8 @@ def reconcile_pass(args: argparse.Namespace) -> dict[str, Any]:
     report = profile.report(elapsed, args.top)
     report["result"] = {k: v for k, v in result.items() if k != "message"}
     report["message"] = result.get("message", "")
+    if result.get("status") != "succeeded":
+        raise SystemExit(f"the pass did not succeed: {result}")
     if profiler:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
@@ -183,6 +189,7 @@ def main() -> None:
     p_setup.add_argument("--url", required=True)
     p_setup.add_argument("--projects", type=int, default=20)
     p_pass = commands.add_parser("reconcile")
+    p_pass.add_argument("--url", required=True)
     p_pass.add_argument("--top", type=int, default=15, help="statements in the profile")
     p_pass.add_argument("--cprofile", default="", help="also write cProfile's top functions here (slows the pass)")
     for sub in (p_setup, p_pass):
