@@ -114,7 +114,8 @@ def test_the_api_adds_a_connection_and_never_shows_a_secret(api: Client, monkeyp
     response = api.post("/api/v1/mlflow/connections/", body, content_type="application/json")
     assert response.status_code == 201, response.content
     data = response.json()
-    assert data["webhook_url"].startswith("http") and data["webhook_url"].endswith("/api/v1/mlflow/lab/webhook/")
+    assert data["webhook_url"].startswith("http")
+    assert data["webhook_url"].endswith("/api/v1/mlflow/lab/webhook/")
     assert "model_version_alias.created" in data["webhook_events"]
     assert data["service_user"] == "mlflow-bridge-lab"
     assert data["protected_aliases"] == {"champion": "production", "production": "production"}
@@ -162,7 +163,8 @@ def test_testing_an_unreachable_server_says_so_in_words(api: Client, pages: Clie
     html = tested.content.decode()
     assert "The test found problems: reachable." in html
     assert 'data-check="reachable" data-ok="false"' in html
-    assert "not ok" in html and "does not answer MLflow" in html
+    assert "not ok" in html
+    assert "does not answer MLflow" in html
 
 
 def test_a_reconcile_request_is_audited_and_queued_after_commit(
@@ -224,19 +226,24 @@ def test_the_form_refuses_hostile_input_with_a_message(pages: Client, case: str)
 
 def test_the_form_asks_where_secrets_are_and_never_for_a_value(pages: Client) -> None:
     html = pages.get("/integrations/connections/add/").content.decode()
-    assert "SIGNET_MLFLOW_" in html and "secrets folder" in html
+    assert "SIGNET_MLFLOW_" in html
+    assert "secrets folder" in html
     assert 'type="password"' not in html
-    assert 'name="secret"' not in html and 'name="token"' not in html and 'name="password"' not in html
+    assert 'name="secret"' not in html
+    assert 'name="token"' not in html
+    assert 'name="password"' not in html
 
 
 def test_an_administrator_adds_edits_and_reads_a_connection(pages: Client) -> None:
     added = pages.post("/integrations/connections/add/", PAGE)
-    assert added.status_code == 302 and added["Location"] == "/integrations/connections/lab/"
+    assert added.status_code == 302
+    assert added["Location"] == "/integrations/connections/lab/"
     page = pages.get("/integrations/connections/lab/").content.decode()
     assert "/api/v1/mlflow/lab/webhook/" in page
     for event in ("registered_model.created", "model_version.created", "model_version_alias.deleted"):
         assert event in page
-    assert "Never run" in page and "0 in the intake list" in page
+    assert "Never run" in page
+    assert "0 in the intake list" in page
     edit = pages.get("/integrations/connections/lab/edit/").content.decode()
     assert 'name="name"' not in edit  # a connection keeps its name
     assert "{&quot;champion&quot;: &quot;production&quot;}" in edit
