@@ -7,11 +7,10 @@ from typing import Any
 from django.http import HttpRequest
 
 from apps.audit.permissions import can_read_audit_trail
-from apps.integrations.permissions import can_manage_connections, can_see_intake
+from apps.integrations.permissions import can_manage_connections
 from apps.notifications.permissions import can_manage_webhooks
 from apps.notifications.selectors import unread_count
 from apps.portfolio.permissions import can_view_portfolio
-from apps.projects.choices import ProjectRole
 from apps.workflows.permissions import can_edit_policies
 
 
@@ -26,9 +25,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "show_policies_link": can_edit_policies(user),
         "show_portfolio_link": can_view_portfolio(user),
         "show_mlflow_link": can_manage_connections(user),
-        # Owners claim MLflow models from the intake list; administrators reach it from the connections.
-        "show_intake_link": can_see_intake(user)
-        and not can_manage_connections(user)
-        and user.memberships.filter(role=ProjectRole.OWNER).exists(),
         "unread_notifications": unread_count(user),
     }

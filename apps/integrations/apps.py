@@ -12,7 +12,13 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         # The registry's model and version pages show the MLflow side without importing this app.
-        from apps.integrations.selectors import model_panel, version_panel  # noqa: PLC0415 - imports models
+        # Owners see on their project's page what waits for them in the intake list.
+        from apps.integrations.selectors import (  # noqa: PLC0415 - imports models
+            model_panel,
+            project_intake_panel,
+            version_panel,
+        )
 
         panels.contribute("registry.model", model_panel)
         panels.contribute("registry.version", version_panel)
+        panels.contribute("projects.project", project_intake_panel)

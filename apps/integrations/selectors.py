@@ -19,6 +19,7 @@ from apps.integrations.models import MlflowAlias, MlflowConnection, MlflowModel,
 from apps.integrations.permissions import can_manage_connections, can_see_intake
 from apps.projects.choices import ProjectRole
 from apps.projects.models import Project
+from apps.projects.permissions import roles_in
 from apps.registry.choices import VersionStatus
 from apps.workflows.choices import BLOCKING_SEVERITIES, FindingStatus, ReviewStatus
 from apps.workflows.evidence import evidence_digests
@@ -240,6 +241,13 @@ def version_panel(*, user: Viewer, version: ModelVersion) -> dict[str, Any]:
         "mlflow_version_aliases": aliases,
         "mlflow_written_tags": sorted(_as_dict(mirror.written_tags).items()),
     }
+
+
+def project_intake_panel(*, user: Viewer, project: Project) -> dict[str, Any]:
+    """For an owner of the project: how many MLflow models wait in the intake list (a link to claim them)."""
+    if ProjectRole.OWNER not in roles_in(user, project):
+        return {"mlflow_intake_count": 0}
+    return {"mlflow_intake_count": intake_visible_to(user).count()}
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
