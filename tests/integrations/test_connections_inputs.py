@@ -40,7 +40,7 @@ def _state() -> tuple[Any, ...]:
     )
 
 
-HOSTILE_CREATE = {
+HOSTILE_CREATE: dict[str, tuple[dict[str, Any], str]] = {
     "an ftp URL": ({"url": "ftp://mlflow.example.test"}, "url"),
     "a javascript URL": ({"url": "javascript:alert(1)"}, "url"),
     "a URL that is no URL": ({"url": "mlflow"}, "url"),
@@ -200,7 +200,7 @@ PAGE = {
     "enabled": "on",
 }
 
-HOSTILE_PAGE = {
+HOSTILE_PAGE: dict[str, tuple[dict[str, Any], str]] = {
     "an ftp URL": ({"url": "ftp://mlflow.example.test"}, "http:// or https://"),
     "a secret variable without the prefix": (
         {"auth_kind": "token", "secret_env": "DATABASE_URL"},
