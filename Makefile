@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: install install-run run test lint typecheck migrations pytest lock locks
+.PHONY: install install-run mlflow-server-env run test lint typecheck migrations pytest lock locks
 
 # Every dependency, direct or transitive, is pinned with its hashes in requirements/*.txt, compiled
 # from pyproject.toml by `make lock` (README, Dependencies). pip installs exactly those files and
@@ -43,11 +43,26 @@ $(VENV)/.installed-tools: requirements/tools.txt | $(VENV)/bin/python
 	@$(LOCK_INSTALL) -r requirements/tools.txt $(PIP_QUIET)
 	@touch $@
 
+# The MLflow tracking server that the MLflow bridge's tests start (tests/mlflow_server.py) and the bench
+# runs on PostgreSQL: a virtualenv of its own, since mlflow 3.17.2 pins pyarrow<26 and Signet pins 26
+# (requirements/mlflow-server.in says why not 3.18.0). Signet never imports it; the tests' client is
+# mlflow-skinny in the dev lock.
+MLFLOW_VENV := .venv-mlflow
+$(MLFLOW_VENV)/.installed: requirements/mlflow-server.txt
+	@echo "Installing the MLflow server for the bridge's tests (requirements/mlflow-server.txt) into $(MLFLOW_VENV) ..."
+	@test -x $(MLFLOW_VENV)/bin/python || $(PYTHON) -m venv $(MLFLOW_VENV)
+	@$(MLFLOW_VENV)/bin/python -m pip install --disable-pip-version-check --quiet --require-hashes --no-deps \
+		-r requirements/mlflow-server.txt $(PIP_QUIET)
+	@touch $@
+
 ## install: create .venv and install Signet with every pinned dependency and the test toolchain
 install: $(VENV)/.installed-dev
 
 ## install-run: create .venv and install only what running Signet needs (requirements/run.txt)
 install-run: $(VENV)/.installed-run
+
+## mlflow-server-env: create .venv-mlflow, the MLflow server the bridge's tests start (requirements/mlflow-server.txt)
+mlflow-server-env: $(MLFLOW_VENV)/.installed
 
 ## run: migrate, seed the demo organisation, start web server + Celery worker and beat (Ctrl-C stops all)
 run: export DEBUG ?= true
@@ -66,7 +81,7 @@ run: install-run
 test: export DJANGO_SETTINGS_MODULE := tests.settings
 test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/signet
 test: export REDIS_URL ?= redis://127.0.0.1:6379/0
-test: locks install
+test: locks install mlflow-server-env
 	@$(PY) -m portal.preflight
 	$(MAKE) --no-print-directory lint typecheck migrations pytest
 
@@ -90,7 +105,7 @@ typecheck: install
 # `--dist loadgroup` keeps tests marked with one xdist_group on one worker (tests/conftest.py), and
 # `--no-loadscope-reorder` keeps pytest-django's order (plain database tests before transactional ones).
 PYTEST_WORKERS ?= 3
-pytest: install
+pytest: install mlflow-server-env
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 ## lock: compile requirements/*.txt from pyproject.toml and requirements/*.in (UPGRADE=--upgrade for newer pins)
@@ -103,4 +118,5 @@ lock: $(VENV)/.installed-tools
 	$(UV_COMPILE) pyproject.toml requirements/build.in --extra postgres -c requirements/run.txt \
 		-o requirements/production.txt
 	$(UV_COMPILE) pyproject.toml requirements/build.in --extra dev -c requirements/run.txt -o requirements/dev.txt
+	$(UV_COMPILE) requirements/mlflow-server.in -o requirements/mlflow-server.txt
 	$(PY) requirements/locks.py stamp

@@ -1,7 +1,7 @@
 """Keep the lock files in step with pyproject.toml: ``stamp`` after ``make lock``, ``check`` in ``make test``.
 
-Each lock (``run.txt``, ``production.txt``, ``dev.txt``, ``tools.txt``) is compiled by ``make lock``
-from pyproject.toml and the ``*.in`` files beside this script. Its last line records a fingerprint
+Each lock (``run.txt``, ``production.txt``, ``dev.txt``, ``tools.txt``, ``mlflow-server.txt``) is
+compiled by ``make lock`` from pyproject.toml and the ``*.in`` files beside this script. Its last line records a fingerprint
 of what it was compiled from: the project's dependencies, its extras, the Python it requires, the
 build requirements and the ``*.in`` files. ``check`` recomputes the fingerprint and fails, naming
 the stale locks, when someone changed a dependency without running ``make lock``; it needs no
@@ -19,7 +19,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-LOCKS = ("run.txt", "production.txt", "dev.txt", "tools.txt")
+LOCKS = ("run.txt", "production.txt", "dev.txt", "tools.txt", "mlflow-server.txt")
 PREFIX = "# pyproject.toml fingerprint: "
 
 

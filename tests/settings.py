@@ -23,6 +23,9 @@ os.environ.setdefault("CSRF_COOKIE_SECURE", "false")
 os.environ.setdefault("API_RATE_PER_TOKEN", "1000000/minute")
 os.environ.setdefault("API_RATE_PER_ADDRESS", "1000000/minute")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+# The mlflow client of the MLflow bridge's tests (tests/integrations) would report usage over the
+# internet, which is not there; it reads this once, when it is first imported.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 # A run's test database, files and cache keys are its own, so two runs on one machine (a developer's
 # and CI's) cannot clobber each other. Processes a test starts inherit the run's id, and so share them.
 # SIGNET_TEST_RUN_PID is the process that named the run: only it removes the run's folder.

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UsernameField
 from django.forms import ModelForm
 from django.http import HttpRequest
 
@@ -21,7 +21,22 @@ def _actor(request: HttpRequest) -> User:
     return request.user
 
 
-_USER_EDITABLE = ("username", "email", "first_name", "last_name", "is_active", "is_superuser")
+_USER_EDITABLE = ("username", "email", "first_name", "last_name", "is_active", "is_superuser", "is_service_account")
+
+
+class UserAddForm(AdminUserCreationForm):
+    """Django's add form plus the service-account box: a pipeline's account gets no password."""
+
+    class Meta:
+        model = User
+        fields = ("username", "is_service_account")
+        field_classes = {"username": UsernameField}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or self.cleaned_data
+        if cleaned.get("is_service_account") and cleaned.get("password1"):
+            self.add_error("is_service_account", "A service account has no password: it uses API tokens (createtoken).")
+        return cleaned
 
 
 class AuditedPasswordChangeForm(AdminPasswordChangeForm):
@@ -35,13 +50,23 @@ class AuditedPasswordChangeForm(AdminPasswordChangeForm):
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     change_password_form = AuditedPasswordChangeForm
-    list_display = ("username", "first_name", "last_name", "email", "is_active", "is_superuser")
-    list_filter = ("is_active", "is_superuser", "teams")
+    add_form = UserAddForm
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "is_service_account", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
+    list_display = ("username", "first_name", "last_name", "email", "is_active", "is_superuser", "is_service_account")
+    list_filter = ("is_active", "is_superuser", "is_service_account", "teams")
     filter_horizontal = ("teams",)
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("Person", {"fields": ("first_name", "last_name", "email")}),
-        ("Access", {"fields": ("is_active", "is_superuser", "teams")}),
+        ("Access", {"fields": ("is_active", "is_superuser", "is_service_account", "teams")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     readonly_fields = ("last_login", "date_joined")
@@ -65,6 +90,7 @@ class UserAdmin(DjangoUserAdmin):
             actor=_actor(request),
             username=data["username"],
             password=data.get("password1") or None,
+            is_service_account=bool(data.get("is_service_account")),
         )
         obj.pk = created.pk
         obj._state.adding = False

@@ -54,6 +54,12 @@ class User(AbstractUser):
     own_password_set_at = models.DateTimeField(
         null=True, blank=True, help_text="Last time its owner set their own password"
     )
+    # A pipeline's account (docs/decisions/0022): it reports deployments with an API token, never signs
+    # in with a password and never counts as a pair of eyes.
+    is_service_account = models.BooleanField(
+        default=False,
+        help_text="A pipeline, not a person: signs in only with API tokens, never signs off or judges",
+    )
 
     objects = UserManager()  # type: ignore[misc]
 

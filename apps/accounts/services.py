@@ -28,6 +28,9 @@ from apps.core.unset import UNSET, Unset, given
 TOKEN_PREFIX = "sgt_"  # noqa: S105 - a public marker that makes leaked tokens easy to scan for
 SESSION_AUTH_AT = "_signet_auth_at"
 SESSION_SEEN_AT = "_signet_seen_at"
+SERVICE_ACCOUNT_SIGN_IN_REFUSED = (
+    "This is a service account: it calls the API with a token and never signs in with a password here."
+)
 SIGN_IN_REFUSED = (
     "Your username or password is not right, or sign-in is paused after repeated failures. Try again later."
 )
@@ -97,6 +100,10 @@ def user_sign_in(*, request: HttpRequest, username: str, password: str) -> User:
         _record_failure(username, "invalid")
         raise SignInRefused(SIGN_IN_REFUSED)
     assert isinstance(user, User)
+    if user.is_service_account:  # a pipeline's password (should it have one) opens no session
+        _note_failure(username, ip)
+        _record_failure(username, "service_account")
+        raise SignInRefused(SERVICE_ACCOUNT_SIGN_IN_REFUSED)
     set_auth_method(AuthMethod.SESSION)
     with transaction.atomic():
         login(request, user)  # cycles the session key
@@ -196,10 +203,19 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
 
 # --- people and teams ------------------------------------------------------------------------
 
-_USER_FIELDS = ("username", "email", "first_name", "last_name", "is_active", "is_staff", "is_superuser")
+_USER_FIELDS = (
+    "username",
+    "email",
+    "first_name",
+    "last_name",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+    "is_service_account",
+)
 # What an administrator sets that makes an account theirs until its owner sets a password: who it is,
 # whether it works, what it may do.
-_ADMIN_SET_FIELDS = {"username", "email", "is_active", "is_superuser", "teams"}
+_ADMIN_SET_FIELDS = {"username", "email", "is_active", "is_superuser", "is_service_account", "teams"}
 
 
 def _user_snapshot(user: User) -> dict[str, Any]:
@@ -216,6 +232,13 @@ def _refuse_self_grant(actor: User | None, user: User, before: dict[str, Any], a
         raise PermissionDenied("Nobody grants a role to themselves: ask another administrator.")
 
 
+def _refuse_service_account_flags(*, password: str | None, is_superuser: bool) -> None:
+    if password:
+        raise ValidationError({"password": "A service account has no password: it uses API tokens (createtoken)."})
+    if is_superuser:
+        raise ValidationError({"is_superuser": "A service account is never an administrator."})
+
+
 def user_create(
     *,
     actor: User | None,
@@ -225,10 +248,16 @@ def user_create(
     first_name: str = "",
     last_name: str = "",
     is_superuser: bool = False,
+    is_service_account: bool = False,
     teams: Iterable[Team] = (),
 ) -> User:
-    """Create a person. Side effects: ``accounts.user.created``. Raises PermissionDenied, ValidationError."""
+    """Create a person, or a pipeline's service account (no password, never an administrator).
+
+    Side effects: ``accounts.user.created``. Raises PermissionDenied, ValidationError.
+    """
     _require_administrator(actor)
+    if is_service_account:
+        _refuse_service_account_flags(password=password, is_superuser=is_superuser)
     user = User(
         username=username,
         email=email,
@@ -236,6 +265,7 @@ def user_create(
         last_name=last_name,
         is_superuser=is_superuser,
         is_staff=is_superuser,
+        is_service_account=is_service_account,
     )
     if password:
         user.set_password(password)
@@ -269,8 +299,11 @@ def user_update(
     is_active: bool | Unset = UNSET,
     is_staff: bool | Unset = UNSET,
     is_superuser: bool | Unset = UNSET,
+    is_service_account: bool | Unset = UNSET,
 ) -> User:
     """Change the fields given and the teams. Nobody grants themselves a team or an administrative flag.
+
+    Making an account a service account takes its password away (it uses API tokens from then on).
 
     Side effects: ``accounts.user.updated`` with before/after. Raises PermissionDenied, ValidationError.
     """
@@ -283,6 +316,7 @@ def user_update(
         is_active=is_active,
         is_staff=is_staff,
         is_superuser=is_superuser,
+        is_service_account=is_service_account,
     )
     with transaction.atomic():
         user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
@@ -296,6 +330,10 @@ def user_update(
         if teams is not None:
             after["teams"] = sorted(team.slug for team in teams)
         _refuse_self_grant(actor, user, before, after)
+        if user.is_service_account:
+            _refuse_service_account_flags(password=None, is_superuser=user.is_superuser)
+            if not before["is_service_account"]:
+                user.set_unusable_password()
         user.full_clean(exclude=["password"])
         user.save()
         if teams is not None:

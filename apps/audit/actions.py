@@ -38,6 +38,12 @@ class Action(StrEnum):
     MLFLOW_CONNECTION_RECONCILE_REQUESTED = "integrations.connection.reconcile_requested"
     MLFLOW_CONNECTION_TESTED = "integrations.connection.tested"
     MLFLOW_CONNECTION_UPDATED = "integrations.connection.updated"
+    # (the sync: a model claimed from the intake list; models and versions gone from MLflow, or back)
+    MLFLOW_MODEL_CLAIMED = "integrations.model.claimed"
+    MLFLOW_MODEL_GONE = "integrations.model.gone"
+    MLFLOW_MODEL_RETURNED = "integrations.model.returned"
+    MLFLOW_VERSION_GONE = "integrations.version.gone"
+    MLFLOW_VERSION_RETURNED = "integrations.version.returned"
     # notifications
     WEBHOOK_CREATED = "notifications.webhook.created"
     WEBHOOK_SECRET_REPLACED = "notifications.webhook.secret_replaced"

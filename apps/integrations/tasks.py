@@ -2,6 +2,57 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from celery import shared_task
+
+from apps.core.choices import AuthMethod
+from apps.core.context import set_auth_method
+from apps.core.queue import enqueue
+from apps.integrations.mlflow_client import MlflowError
+from apps.integrations.models import MlflowConnection, MlflowVersion
+from apps.integrations.services.artifacts import artifact_hash
+from apps.integrations.services.sync import reconcile
+
 # Tasks (each in the part of #12 that owns its service): reconcile_connection(connection_id),
 # reconcile_all() (beat), hash_artifact(mlflow_version_id), process_delivery(delivery_id),
 # write_back(mlflow_version_id), check_aliases(mlflow_model_id).
+
+# --- the sync (reconcile, artifact hashing) ---------------------------------------------------------
+HASH_RETRIES = 5
+HASH_RETRY_SECONDS = 120
+
+
+@shared_task(name="apps.integrations.tasks.reconcile_connection")
+def reconcile_connection(connection_id: int) -> dict[str, Any]:
+    """One full pass of one enabled connection (on demand, or queued by reconcile_all)."""
+    set_auth_method(AuthMethod.TASK)
+    connection = MlflowConnection.objects.select_related("service_user").filter(pk=connection_id).first()
+    if connection is None or not connection.enabled:
+        return {"status": "skipped", "message": "No such enabled connection."}
+    return reconcile(connection)
+
+
+@shared_task(name="apps.integrations.tasks.reconcile_all")
+def reconcile_all() -> list[int]:
+    """Beat, every SIGNET_MLFLOW_RECONCILE_MINUTES: queue a pass of each enabled connection."""
+    ids = list(MlflowConnection.objects.filter(enabled=True).values_list("pk", flat=True))
+    for connection_id in ids:
+        enqueue("apps.integrations.tasks.reconcile_connection", connection_id)
+    return ids
+
+
+@shared_task(name="apps.integrations.tasks.hash_artifact", bind=True, max_retries=HASH_RETRIES)
+def hash_artifact(self: Any, mlflow_version_id: int) -> str:
+    """Stream a version's files into a SHA-256; MLflow not answering is tried again later."""
+    set_auth_method(AuthMethod.TASK)
+    mirror = MlflowVersion.objects.select_related("mlflow_model__connection__service_user").filter(pk=mlflow_version_id)
+    row = mirror.first()
+    if row is None or row.deleted_at is not None:
+        return ""
+    try:
+        return artifact_hash(row)
+    except MlflowError as exc:
+        if not exc.transient:
+            return ""
+        raise self.retry(countdown=HASH_RETRY_SECONDS) from None

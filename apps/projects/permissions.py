@@ -91,6 +91,8 @@ def judge_refusal(user: User, project: Project, role: str) -> str | None:
     A judge belongs to the matching team and never builds or owns the project (DESIGN section 4).
     """
     team = JUDGE_TEAMS[ProjectRole(role)]
+    if user.is_service_account:
+        return "A service account never holds a judging role: a person judges."
     if not user.teams.filter(function=team).exists():
         return f"The {ProjectRole(role).label.lower()} role is held only by members of the {team.label.lower()} team."
     if ever_built(user, project):

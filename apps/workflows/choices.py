@@ -26,6 +26,8 @@ class FindingType(models.TextChoices):
     VALIDATION_ISSUE = "validation_issue", "Validation issue"
     POLICY_EXCEPTION = "policy_exception", "Policy exception"
     MODEL_LIMITATION = "model_limitation", "Model limitation"
+    # Raised by Signet when a pipeline reports a deployment the gate would have refused.
+    UNAPPROVED_DEPLOYMENT = "unapproved_deployment", "Unapproved deployment"
 
 
 class FindingSeverity(models.TextChoices):

@@ -65,6 +65,18 @@ class PolicyForm(forms.Form):
     requires_validation = forms.BooleanField(
         required=False, label="Needs a passing validation run", help_text="Before a version can be submitted."
     )
+    environments = forms.CharField(
+        max_length=1000,
+        required=False,
+        label="Environments",
+        help_text="Where an approval lets a version be deployed, separated by commas (such as staging, production); "
+        "empty for any environment.",
+    )
+
+    def clean_environments(self) -> list[str]:
+        """The slugs as a list, in the order typed; the service checks each and refuses repeats."""
+        text = self.cleaned_data.get("environments") or ""
+        return [name for name in (part.strip() for part in text.replace("\n", ",").split(",")) if name]
 
 
 class StageForm(forms.Form):

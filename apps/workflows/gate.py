@@ -40,8 +40,42 @@ class GateAnswer:
     reasons: list[str]
 
 
-def gate_check(*, version: ModelVersion, environment: str) -> GateAnswer:
-    """May ``version`` be deployed to ``environment``? Reasons in words a pipeline log can show."""
+def environments_phrase(environments: list[str]) -> str:
+    """``["staging", "production"]`` as "staging, production"."""
+    return ", ".join(environments)
+
+
+def environment_refusal(review: Review, label: str, environment: str | None) -> str | None:
+    """Why the approval ``review`` does not cover ``environment`` (its policy's list when it opened), or None.
+
+    An empty list covers any environment; no environment named (the version page) is not refused here.
+    """
+    covered = list(review.environments or [])
+    if not covered or environment is None or environment in covered:
+        return None
+    return f"{label} is approved for {environments_phrase(covered)} only; not for {environment[:40]}."
+
+
+def digest_refusal(version: ModelVersion, label: str, artifact_sha256: str | None) -> str | None:
+    """Why the artifact with ``artifact_sha256`` is not the one approved for ``version``, or None (none given)."""
+    if artifact_sha256 is None:
+        return None
+    if not version.artifact_sha256:
+        return f"{label} has no registered artifact SHA-256 to compare; register it on the version before deploying."
+    if artifact_sha256 != version.artifact_sha256:
+        return f"The artifact's SHA-256 is not the approved one: {label} was approved with {version.artifact_sha256}."
+    return None
+
+
+def gate_check(
+    *, version: ModelVersion, environment: str | None = None, artifact_sha256: str | None = None
+) -> GateAnswer:
+    """May ``version`` be deployed to ``environment``, and is ``artifact_sha256`` its approved artifact?
+
+    Reasons in words a pipeline log can show. ``environment`` None (the version page) checks no
+    environment; ``artifact_sha256`` None compares no digest (a caller that has one passes it,
+    lowercase hex: the registry stores it so).
+    """
     version = ModelVersion.objects.select_related("model").get(pk=version.pk)  # the state now, not a stale copy
     label = f"{version.model.name} v{version.number}"
     if version.status not in (VersionStatus.APPROVED, VersionStatus.DEPLOYED):
@@ -66,6 +100,18 @@ def gate_check(*, version: ModelVersion, environment: str) -> GateAnswer:
             )
     if blocking_findings(version):
         reasons.append(f"{label} has open high or critical findings.")
+    reasons += [
+        refusal
+        for refusal in (
+            environment_refusal(review, label, environment),
+            digest_refusal(version, label, artifact_sha256),
+        )
+        if refusal is not None
+    ]
     if reasons:
         return GateAnswer(False, reasons)
+    if environment is None:
+        covered = list(review.environments or [])
+        where = f"to {environments_phrase(covered)}" if covered else "to any environment"
+        return GateAnswer(True, [f"{label} is approved (review {review.cycle}) for deployment {where}.", *notes])
     return GateAnswer(True, [f"{label} is approved (review {review.cycle}) for deployment to {environment}.", *notes])

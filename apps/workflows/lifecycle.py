@@ -40,10 +40,15 @@ STATES = tuple(VersionStatus.values)
 class VersionState:
     """What the guards read of a version, each part looked up once and only when a guard asks."""
 
-    def __init__(self, version: ModelVersion, *, environment: str = "production") -> None:
+    def __init__(
+        self, version: ModelVersion, *, environment: str | None = None, artifact_sha256: str | None = None
+    ) -> None:
         self.version = version
         self.status = version.status
-        self.environment = environment  # where the deploy move would deploy to
+        # Where the deploy move would deploy to, and what (the artifact's digest, when it is known);
+        # None checks no environment (the version page, before anyone picked one) or no digest.
+        self.environment = environment
+        self.artifact_sha256 = artifact_sha256
 
     @cached_property
     def open_review_kind(self) -> str | None:
@@ -58,7 +63,7 @@ class VersionState:
 
     @cached_property
     def gate(self) -> GateAnswer:
-        return gate_check(version=self.version, environment=self.environment)
+        return gate_check(version=self.version, environment=self.environment, artifact_sha256=self.artifact_sha256)
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from apps.projects.choices import RiskTier
-from apps.registry.models import ModelVersion, RegisteredModel
+from apps.registry.models import ModelVersion, RegisteredModel, sha256_validator
 from apps.workflows.choices import DecisionKind, FindingSeverity, FindingStatus, FindingType, ReviewKind, ReviewStatus
 
 
@@ -24,6 +25,9 @@ class ApprovalPolicy(models.Model):
     )
     requires_validation = models.BooleanField(
         default=False, help_text="A passing validation run of the version is needed to submit it"
+    )
+    environments = models.JSONField(
+        default=list, blank=True, help_text="Environment slugs an approval covers; empty for any environment"
     )
     is_current = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -46,6 +50,7 @@ class Review(models.Model):
     stages = models.JSONField(help_text="The policy's stages when the review opened")
     review_period_days = models.PositiveIntegerField()
     grace_days = models.PositiveIntegerField(default=0)
+    environments = models.JSONField(default=list, blank=True, help_text="The policy's environments when it opened")
     kind = models.CharField(max_length=20, choices=ReviewKind.choices, default=ReviewKind.SUBMISSION)
     status = models.CharField(max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.OPEN)
     submitted_by = models.ForeignKey(
@@ -94,7 +99,7 @@ class Decision(models.Model):
 class Finding(models.Model):
     model = models.ForeignKey(RegisteredModel, on_delete=models.PROTECT, related_name="findings")
     version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="findings")
-    kind = models.CharField(max_length=20, choices=FindingType.choices)
+    kind = models.CharField(max_length=30, choices=FindingType.choices)
     severity = models.CharField(max_length=10, choices=FindingSeverity.choices)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -129,6 +134,10 @@ class Deployment(models.Model):
     deployed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     deployed_at = models.DateTimeField(default=timezone.now)
     notes = models.TextField(blank=True)
+    # What the pipeline said it deployed and where its run is; blank when a person recorded it by hand.
+    artifact_sha256 = models.CharField(max_length=64, blank=True, validators=[sha256_validator])
+    pipeline_url = models.URLField(max_length=500, blank=True, validators=[URLValidator(schemes=["http", "https"])])
+    reported_by_pipeline = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-deployed_at", "-pk"]

@@ -79,6 +79,7 @@ def finding_judgement_refusal(user: User | AnonymousUser, finding: Finding, fiel
     accepting = status == FindingStatus.ACCEPTED
     checks: list[Rule] = [
         (lambda: is_administrator(user), "Administrators manage Signet; they do not judge findings."),
+        (lambda: user.is_service_account, "A service account never judges findings: a person does."),
         (
             lambda: awaits_own_password(user),
             "An administrator set up or changed your account; set your own password before you judge findings.",

@@ -84,6 +84,7 @@ class SignOffFacts:
     user_id: int
     signed_in: bool
     administrator: bool
+    service_account: bool
     awaits_own_password: bool
     admin_changed_at: datetime | None
     teams: frozenset[str]
@@ -106,6 +107,9 @@ def _role_names(roles: Iterable[str]) -> str:
     return " or ".join(sorted(r.replace("_", " ") + "s" for r in roles))
 
 
+SERVICE_ACCOUNT_REFUSAL = "A service account reports what a pipeline does; it never signs off: a person does."
+
+
 def sign_off_refusal(facts: SignOffFacts, stage: Stage) -> str | None:
     """Return why the person may not sign ``stage`` (a sentence for them), or None.
 
@@ -118,6 +122,7 @@ def sign_off_refusal(facts: SignOffFacts, stage: Stage) -> str | None:
     judging = allowed_roles & set(JUDGE_TEAMS)
     rules: list[tuple[Callable[[], bool], str | Callable[[], str]]] = [
         (lambda: facts.administrator, "Administrators manage Signet; they do not sign off models."),
+        (lambda: facts.service_account, SERVICE_ACCOUNT_REFUSAL),
         (
             lambda: facts.awaits_own_password,
             "An administrator set up or changed your account; sign in and set your own password on your "

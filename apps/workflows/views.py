@@ -248,6 +248,7 @@ def policy_edit(request: HttpRequest, tier: str) -> HttpResponse:
                 "review_period_days": current.review_period_days,
                 "grace_days": current.grace_days,
                 "requires_validation": current.requires_validation,
+                "environments": ", ".join(current.environments or []),
                 "base_version": current.version,
             }
         )
@@ -270,6 +271,7 @@ def policy_edit(request: HttpRequest, tier: str) -> HttpResponse:
                 review_period_days=form.cleaned_data["review_period_days"],
                 grace_days=form.cleaned_data["grace_days"],
                 requires_validation=form.cleaned_data["requires_validation"],
+                environments=form.cleaned_data["environments"],
                 base_version=form.cleaned_data["base_version"],
             )
         except ValidationError as exc:

@@ -9,6 +9,7 @@ from kombu import Queue
 
 from portal.env import env_int, env_str, env_url
 from portal.settings.base import VAR_DIR
+from portal.settings.domain import SIGNET_MLFLOW_RECONCILE_MINUTES
 
 # --- database -------------------------------------------------------------------------------
 DATABASE_URL = env_url("DATABASE_URL", None, schemes=("postgres", "postgresql", "pgsql", "sqlite"))
@@ -106,6 +107,8 @@ SIGNET_PERIODIC_TASKS = (
     "apps.workflows.tasks.workflow_reminders",
     "apps.validation.tasks.validation_sweep",
     "apps.validation.tasks.validation_schedule",
+    "apps.integrations.tasks.reconcile_all",
+    "apps.integrations.tasks.reconcile_connection",
 )
 
 
@@ -126,6 +129,10 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-sweep": {"task": "apps.notifications.tasks.notifications_sweep", "schedule": 60.0},
     "workflows-reminders": {"task": "apps.workflows.tasks.workflow_reminders", "schedule": 3600.0},
     "validation-schedule": {"task": "apps.validation.tasks.validation_schedule", "schedule": 300.0},
+    "mlflow-reconcile": {
+        "task": "apps.integrations.tasks.reconcile_all",
+        "schedule": SIGNET_MLFLOW_RECONCILE_MINUTES * 60.0,
+    },
     "validation-sweep": {
         "task": "apps.validation.tasks.validation_sweep",
         "schedule": float(SIGNET_VALIDATION_SWEEP_SECONDS),

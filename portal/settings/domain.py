@@ -33,6 +33,8 @@ SIGNET_ARTIFACT_ROOTS = env_list("ARTIFACT_ROOTS", [str(VAR_DIR / "artifacts")])
 # --- the MLflow bridge ---------------------------------------------------------------------------
 # Connections read their token or password from SIGNET_MLFLOW_* variables or from files in this folder.
 SIGNET_SECRETS_DIR = env_str("SECRETS_DIR", "/run/secrets")
+# Beat queues a full reconcile of every enabled connection this often (webhooks bring changes sooner).
+SIGNET_MLFLOW_RECONCILE_MINUTES = env_int("MLFLOW_RECONCILE_MINUTES", 10, minimum=1, maximum=24 * 60)
 
 # --- notifications and webhooks -------------------------------------------------------------
 # Links in e-mails and webhook payloads start with this address.

@@ -1,16 +1,807 @@
-"""Reading an MLflow registry into Signet: the full reconcile and the re-read of one model.
+"""Reading an MLflow registry into Signet: the full reconcile, the re-read of one model, the claim.
 
-Owned by the sync work of issue #12 (to be written). Contract the other parts rely on:
+Contract the other parts of the bridge rely on:
 
 - ``reconcile(connection) -> dict``: one full pass (pages of registered-models/search and
   model-versions/search), creating or updating the mirror rows and the governed Signet models and
-  versions, marking what disappeared; resumable and never half-written.
+  versions, marking what disappeared; resumable and never half-written. Returns counts.
 - ``sync_model(connection, name) -> MlflowModel | None``: re-read one registered model, its versions
-  and aliases through REST (what a webhook hints at); marks it deleted when MLflow says it is gone.
+  and aliases through REST (what a webhook hints at); marks it gone when MLflow answers 404.
 - ``model_claim(*, actor, mlflow_model, project) -> RegisteredModel``: a project owner takes a model
   from the intake list into their project.
 
-After changing a model's aliases, both call ``apps.integrations.services.aliases.aliases_check``.
+How a pass goes. All registered models are read first (names, tags, aliases: small), which fixes
+their order; then all versions, globally, ordered by model name and number as MLflow orders the
+models, so a model is complete as soon as a version of a later model arrives. Complete models are
+written in batches, each batch in one transaction: the mirror rows, the Signet model (when the
+model's ``signet.project`` tag names a project, else it waits in the intake list for a claim), its
+versions and their audit events, all or nothing. Rows are compared with the mirror loaded in bulk,
+by MLflow's ``last_updated_timestamp`` and content, so an unchanged model costs no write and no
+call; the runs of new or changed versions are read in batches (runs/search by run id). An
+``MlflowError`` stops the pass (``reconcile_status=failed`` with the reason): whatever batches were
+written are whole, nothing is marked gone, and the next pass skips what was written. Only a pass
+that read everything marks models and versions gone (``deleted_at``, audited, never deleted), after
+re-reading each one (a page token is an offset, and rows shift under concurrent writes). A second
+pass of the same connection while one runs returns at once (a PostgreSQL advisory lock); the
+writes of a pass, a webhook's re-read and a claim take turns per connection (a transaction lock).
+
+Governance: versions that left draft are never changed by the bridge (``imports.version_import_update``);
+only their mirror rows follow MLflow.
 """
 
 from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection as database
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.audit.actions import Action
+from apps.audit.services import audit_record
+from apps.core.permissions import require
+from apps.core.queue import enqueue
+from apps.integrations.choices import ArtifactState, ReconcileStatus
+from apps.integrations.mlflow_client import PAGE_SIZE, MlflowClient, MlflowError, aliases_of, tags_of
+from apps.integrations.models import MlflowAlias, MlflowConnection, MlflowModel, MlflowVersion
+from apps.integrations.permissions import CLAIM_DENIED, can_claim_into
+from apps.integrations.services.connections import client_for
+from apps.projects.models import Project
+from apps.registry.models import ModelVersion, RegisteredModel
+from apps.registry.services import imports
+
+logger = logging.getLogger(__name__)
+
+# Advisory lock keys (two-int form: key, connection id). The pass lock is held by a session for a
+# whole pass; the write lock by each transaction that writes a connection's mirror.
+PASS_LOCK = 0x5167_0012
+WRITE_LOCK = 0x5167_0013
+RUN_BATCH = 100  # run ids per runs/search call
+HASH_TASK = "apps.integrations.tasks.hash_artifact"
+GIT_COMMIT_TAG = "mlflow.source.git.commit"
+DATASET_CONTEXT_TAG = "mlflow.data.context"
+MODEL_HISTORY_TAG = "mlflow.log-model.history"
+TASK_TAG = "signet.task"
+VERSION_MIRROR_FIELDS = ("source", "run_id", "user_id", "status", "description", "tags", "last_updated_timestamp")
+MODEL_MIRROR_FIELDS = ("description", "tags", "last_updated_timestamp")
+
+
+@dataclass
+class Counts:
+    pages: int = 0
+    models_created: int = 0
+    models_updated: int = 0
+    models_unchanged: int = 0
+    models_gone: int = 0
+    versions_created: int = 0
+    versions_updated: int = 0
+    versions_unchanged: int = 0
+    versions_gone: int = 0
+    signet_models_created: int = 0
+    signet_versions_created: int = 0
+    run_pages: int = 0  # runs/search calls for the runs of new or changed versions
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    def summary(self) -> str:
+        return (
+            f"{self.pages} pages read; models: {self.models_created} new, {self.models_updated} changed, "
+            f"{self.models_unchanged} unchanged, {self.models_gone} gone; versions: {self.versions_created} new, "
+            f"{self.versions_updated} changed, {self.versions_unchanged} unchanged, {self.versions_gone} gone."
+        )
+
+
+@dataclass
+class _Pass:
+    """What one pass (or one re-read) shares: the connection, its client, its counts, what to do after commit."""
+
+    connection: MlflowConnection
+    client: MlflowClient
+    counts: Counts = field(default_factory=Counts)
+    experiment_ids: list[str] | None = None
+    recheck: set[str] = field(default_factory=set)  # model names to re-read at the end of a complete pass
+
+
+# --- locks ----------------------------------------------------------------------------------------
+@contextmanager
+def _pass_lock(connection: MlflowConnection) -> Iterator[bool]:
+    with database.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [PASS_LOCK, connection.pk])
+        got = bool(cursor.fetchone()[0])
+    try:
+        yield got
+    finally:
+        if got:
+            with database.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [PASS_LOCK, connection.pk])
+
+
+def _write_lock(connection: MlflowConnection) -> None:
+    with database.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [WRITE_LOCK, connection.pk])
+
+
+# --- what MLflow says, as plain values ---------------------------------------------------------------
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _version_values(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "source": str(item.get("source") or "")[:1000],
+        "run_id": str(item.get("run_id") or "")[:64],
+        "user_id": str(item.get("user_id") or "")[:256],
+        "status": str(item.get("status") or "")[:40],
+        "description": str(item.get("description") or ""),
+        "tags": tags_of(item),
+        "last_updated_timestamp": _int(item.get("last_updated_timestamp")),
+    }
+
+
+def _model_values(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "description": str(item.get("description") or ""),
+        "tags": tags_of(item),
+        "last_updated_timestamp": _int(item.get("last_updated_timestamp")),
+    }
+
+
+def _finite(value: Any) -> float | int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _framework(tags: dict[str, str]) -> str:
+    """The flavour a run's model-history tag names (MLflow 2 writes it), other than python_function."""
+    try:
+        history = json.loads(tags.get(MODEL_HISTORY_TAG) or "[]")
+    except ValueError:
+        return ""
+    for entry in history if isinstance(history, list) else []:
+        flavors = entry.get("flavors") if isinstance(entry, dict) else None
+        for name in flavors or {}:
+            if name != "python_function":
+                return str(name)[:60]
+    return ""
+
+
+def run_summary(run: dict[str, Any]) -> dict[str, Any]:
+    """What the mirror keeps of a run: params, latest metrics (finite numbers), dataset inputs, git commit."""
+    info = run.get("info") or {}
+    data = run.get("data") or {}
+    tags = {str(t.get("key")): str(t.get("value", "")) for t in data.get("tags") or [] if t.get("key")}
+    metrics: dict[str, float | int] = {}
+    for metric in data.get("metrics") or []:
+        value = _finite(metric.get("value"))
+        if metric.get("key") and value is not None:
+            metrics[str(metric["key"])] = value
+    datasets = []
+    for item in (run.get("inputs") or {}).get("dataset_inputs") or []:
+        dataset = item.get("dataset") or {}
+        context = next((t.get("value") for t in item.get("tags") or [] if t.get("key") == DATASET_CONTEXT_TAG), "")
+        datasets.append(
+            {
+                "name": str(dataset.get("name") or ""),
+                "digest": str(dataset.get("digest") or ""),
+                "source_type": str(dataset.get("source_type") or ""),
+                "source": str(dataset.get("source") or ""),
+                "context": str(context or ""),
+            }
+        )
+    return {
+        "run_id": str(info.get("run_id") or info.get("run_uuid") or ""),
+        "experiment_id": str(info.get("experiment_id") or ""),
+        "artifact_uri": str(info.get("artifact_uri") or ""),
+        "params": {str(p.get("key")): str(p.get("value", "")) for p in data.get("params") or [] if p.get("key")},
+        "metrics": metrics,
+        "datasets": datasets,
+        "git_commit": tags.get(GIT_COMMIT_TAG, ""),
+        "framework": _framework(tags),
+    }
+
+
+def _experiments(state: _Pass) -> list[str]:
+    if state.experiment_ids is None:
+        ids: list[str] = []
+        token = ""
+        while True:
+            body: dict[str, Any] = {"max_results": 1000, "view_type": "ACTIVE_ONLY"}
+            if token:
+                body["page_token"] = token
+            page = state.client.call("POST", "experiments/search", json=body)
+            ids.extend(str(e.get("experiment_id")) for e in page.get("experiments") or [] if e.get("experiment_id"))
+            token = str(page.get("next_page_token") or "")
+            if not token:
+                break
+        state.experiment_ids = ids
+    return state.experiment_ids
+
+
+def _fetch_runs(state: _Pass, run_ids: set[str]) -> dict[str, dict[str, Any]]:
+    """Run summaries by id, read in batches; a run MLflow no longer has is ``{"run_id", "missing": True}``."""
+    found: dict[str, dict[str, Any]] = {}
+    wanted = sorted(i for i in run_ids if i)
+    if not wanted:
+        return found
+    experiments = _experiments(state)
+    for start in range(0, len(wanted), RUN_BATCH):
+        chunk = wanted[start : start + RUN_BATCH]
+        quoted = ", ".join("'" + i.replace("\\", "\\\\").replace("'", "\\'") + "'" for i in chunk)
+        token = ""
+        while experiments:
+            body: dict[str, Any] = {
+                "experiment_ids": experiments,
+                "filter": f"attributes.run_id IN ({quoted})",
+                "max_results": 1000,
+                "run_view_type": "ALL",
+            }
+            if token:
+                body["page_token"] = token
+            state.counts.run_pages += 1
+            try:
+                page = state.client.call("POST", "runs/search", json=body)
+            except MlflowError as exc:
+                if exc.status != 400:
+                    raise
+                break  # a server that cannot search runs by id: one by one below
+            for run in page.get("runs") or []:
+                summary = run_summary(run)
+                found[summary["run_id"]] = summary
+            token = str(page.get("next_page_token") or "")
+            if not token:
+                break
+    for run_id in wanted:  # in an experiment created since, or deleted: ask for it alone
+        if run_id not in found:
+            try:
+                found[run_id] = run_summary(state.client.get_run(run_id))
+            except MlflowError as exc:
+                if not exc.not_found:
+                    raise
+                found[run_id] = {"run_id": run_id, "missing": True}
+    return found
+
+
+# --- what Signet makes of it ---------------------------------------------------------------------------
+def signet_fields(mirror: MlflowVersion) -> dict[str, Any]:
+    """The Signet version's fields as a mirror row describes them."""
+    run = mirror.run or {}
+    return {
+        "artifact_uri": mirror.source,
+        "artifact_sha256": mirror.artifact_sha256 if mirror.artifact_state == ArtifactState.HASHED else "",
+        "framework": str(run.get("framework") or ""),
+        "source_run_id": mirror.run_id,
+        "metrics": dict(run.get("metrics") or {}),
+        "description": mirror.description,
+    }
+
+
+def _imported(mirror: MlflowVersion, builder: User) -> imports.ImportedVersion:
+    fields = signet_fields(mirror)
+    return imports.ImportedVersion(
+        number=mirror.number,
+        created_by=builder,
+        artifact_uri=fields["artifact_uri"],
+        artifact_sha256=fields["artifact_sha256"],
+        framework=fields["framework"],
+        source_run_id=fields["source_run_id"],
+        metrics=fields["metrics"],
+        description=fields["description"],
+    )
+
+
+def _builders(user_ids: set[str], fallback: User) -> dict[str, User]:
+    """MLflow user ids with an active Signet account of that username (segregation of duties knows them)."""
+    found = {u.username: u for u in User.objects.filter(username__in=[u for u in user_ids if u], is_active=True)}
+    return {user_id: found.get(user_id, fallback) for user_id in user_ids}
+
+
+def _import_versions(
+    *, actor: User, actor_name: str | None, model: RegisteredModel, mirrors: list[MlflowVersion], fallback: User
+) -> int:
+    """Give each mirror version without one a Signet version (linking one of that number that exists)."""
+    mirrors = [m for m in mirrors if m.version_id is None and m.deleted_at is None]
+    if not mirrors:
+        return 0
+    existing = {
+        v.number: v
+        for v in ModelVersion.objects.filter(model=model, number__in=[m.number for m in mirrors], mlflow__isnull=True)
+    }
+    builders = _builders({m.user_id for m in mirrors}, fallback)
+    new = [m for m in mirrors if m.number not in existing]
+    created = imports.versions_import(
+        actor=actor,
+        actor_name=actor_name,
+        model=model,
+        versions=[_imported(m, builders[m.user_id]) for m in new],
+    )
+    by_number = {v.number: v for v in created}
+    for mirror in mirrors:
+        if mirror.number in existing:  # registered in Signet by hand before the bridge knew it: link it
+            imports.version_import_update(
+                actor=actor, actor_name=actor_name, version=existing[mirror.number], fields=signet_fields(mirror)
+            )
+            mirror.version = existing[mirror.number]
+        else:
+            mirror.version = by_number[mirror.number]
+    MlflowVersion.objects.bulk_update(mirrors, ["version"])
+    return len(created)
+
+
+def _after_commit(models: list[MlflowModel], hash_ids: list[int]) -> None:
+    """What follows a committed batch: hashing of new files (queued on commit), the alias guard."""
+    for mirror_id in hash_ids:
+        transaction.on_commit(lambda mirror_id=mirror_id: enqueue(HASH_TASK, mirror_id))  # type: ignore[misc]
+    if not models:
+        return
+    from apps.integrations.services import aliases  # noqa: PLC0415 - the guard builds on this module
+
+    check = getattr(aliases, "aliases_check", None)  # written by the alias-guard part of #12
+    if check is None:
+        return
+    for mirror in models:
+        check(mirror)
+
+
+Entries = list[tuple[dict[str, Any], list[dict[str, Any]]]]
+
+
+def _write(state: _Pass, entries: Entries, *, whole: bool) -> list[MlflowModel]:
+    """Write complete models (each with all its versions) in one transaction; return their mirror rows.
+
+    ``whole``: the versions listed are all the model's versions (a re-read), so mirror versions not
+    among them are gone. In a pass they are only noted, to be re-read once the pass is complete.
+    The runs of new or changed versions are read before the transaction that writes (no network
+    while it holds locks): a first look inside the lock finds which are wanted, then the write.
+    """
+    if not entries:
+        return []
+    runs: dict[str, dict[str, Any]] = {}
+    while True:
+        written = _write_once(state, entries, whole=whole, runs=runs)
+        if isinstance(written, set):
+            runs.update(_fetch_runs(state, written))
+            continue
+        return written
+
+
+def _write_once(  # noqa: PLR0912, PLR0915 - one transaction, step by step
+    state: _Pass, entries: Entries, *, whole: bool, runs: dict[str, dict[str, Any]]
+) -> list[MlflowModel] | set[str]:
+    connection, counts = state.connection, state.counts
+    names = [str(item["name"]) for item, _ in entries]
+    now = timezone.now()
+    actor, actor_name = connection.service_user, connection.actor_name
+    hash_ids: list[int] = []
+    alias_moved: list[MlflowModel] = []
+    with transaction.atomic():
+        _write_lock(connection)
+        mirrors = {
+            m.name: m
+            for m in MlflowModel.objects.filter(connection=connection, name__in=names).select_related("model__project")
+        }
+        rows: dict[tuple[int, int], MlflowVersion] = {
+            (v.mlflow_model_id, v.number): v for v in MlflowVersion.objects.filter(mlflow_model__in=mirrors.values())
+        }
+        wanted: set[str] = set()
+        for item, versions in entries:
+            mirror = mirrors.get(str(item["name"]))
+            for version in versions:
+                values = _version_values(version)
+                row = rows.get((mirror.pk, _int(version.get("version")))) if mirror else None
+                fresh = row is None or _changed(row, values, VERSION_MIRROR_FIELDS)
+                if values["run_id"] and values["run_id"] not in runs and (fresh or _run_stale(row, values["run_id"])):
+                    wanted.add(values["run_id"])
+        if wanted:
+            return wanted  # nothing written yet: read the runs, then come back
+
+        slugs = {tags_of(item).get(connection.project_tag, "") for item, _ in entries}
+        projects = {p.slug: p for p in Project.objects.filter(slug__in=[s for s in slugs if s])}
+        new_models: list[MlflowModel] = []
+        changed_models: list[MlflowModel] = []
+        previous: dict[str, dict[str, Any]] = {}
+        for item, _versions in entries:
+            values = _model_values(item)
+            mirror = mirrors.get(str(item["name"]))
+            if mirror is None:
+                mirror = MlflowModel(connection=connection, name=str(item["name"]), seen_at=now, **values)
+                mirrors[mirror.name] = mirror
+                new_models.append(mirror)
+                counts.models_created += 1
+                continue
+            if not (_changed(mirror, values, MODEL_MIRROR_FIELDS) or mirror.deleted_at is not None):
+                counts.models_unchanged += 1
+                continue
+            previous[mirror.name] = {"description": mirror.description, "tags": dict(mirror.tags)}
+            if mirror.deleted_at is not None:
+                audit_record(
+                    actor=actor,
+                    actor_name=actor_name,
+                    action=Action.MLFLOW_MODEL_RETURNED,
+                    target=mirror,
+                    project=mirror.model.project if mirror.model else None,
+                    data={"connection": connection.name, "mlflow_model": mirror.name},
+                )
+            for key, value in values.items():
+                setattr(mirror, key, value)
+            mirror.deleted_at, mirror.seen_at = None, now
+            changed_models.append(mirror)
+            counts.models_updated += 1
+        MlflowModel.objects.bulk_create(new_models)
+        MlflowModel.objects.bulk_update(changed_models, [*MODEL_MIRROR_FIELDS, "deleted_at", "seen_at"])
+
+        # The Signet models: a tag naming a project brings a model in; MLflow's description and task tag follow.
+        for name in names:
+            mirror = mirrors[name]
+            if mirror.model_id is None:
+                project = projects.get(mirror.tags.get(connection.project_tag, ""))
+                if project is None:
+                    continue  # the intake list, until an owner claims it
+                mirror.model = imports.model_import(
+                    actor=actor,
+                    actor_name=actor_name,
+                    project=project,
+                    name=mirror.name,
+                    task=mirror.tags.get(TASK_TAG, ""),
+                    description=mirror.description,
+                )
+                mirror.save(update_fields=["model"])
+                counts.signet_models_created += 1
+            elif name in previous and mirror.model is not None:
+                before = previous[name]
+                task_before, task_now = before["tags"].get(TASK_TAG), mirror.tags.get(TASK_TAG)
+                if before["description"] != mirror.description or task_before != task_now:
+                    imports.model_import_update(
+                        actor=actor,
+                        actor_name=actor_name,
+                        model=mirror.model,
+                        description=mirror.description,
+                        task=task_now or "",
+                    )
+
+        # Aliases.
+        model_ids = [m.pk for m in mirrors.values()]
+        aliases: dict[int, dict[str, MlflowAlias]] = {}
+        for alias in MlflowAlias.objects.filter(mlflow_model_id__in=model_ids):
+            aliases.setdefault(alias.mlflow_model_id, {})[alias.alias] = alias
+        gone_aliases: list[int] = []
+        new_aliases: list[MlflowAlias] = []
+        moved_aliases: list[MlflowAlias] = []
+        for item, _versions in entries:
+            mirror = mirrors[str(item["name"])]
+            now_aliases = aliases_of(item)
+            before_aliases = aliases.get(mirror.pk, {})
+            if {a: x.number for a, x in before_aliases.items()} == now_aliases:
+                continue
+            alias_moved.append(mirror)
+            gone_aliases += [x.pk for a, x in before_aliases.items() if a not in now_aliases]
+            for alias_name, number in now_aliases.items():
+                known_alias = before_aliases.get(alias_name)
+                if known_alias is None:
+                    new_aliases.append(
+                        MlflowAlias(mlflow_model=mirror, alias=alias_name, number=number, changed_at=now)
+                    )
+                elif known_alias.number != number:
+                    known_alias.number, known_alias.changed_at = number, now
+                    moved_aliases.append(known_alias)
+        MlflowAlias.objects.filter(pk__in=gone_aliases).delete()
+        MlflowAlias.objects.bulk_create(new_aliases)
+        MlflowAlias.objects.bulk_update(moved_aliases, ["number", "changed_at"])
+
+        # Versions.
+        new_versions: list[MlflowVersion] = []
+        changed_versions: list[MlflowVersion] = []
+        gone_versions: list[MlflowVersion] = []
+        by_model: dict[int, list[MlflowVersion]] = {}
+        for row in rows.values():
+            by_model.setdefault(row.mlflow_model_id, []).append(row)
+        for item, versions in entries:
+            mirror = mirrors[str(item["name"])]
+            seen: set[int] = set()
+            for version in versions:
+                number = _int(version.get("version"))
+                if number <= 0 or number in seen:
+                    continue
+                seen.add(number)
+                values = _version_values(version)
+                run = runs.get(values["run_id"])
+                row = rows.get((mirror.pk, number))
+                if row is None:
+                    row = MlflowVersion(mlflow_model=mirror, number=number, seen_at=now, run=run or {}, **values)
+                    new_versions.append(row)
+                    by_model.setdefault(mirror.pk, []).append(row)
+                    counts.versions_created += 1
+                    continue
+                stale = bool(values["run_id"]) and _run_stale(row, values["run_id"]) and run is not None
+                if not (_changed(row, values, VERSION_MIRROR_FIELDS) or row.deleted_at is not None or stale):
+                    counts.versions_unchanged += 1
+                    continue
+                if row.deleted_at is not None:
+                    audit_record(
+                        actor=actor,
+                        actor_name=actor_name,
+                        action=Action.MLFLOW_VERSION_RETURNED,
+                        target=row,
+                        project=mirror.model.project if mirror.model else None,
+                        data={"connection": connection.name, "mlflow_model": mirror.name, "number": number},
+                    )
+                if values["source"] != row.source:  # other files: hash them again
+                    row.artifact_state, row.artifact_message = ArtifactState.PENDING, ""
+                    hash_ids.append(row.pk)
+                for key, value in values.items():
+                    setattr(row, key, value)
+                if run is not None:
+                    row.run = run
+                row.deleted_at, row.seen_at = None, now
+                changed_versions.append(row)
+                counts.versions_updated += 1
+            missing = [r for r in by_model.get(mirror.pk, []) if r.number not in seen and r.deleted_at is None]
+            if missing and whole:
+                gone_versions += missing
+            elif missing:
+                state.recheck.add(mirror.name)
+        MlflowVersion.objects.bulk_create(new_versions)
+        hash_ids += [row.pk for row in new_versions]
+        MlflowVersion.objects.bulk_update(
+            changed_versions,
+            [*VERSION_MIRROR_FIELDS, "run", "deleted_at", "seen_at", "artifact_state", "artifact_message"],
+        )
+        mirror_of = {m.pk: m for m in mirrors.values()}
+        for row in gone_versions:
+            row.mlflow_model = mirror_of[row.mlflow_model_id]
+            _mark_version_gone(connection, row, now)
+        counts.versions_gone += len(gone_versions)
+
+        # The Signet versions of governed models: new ones registered, drafts brought up to date.
+        changed_ids = {row.pk for row in changed_versions}
+        for name in names:
+            mirror = mirrors[name]
+            if mirror.model_id is None or mirror.model is None:
+                continue
+            own = by_model.get(mirror.pk, [])
+            counts.signet_versions_created += _import_versions(
+                actor=actor,
+                actor_name=actor_name,
+                model=mirror.model,
+                mirrors=[r for r in own if r.version_id is None and r.deleted_at is None],
+                fallback=actor,
+            )
+            for row in own:
+                if row.version_id is not None and row.pk in changed_ids:
+                    imports.version_import_update(
+                        actor=actor,
+                        actor_name=actor_name,
+                        version=ModelVersion.objects.select_for_update(no_key=True)
+                        .select_related("model__project")
+                        .get(pk=row.version_id),
+                        fields=signet_fields(row),
+                    )
+        _after_commit([], hash_ids)
+    _after_commit(alias_moved, [])
+    return [mirrors[name] for name in names]
+
+
+def _changed(row: Any, values: dict[str, Any], fields: tuple[str, ...]) -> bool:
+    return any(getattr(row, name) != values[name] for name in fields)
+
+
+def _run_stale(row: MlflowVersion | None, run_id: str) -> bool:
+    """The mirror has not read this run yet (or read another one)."""
+    return row is not None and bool(run_id) and (row.run or {}).get("run_id") != run_id
+
+
+def _mark_version_gone(connection: MlflowConnection, row: MlflowVersion, now: Any) -> None:
+    row.deleted_at = now
+    row.save(update_fields=["deleted_at"])
+    model = row.mlflow_model.model
+    audit_record(
+        actor=connection.service_user,
+        actor_name=connection.actor_name,
+        action=Action.MLFLOW_VERSION_GONE,
+        target=row,
+        project=model.project if model else None,
+        data={"connection": connection.name, "mlflow_model": row.mlflow_model.name, "number": row.number},
+    )
+
+
+def _mark_model_gone(connection: MlflowConnection, name: str) -> MlflowModel | None:
+    """MLflow says the model does not exist: mark it and its versions, never delete them."""
+    now = timezone.now()
+    with transaction.atomic():
+        _write_lock(connection)
+        mirror = MlflowModel.objects.filter(connection=connection, name=name).select_related("model").first()
+        if mirror is None or mirror.deleted_at is not None:
+            return mirror
+        mirror.deleted_at = now
+        mirror.save(update_fields=["deleted_at"])
+        versions = mirror.versions.filter(deleted_at__isnull=True).update(deleted_at=now)
+        audit_record(
+            actor=connection.service_user,
+            actor_name=connection.actor_name,
+            action=Action.MLFLOW_MODEL_GONE,
+            target=mirror,
+            project=mirror.model.project if mirror.model else None,
+            data={"connection": connection.name, "mlflow_model": name, "versions": versions},
+        )
+    return mirror
+
+
+# --- the entry points ---------------------------------------------------------------------------------
+def _sync_one(state: _Pass, name: str) -> MlflowModel | None:
+    try:
+        item = state.client.get_model(name)
+    except MlflowError as exc:
+        if not exc.not_found:
+            raise
+        mirror = _mark_model_gone(state.connection, name)
+        if mirror is not None and mirror.deleted_at is not None:
+            state.counts.models_gone += 1
+        return mirror
+    if not item.get("name"):
+        return None
+    versions: list[dict[str, Any]] = []
+    token = ""
+    while True:
+        page = state.client.search_versions_page(token, name=str(item["name"]))
+        state.counts.pages += 1
+        versions += page.get("model_versions") or []
+        token = str(page.get("next_page_token") or "")
+        if not token:
+            break
+    return _write(state, [(item, versions)], whole=True)[0]
+
+
+def sync_model(connection: MlflowConnection, name: str) -> MlflowModel | None:
+    """Re-read one registered model with its versions and aliases; None when MLflow and Signet both lack it.
+
+    Raises MlflowError when MLflow cannot be asked (the caller retries).
+    """
+    with client_for(connection) as client:
+        return _sync_one(_Pass(connection, client), name)
+
+
+def reconcile(connection: MlflowConnection, *, page_size: int = PAGE_SIZE) -> dict[str, Any]:
+    """One full pass over the connection's registry; returns counts, ``status`` and ``message``.
+
+    Side effects: the connection's reconcile_* fields; mirror rows; Signet models and versions with
+    their audit events; ``integrations.model.gone``/``.version.gone`` (and ``.returned``) events;
+    hash_artifact tasks for new files after each commit; the alias guard for models whose aliases moved.
+    """
+    with _pass_lock(connection) as got:
+        if not got:
+            return {"status": "busy", "message": "A reconcile of this connection is already running."}
+        MlflowConnection.objects.filter(pk=connection.pk).update(
+            reconcile_status=ReconcileStatus.RUNNING, reconcile_started_at=timezone.now()
+        )
+        counts = Counts()
+        try:
+            with client_for(connection) as client:
+                state = _Pass(connection, client, counts)
+                _full_pass(state, page_size)
+        except MlflowError as exc:
+            message = (
+                f"Stopped after {counts.pages} pages: {exc.message} The models read completely are kept; "
+                "nothing was marked gone; the next pass goes on."
+            )
+            MlflowConnection.objects.filter(pk=connection.pk).update(
+                reconcile_status=ReconcileStatus.FAILED, reconcile_message=message
+            )
+            logger.warning("reconcile of %s failed: %s", connection.name, exc.message)
+            return {**counts.as_dict(), "status": ReconcileStatus.FAILED, "message": message}
+        except Exception as exc:
+            MlflowConnection.objects.filter(pk=connection.pk).update(
+                reconcile_status=ReconcileStatus.FAILED,
+                reconcile_message=f"Stopped after {counts.pages} pages by an error in Signet ({type(exc).__name__}).",
+            )
+            raise
+        message = counts.summary()
+        MlflowConnection.objects.filter(pk=connection.pk).update(
+            reconcile_status=ReconcileStatus.SUCCEEDED, reconciled_at=timezone.now(), reconcile_message=message
+        )
+        return {**counts.as_dict(), "status": ReconcileStatus.SUCCEEDED, "message": message}
+
+
+def _full_pass(state: _Pass, page_size: int) -> None:
+    client, counts = state.client, state.counts
+    models: list[dict[str, Any]] = []
+    token = ""
+    while True:
+        page = client.search_models_page(token, max_results=min(page_size, PAGE_SIZE))
+        counts.pages += 1
+        models += [m for m in page.get("registered_models") or [] if m.get("name")]
+        token = str(page.get("next_page_token") or "")
+        if not token:
+            break
+    index = {str(m["name"]): i for i, m in enumerate(models)}
+    pending: dict[int, list[dict[str, Any]]] = {}
+    done = 0  # models[:done] are written
+    token = ""
+    while True:
+        page = client.search_versions_page(token, max_results=page_size)
+        counts.pages += 1
+        frontier = done
+        for version in page.get("model_versions") or []:
+            position = index.get(str(version.get("name")))
+            if position is None:  # a model registered since the models were read: the next pass
+                continue
+            if position < done:  # out of MLflow's order after all: re-read that model at the end
+                state.recheck.add(models[position]["name"])
+                continue
+            pending.setdefault(position, []).append(version)
+            frontier = max(frontier, position)
+        token = str(page.get("next_page_token") or "")
+        end = len(models) if not token else frontier  # the model at the frontier may go on in the next page
+        _write(state, [(models[i], pending.pop(i, [])) for i in range(done, end)], whole=False)
+        done = max(done, end)
+        if not token:
+            break
+    # Complete: what the mirror has and MLflow did not list is re-read, and marked gone on a 404.
+    listed = set(index)
+    absent = (
+        MlflowModel.objects.filter(connection=state.connection, deleted_at__isnull=True)
+        .exclude(name__in=listed)
+        .values_list("name", flat=True)
+    )
+    for name in sorted({*absent, *state.recheck}):
+        _sync_one(state, name)
+
+
+def model_claim(*, actor: User, mlflow_model: MlflowModel, project: Project) -> RegisteredModel:
+    """A project owner brings a model of the intake list into their project, with all its versions.
+
+    Side effects: ``registry.model.created``, ``registry.model_version.created`` for each version,
+    ``integrations.model.claimed``. Raises PermissionDenied, ValidationError.
+    """
+    require(can_claim_into(actor, project), CLAIM_DENIED)
+    connection = mlflow_model.connection
+    with transaction.atomic():
+        _write_lock(connection)
+        mirror = MlflowModel.objects.select_for_update().get(pk=mlflow_model.pk)
+        if mirror.model_id is not None:
+            raise ValidationError("This MLflow model is already governed in Signet.")
+        if mirror.deleted_at is not None:
+            raise ValidationError("This model is gone from MLflow: there is nothing to claim.")
+        model = imports.model_import(
+            actor=actor,
+            actor_name=None,
+            project=project,
+            name=mirror.name,
+            task=mirror.tags.get(TASK_TAG, ""),
+            description=mirror.description,
+        )
+        mirror.model, mirror.claimed_by, mirror.claimed_at = model, actor, timezone.now()
+        mirror.save(update_fields=["model", "claimed_by", "claimed_at"])
+        count = _import_versions(
+            actor=actor,
+            actor_name=None,
+            model=model,
+            mirrors=list(mirror.versions.filter(deleted_at__isnull=True, version__isnull=True)),
+            fallback=connection.service_user,
+        )
+        audit_record(
+            actor=actor,
+            action=Action.MLFLOW_MODEL_CLAIMED,
+            target=model,
+            project=project,
+            data={"connection": connection.name, "mlflow_model": mirror.name, "versions": count},
+        )
+    mlflow_model.refresh_from_db()
+    _after_commit([mlflow_model] if mlflow_model.aliases.exists() else [], [])
+    return model

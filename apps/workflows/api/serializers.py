@@ -145,7 +145,19 @@ class DeploymentSerializer(strict.ModelSerializer[Deployment]):
 
     class Meta:
         model = Deployment
-        fields = ("id", "model", "version", "version_number", "environment", "deployed_by", "deployed_at", "notes")
+        fields = (
+            "id",
+            "model",
+            "version",
+            "version_number",
+            "environment",
+            "deployed_by",
+            "deployed_at",
+            "notes",
+            "artifact_sha256",
+            "pipeline_url",
+            "reported_by_pipeline",
+        )
         read_only_fields = fields
 
 
@@ -153,11 +165,28 @@ class DeploymentCreateSerializer(serializers.Serializer[dict[str, Any]]):
     version = IdField()
     environment = strict.SlugField(max_length=40)
     notes = strict.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    artifact_sha256 = strict.RegexField(
+        r"^[0-9a-f]{64}$",
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="the SHA-256 of the artifact the pipeline deployed (64 lowercase hexadecimal characters); "
+        "a report the gate refuses raises an unapproved-deployment finding",
+    )
+    pipeline_url = strict.URLField(
+        max_length=500, required=False, allow_blank=True, default="", help_text="the pipeline run, http or https"
+    )
 
 
 class GateSerializer(serializers.Serializer[dict[str, Any]]):
     allowed = strict.BooleanField()
     reasons = serializers.ListField(child=strict.CharField())
+    model = strict.CharField(allow_null=True, help_text="the model's name in Signet; null when nothing was found")
+    version = strict.IntegerField(allow_null=True, help_text="the version's number; null when nothing was found")
+    environment = strict.CharField()
+    artifact_sha256 = strict.CharField(
+        allow_null=True, help_text="the digest compared with the approved artifact's; null when none was compared"
+    )
 
 
 class PolicySerializer(serializers.Serializer[Any]):
@@ -170,6 +199,12 @@ class PolicySerializer(serializers.Serializer[Any]):
     )
     requires_validation = strict.BooleanField(
         required=False, help_text="A passing validation run is needed to submit; the previous value when omitted"
+    )
+    environments = serializers.ListField(
+        child=strict.CharField(max_length=100),
+        max_length=100,
+        required=False,
+        help_text="Environment slugs an approval covers (at most 20); empty for any; the previous value when omitted",
     )
     is_current = strict.BooleanField(read_only=True)
 

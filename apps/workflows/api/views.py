@@ -19,7 +19,7 @@ from apps.core.permissions import acting_user
 from apps.projects.choices import RiskTier
 from apps.registry import selectors as registry_selectors
 from apps.registry.api.serializers import ModelVersionSerializer
-from apps.workflows import lifecycle, selectors, services
+from apps.workflows import lifecycle, references, selectors, services
 from apps.workflows.api.serializers import (
     DecisionSerializer,
     DecisionWriteSerializer,
@@ -37,6 +37,7 @@ from apps.workflows.api.serializers import (
 )
 from apps.workflows.filters import FindingFilter, ReviewFilter
 from apps.workflows.models import Deployment, Finding, Review
+from apps.workflows.references import MAX_REFERENCE_LENGTH
 
 
 class VersionSubmitView(APIView):
@@ -166,7 +167,12 @@ class FindingDetailView(APIView):
 
 
 class DeploymentListView(generics.ListCreateAPIView[Deployment]):
-    """Deployments you can see; POST records one (IT operations; refused unless the gate allows)."""
+    """Deployments you can see; POST records one (IT operations; refused unless the gate allows).
+
+    A pipeline reports what it deployed with ``artifact_sha256`` (and ``pipeline_url``): when the gate
+    refuses the report, the answer is a 400 with its reasons and Signet raises a high
+    ``unapproved_deployment`` finding on the version.
+    """
 
     permission_classes = [IsAuthenticated]
     serializer_class = DeploymentSerializer
@@ -189,52 +195,109 @@ class DeploymentListView(generics.ListCreateAPIView[Deployment]):
             version=version,
             environment=data.validated_data["environment"],
             notes=data.validated_data["notes"],
+            artifact_sha256=data.validated_data["artifact_sha256"],
+            pipeline_url=data.validated_data["pipeline_url"],
         )
         return Response(DeploymentSerializer(deployment).data, status=status.HTTP_201_CREATED)
 
 
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
 class GateView(APIView):
-    """For CI/CD: may this model version be deployed to this environment?"""
+    """For CI/CD: may this model version (and this artifact) be deployed to this environment?
+
+    Name the version by ``model`` and ``version``, or by a ``reference`` another registry knows it by
+    (``models:/name@alias``, resolved through ``apps.workflows.references``), not both. With
+    ``artifact_sha256`` (or a reference whose registry knows the artifact's digest) the gate also
+    refuses an artifact other than the approved one.
+    """
 
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("model", {"type": "string", "minLength": 1}, required=True, description="model name"),
+            OpenApiParameter(
+                "model", {"type": "string", "minLength": 1}, description="model name; with version, or give reference"
+            ),
             OpenApiParameter(
                 "version",
                 {"type": "integer", "minimum": 0, "maximum": 999_999_999},
-                required=True,
-                description="number",
+                description="version number; with model, or give reference",
+            ),
+            OpenApiParameter(
+                "reference",
+                {"type": "string", "minLength": 1, "maxLength": MAX_REFERENCE_LENGTH},
+                description="instead of model and version: a reference such as models:/name@alias or models:/name/3",
             ),
             OpenApiParameter(
                 "environment", {"type": "string", "minLength": 1}, required=True, description="such as production"
+            ),
+            OpenApiParameter(
+                "artifact_sha256",
+                {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                description="the SHA-256 of the artifact about to be deployed, 64 lowercase hexadecimal characters",
             ),
         ],
         responses=GateSerializer,
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
-        model, number, environment = params.get("model", ""), params.get("version", ""), params.get("environment", "")
-        missing = [
-            name for name, value in (("model", model), ("version", number), ("environment", environment)) if not value
-        ]
-        if missing:
-            raise exceptions.ValidationError({name: ["This parameter is required."] for name in missing})
-        if not re.fullmatch(r"[0-9]{1,9}", number):
-            raise exceptions.ValidationError({"version": ["Give the version number, such as 3."]})
-        version = (
-            registry_selectors.versions_visible_to(request.user)
-            .select_related("model__project")
-            .filter(model__name=model, number=int(number))
-            .first()
-        )
-        if version is None:
-            return Response(
-                {"allowed": False, "reasons": [f"No version {number} of a model named {model[:100]} that you can see."]}
+        model, number = params.get("model", ""), params.get("version", "")
+        reference, environment = params.get("reference", ""), params.get("environment", "")
+        digest = params.get("artifact_sha256") or None
+        if not environment:
+            raise exceptions.ValidationError({"environment": ["This parameter is required."]})
+        if reference and (model or number):
+            raise exceptions.ValidationError(
+                {"reference": ["Name the version either by model and version or by reference, not both."]}
             )
-        answer = services.gate_check(version=version, environment=environment[:40])
-        return Response({"allowed": answer.allowed, "reasons": answer.reasons})
+        if not reference and not model and not number:
+            raise exceptions.ValidationError(
+                {"reference": ["Name the version: give model and version, or a reference such as models:/name@alias."]}
+            )
+        if digest is not None and not SHA256_HEX.fullmatch(digest):
+            raise exceptions.ValidationError(
+                {"artifact_sha256": ["Give the artifact's SHA-256 as 64 lowercase hexadecimal characters."]}
+            )
+        environment = environment[:40]
+        answer: dict[str, Any] = {"environment": environment, "artifact_sha256": digest}
+        if reference:
+            try:
+                resolved = references.resolve(request.user, reference)
+            except references.ReferenceNotFound as exc:
+                return Response({"allowed": False, "reasons": [exc.message], **answer, "model": None, "version": None})
+            except references.UnresolvedReference as exc:
+                raise exceptions.ValidationError({"reference": [exc.message]}) from exc
+            version = resolved.version
+            digest = digest or resolved.artifact_sha256
+        else:
+            missing = [name for name, value in (("model", model), ("version", number)) if not value]
+            if missing:
+                raise exceptions.ValidationError({name: ["This parameter is required."] for name in missing})
+            if not re.fullmatch(r"[0-9]{1,9}", number):
+                raise exceptions.ValidationError({"version": ["Give the version number, such as 3."]})
+            found = (
+                registry_selectors.versions_visible_to(request.user)
+                .select_related("model__project")
+                .filter(model__name=model, number=int(number))
+                .first()
+            )
+            if found is None:
+                reason = f"No version {number} of a model named {model[:100]} that you can see."
+                return Response({"allowed": False, "reasons": [reason], **answer, "model": None, "version": None})
+            version = found
+        result = services.gate_check(version=version, environment=environment, artifact_sha256=digest)
+        return Response(
+            {
+                "allowed": result.allowed,
+                "reasons": result.reasons,
+                "model": version.model.name,
+                "version": version.number,
+                "environment": environment,
+                "artifact_sha256": digest,
+            }
+        )
 
 
 class PolicyListView(APIView):
@@ -258,6 +321,7 @@ class PolicyListView(APIView):
             review_period_days=data.validated_data["review_period_days"],
             grace_days=data.validated_data.get("grace_days"),
             requires_validation=data.validated_data.get("requires_validation"),
+            environments=data.validated_data.get("environments"),
         )
         return Response(PolicySerializer(policy).data, status=status.HTTP_201_CREATED)
 

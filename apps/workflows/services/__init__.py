@@ -21,6 +21,7 @@ from apps.workflows.services.findings import (
     UNSET,
     finding_raise,
     finding_raise_for_scheduled_run,
+    finding_raise_unapproved,
     finding_update,
 )
 from apps.workflows.services.policies import STAGE_KEYS, policy_publish
@@ -37,6 +38,7 @@ __all__ = [
     "evidence_digest",
     "finding_raise",
     "finding_raise_for_scheduled_run",
+    "finding_raise_unapproved",
     "finding_update",
     "gate_check",
     "policy_in_force",

@@ -59,6 +59,7 @@ def review_open(version: ModelVersion, *, submitted_by: User | None, kind: str) 
         stages=policy.stages,
         review_period_days=policy.review_period_days,
         grace_days=policy.grace_days,
+        environments=list(policy.environments or []),
         kind=kind,
         submitted_by=submitted_by,
     )

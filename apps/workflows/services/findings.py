@@ -232,3 +232,72 @@ def finding_raise_for_scheduled_run(*, run: ValidationRun, counts: dict[str, int
         data={"finding": finding.pk, "severity": finding.severity, "kind": finding.kind, "run": run.pk},
     )
     return finding
+
+
+def finding_raise_unapproved(
+    *, version: ModelVersion, raised_by: User, actor_name: str, source: str, title: str, description: str
+) -> Finding | None:
+    """Raise the high ``unapproved_deployment`` finding for something deployed that the gate refuses.
+
+    Signet raises it, not a person: no permission check (the caller decided that what it saw is
+    unapproved), ``raised_by`` is the account that made the report, ``actor_name`` names the
+    automaton in the trail ("deployment-report", "mlflow"). Owned by the project's first owner. While
+    one from the same ``source`` is open (or remediated) on the version, no other is raised: the
+    partial unique constraint ``finding_one_open_per_source`` decides, so two reports at once raise
+    one, and this returns None. Works inside a caller's transaction (a savepoint: the caller's work
+    goes on either way) or outside one (its own transaction). Since the finding must outlive a
+    refused request, call it after the refused transaction rolled back, not inside it.
+    Side effects: ``workflows.finding.raised`` (actor None, ``actor_name``), a ``finding.assigned``
+    notification to the project's owners, validators and compliance people.
+    """
+    model = version.model
+    project = model.project
+    owners = project_people(project, ProjectRole.OWNER)
+    owner = owners[0] if owners else raised_by  # a project always keeps an owner; this is a fallback
+    finding = Finding(
+        model=model,
+        version=version,
+        kind=FindingType.UNAPPROVED_DEPLOYMENT,
+        severity=FindingSeverity.HIGH,
+        title=title[:200],
+        description=description[:4000],
+        owner=owner,
+        raised_by=raised_by,
+        source=source[:80],
+        due_date=timezone.localdate() + timedelta(days=7),
+    )
+    with transaction.atomic():  # its own transaction outside a caller's, a savepoint inside one
+        try:
+            with transaction.atomic():  # a savepoint: the duplicate's IntegrityError leaves the rest usable
+                finding.save()
+        except IntegrityError as exc:
+            if "finding_one_open_per_source" not in str(exc) and "workflows_finding.source" not in str(exc):
+                raise  # PostgreSQL names the constraint, SQLite the columns; anything else is not ours to swallow
+            return None  # one from this source is still open on the version
+        audit_record(
+            actor=None,
+            actor_name=actor_name,
+            action=Action.FINDING_RAISED,
+            target=finding,
+            project=project,
+            data={
+                "severity": finding.severity,
+                "kind": finding.kind,
+                "owner": owner.username,
+                "source": finding.source,
+                "reported_by": raised_by.get_username(),
+            },
+        )
+        announce(
+            event=Event.FINDING_ASSIGNED,
+            title=f"{finding.get_severity_display()} finding on {model.name}: {finding.title}",
+            body=finding.description + f"\nReported by {raised_by.get_username()}.",
+            recipients=[
+                owner,
+                *project_people(project, ProjectRole.OWNER, ProjectRole.VALIDATOR, ProjectRole.COMPLIANCE),
+            ],
+            url=finding_url(finding),
+            project=project,
+            data={"finding": finding.pk, "severity": finding.severity, "kind": finding.kind, "source": finding.source},
+        )
+    return finding

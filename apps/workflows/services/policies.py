@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -64,6 +65,32 @@ def _validate_stages(stages: object) -> list[dict[str, Any]]:
     return clean
 
 
+ENVIRONMENT_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,38}[a-z0-9])?")
+MAX_ENVIRONMENTS = 20
+
+
+def _validate_environments(environments: object) -> list[str]:
+    """The environment slugs an approval covers, in the order given; [] for any environment."""
+    if not isinstance(environments, list):
+        raise ValidationError({"environments": "Give the environments as a list of slugs, such as staging."})
+    if len(environments) > MAX_ENVIRONMENTS:
+        raise ValidationError({"environments": f"Name at most {MAX_ENVIRONMENTS} environments."})
+    clean: list[str] = []
+    for name in environments:
+        if not isinstance(name, str) or not ENVIRONMENT_SLUG.fullmatch(name):
+            shown = str(name)[:40] if isinstance(name, str | int | float) else type(name).__name__
+            raise ValidationError(
+                {
+                    "environments": f"{shown!r} is not an environment slug: use up to 40 lowercase letters, "
+                    "digits, hyphens and underscores, starting and ending with a letter or digit."
+                }
+            )
+        if name in clean:
+            raise ValidationError({"environments": f"{name!r} is named twice; name each environment once."})
+        clean.append(name)
+    return clean
+
+
 def policy_publish(
     *,
     actor: User,
@@ -72,11 +99,13 @@ def policy_publish(
     review_period_days: int,
     grace_days: int | None = None,
     requires_validation: bool | None = None,
+    environments: object = None,  # a list of slugs as given; None keeps the previous version's
     base_version: int | None = None,
 ) -> ApprovalPolicy:
     """Publish a new version of a tier's policy (administrators and compliance; audited).
 
-    Reviews already open keep the stages they opened with. Side effects: the previous version stops
+    Reviews already open keep the stages (and the environments) they opened with. An empty
+    ``environments`` list lets an approval cover any environment. Side effects: the previous version stops
     being current; ``workflows.policy.published`` with before/after stages.
     """
     require(can_edit_policies(actor), "Only administrators and compliance change approval policies.")
@@ -89,6 +118,7 @@ def policy_publish(
     ):
         raise ValidationError({"grace_days": "The grace period is a whole number of days from 0 to 90."})
     clean = _validate_stages(stages)
+    places = None if environments is None else _validate_environments(environments)
     with transaction.atomic():
         policy_saved(tier)  # creates the defaults if an emptied database lost them
         # One publisher at a time: lock the tier's current row, then read it again under the lock.
@@ -105,6 +135,7 @@ def policy_publish(
         needs_run = previous.requires_validation if requires_validation is None else requires_validation
         if not isinstance(needs_run, bool):
             raise ValidationError({"requires_validation": "Say true or false."})
+        where = list(previous.environments or []) if places is None else places
         ApprovalPolicy.objects.filter(pk=previous.pk).update(is_current=False)
         policy = ApprovalPolicy.objects.create(
             tier=tier,
@@ -113,6 +144,7 @@ def policy_publish(
             review_period_days=review_period_days,
             grace_days=grace,
             requires_validation=needs_run,
+            environments=where,
             is_current=True,
         )
         audit_record(
@@ -125,12 +157,14 @@ def policy_publish(
                     "review_period_days": previous.review_period_days,
                     "grace_days": previous.grace_days,
                     "requires_validation": previous.requires_validation,
+                    "environments": list(previous.environments or []),
                 },
                 {
                     "stages": clean,
                     "review_period_days": review_period_days,
                     "grace_days": grace,
                     "requires_validation": needs_run,
+                    "environments": where,
                 },
             ),
             data={"tier": tier, "version": policy.version},
