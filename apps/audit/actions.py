@@ -38,6 +38,11 @@ class Action(StrEnum):
     MLFLOW_CONNECTION_RECONCILE_REQUESTED = "integrations.connection.reconcile_requested"
     MLFLOW_CONNECTION_TESTED = "integrations.connection.tested"
     MLFLOW_CONNECTION_UPDATED = "integrations.connection.updated"
+    # the shadow-deployment guard and write-back
+    MLFLOW_ALIAS_RESTORE_FAILED = "integrations.alias.restore_failed"
+    MLFLOW_ALIAS_RESTORED = "integrations.alias.restored"
+    MLFLOW_ALIAS_UNAPPROVED = "integrations.alias.unapproved"
+    MLFLOW_TAGS_WRITTEN = "integrations.version.tags_written"
     # (the sync: a model claimed from the intake list; models and versions gone from MLflow, or back)
     MLFLOW_MODEL_CLAIMED = "integrations.model.claimed"
     MLFLOW_MODEL_GONE = "integrations.model.gone"

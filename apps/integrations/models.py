@@ -177,6 +177,10 @@ class MlflowAlias(models.Model):
     alias = models.CharField(max_length=256)
     number = models.PositiveIntegerField(help_text="The MLflow version number it points at")
     changed_at = models.DateTimeField(default=timezone.now)
+    # The guard audits an unapproved alias once per version it points at, not on every check.
+    refused_number = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The version it pointed at when last found unapproved"
+    )
 
     class Meta:
         ordering = ["mlflow_model", "alias"]

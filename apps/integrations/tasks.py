@@ -10,7 +10,8 @@ from apps.core.choices import AuthMethod
 from apps.core.context import set_auth_method
 from apps.core.queue import enqueue
 from apps.integrations.mlflow_client import MlflowError
-from apps.integrations.models import MlflowConnection, MlflowVersion
+from apps.integrations.models import MlflowConnection, MlflowModel, MlflowVersion
+from apps.integrations.services import aliases, writeback
 from apps.integrations.services.artifacts import artifact_hash
 from apps.integrations.services.sync import reconcile
 
@@ -56,3 +57,39 @@ def hash_artifact(self: Any, mlflow_version_id: int) -> str:
         if not exc.transient:
             return ""
         raise self.retry(countdown=HASH_RETRY_SECONDS) from None
+
+
+# --- the shadow-deployment guard and write-back (services/aliases.py, services/writeback.py) ----------
+GUARD_RETRIES = 6  # 30 s, 1, 2, 4, 8, 16 minutes: a restarting MLflow is back well within
+
+
+def _backoff(retries: int) -> int:
+    return int(30 * 2**retries)
+
+
+@shared_task(name="apps.integrations.tasks.check_aliases", bind=True, max_retries=GUARD_RETRIES)
+def check_aliases(self: Any, mlflow_model_id: int) -> list[dict[str, Any]]:
+    """Judge the protected aliases of one mirrored model; a restore MLflow did not take is tried again later."""
+    set_auth_method(AuthMethod.TASK)
+    mlflow_model = MlflowModel.objects.filter(pk=mlflow_model_id).first()
+    if mlflow_model is None:
+        return []
+    results = aliases.aliases_check(mlflow_model, retry_later=False)
+    if any(result.get("transient") for result in results):
+        raise self.retry(countdown=_backoff(self.request.retries))
+    return results
+
+
+@shared_task(name="apps.integrations.tasks.write_back_version", bind=True, max_retries=GUARD_RETRIES)
+def write_back_version(self: Any, mlflow_version_id: int) -> bool:
+    """Bring one MLflow version's signet.* tags up to date; MLflow away: try again later."""
+    set_auth_method(AuthMethod.TASK)
+    mlflow_version = MlflowVersion.objects.filter(pk=mlflow_version_id).first()
+    if mlflow_version is None:
+        return False
+    try:
+        return writeback.write_back(mlflow_version)
+    except MlflowError as exc:
+        if not exc.transient:
+            return False  # logged; the reconcile's write_back_due finds it again
+        raise self.retry(countdown=_backoff(self.request.retries)) from None

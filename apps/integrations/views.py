@@ -152,9 +152,7 @@ def intake_claim(request: HttpRequest, mlflow_model_id: int) -> HttpResponse:
         messages.error(request, "There is no project of that name that you can see.")
         return redirect("integrations:intake_list")
     try:
-        model = sync.model_claim(  # type: ignore[attr-defined]  # written by the sync part of #12
-            actor=acting_user(request), mlflow_model=mlflow_model, project=project
-        )
+        model = sync.model_claim(actor=acting_user(request), mlflow_model=mlflow_model, project=project)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("integrations:intake_list")

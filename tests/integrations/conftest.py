@@ -5,7 +5,7 @@ sqlite); ``mlflow_client`` points the ``mlflow`` module and an ``MlflowClient`` 
 ``unique_name`` is a registered-model name no other test of the session uses, since tests share the
 server; ``register_version`` trains, logs and registers a tiny model the way a data scientist would.
 A test that stops or kills a server, to play an outage, starts its own with
-``tests.mlflow_server.mlflow_server(tmp_path)``.
+``tests.mlflow_server.mlflow_server(tmp_path)`` and points the client at it with ``use_server``.
 
 No xdist group: MLflow servers share a machine without trouble (each has a free port, a folder and a
 store of its own), and one per worker keeps the bridge's tests parallel for ~6 s a worker, where a
@@ -49,21 +49,13 @@ def mlflow_session_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 @pytest.fixture
 def mlflow_client(mlflow: MlflowServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[MlflowClient]:
-    """An unmodified ``MlflowClient`` of the session's server; the ``mlflow`` module uses the server too, for this test.
+    """An unmodified ``MlflowClient`` of the session's server, which the ``mlflow`` module also uses for this test.
 
-    Afterwards the module's tracking and registry URIs (and the variables its setters write for
-    subprocesses) are what they were, and the webhooks the test created are deleted.
+    Afterwards the module points where it did before, and the webhooks the test created are deleted.
     """
     if not mlflow.running:  # a test stopped the shared server after all: start it again for the next
         mlflow.start()
-    # What mlflow.set_tracking_uri and set_registry_uri change, put back by monkeypatch afterwards.
-    monkeypatch.setattr(tracking_uri_state, "_tracking_uri", tracking_uri_state._tracking_uri)
-    monkeypatch.setattr(registry_uri_state, "_registry_uri", registry_uri_state._registry_uri)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow.url)
-    monkeypatch.setenv("MLFLOW_REGISTRY_URI", mlflow.url)
-    mlflow_lib.set_tracking_uri(mlflow.url)
-    mlflow_lib.set_registry_uri(mlflow.url)
-    client = MlflowClient(tracking_uri=mlflow.url, registry_uri=mlflow.url)
+    client = use_server(mlflow, monkeypatch)
     existing = {webhook.webhook_id for webhook in client.list_webhooks(max_results=1000)}
     yield client
     if mlflow.running:
@@ -72,10 +64,29 @@ def mlflow_client(mlflow: MlflowServer, monkeypatch: pytest.MonkeyPatch) -> Iter
                 client.delete_webhook(webhook.webhook_id)
 
 
+def use_server(server: MlflowServer, monkeypatch: pytest.MonkeyPatch) -> MlflowClient:
+    """Point the ``mlflow`` module at ``server`` until the test ends, and return a client of it.
+
+    For a test's own server (``mlflow_client`` does it for the session's). ``mlflow.set_tracking_uri``
+    and ``set_registry_uri`` set module globals and, for subprocesses, environment variables:
+    monkeypatch puts all four back.
+    """
+    monkeypatch.setattr(tracking_uri_state, "_tracking_uri", tracking_uri_state._tracking_uri)
+    monkeypatch.setattr(registry_uri_state, "_registry_uri", registry_uri_state._registry_uri)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", server.url)
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", server.url)
+    mlflow_lib.set_tracking_uri(server.url)
+    mlflow_lib.set_registry_uri(server.url)
+    return MlflowClient(tracking_uri=server.url, registry_uri=server.url)
+
+
 @pytest.fixture
 def unique_name(request: pytest.FixtureRequest) -> str:
-    """A registered-model name of this test's alone: the test's name, made URI-safe, and a random suffix."""
-    readable = re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name).strip("-")[:60]
+    """A name of this test's alone: the test's name, made URI-safe, and a random suffix.
+
+    For a registered model or a webhook (whose names are under 63 characters of letters, digits, ``._-``).
+    """
+    readable = re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name).strip("-")[:40]
     return f"{readable}-{uuid.uuid4().hex[:8]}"
 
 
@@ -119,8 +130,7 @@ def register_version(
         if dataset is not None:
             with warnings.catch_warnings():  # that an integer column cannot hold a missing value: the label
                 warnings.filterwarnings("ignore", "Hint: Inferred schema contains integer", UserWarning)
-                logged = from_pandas(frame, name=dataset, targets="default")
-            mlflow_lib.log_input(logged, context="training")
+                mlflow_lib.log_input(from_pandas(frame, name=dataset, targets="default"), context="training")
         # skops, the default serialisation of scikit-learn models now, is not in mlflow-skinny. Stated
         # requirements spare the 4 s MLflow takes to infer them (it loads the model in a subprocess).
         mlflow_sklearn.log_model(

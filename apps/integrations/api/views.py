@@ -129,8 +129,6 @@ class IntakeClaimView(APIView):
         if project is None:
             message = "There is no project with this slug that you can see."
             return Response(error_body("invalid", message, {"project": [message]}), status=status.HTTP_400_BAD_REQUEST)
-        model = sync.model_claim(  # type: ignore[attr-defined]  # written by the sync part of #12
-            actor=acting_user(request), mlflow_model=mlflow_model, project=project
-        )
+        model = sync.model_claim(actor=acting_user(request), mlflow_model=mlflow_model, project=project)
         body = {"model": model.pk, "project": project.slug, "name": model.name}
         return Response(ClaimedSerializer(body).data, status=status.HTTP_201_CREATED)

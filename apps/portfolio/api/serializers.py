@@ -5,6 +5,7 @@ from rest_framework import serializers
 from apps.accounts.models import Team, User
 from apps.core.api import strict
 from apps.integrations.models import MlflowModel
+from apps.integrations.selectors import AliasState, unapproved
 
 
 class AccountAwaitingOwnerSerializer(strict.ModelSerializer[User]):
@@ -19,15 +20,18 @@ class AccountAwaitingOwnerSerializer(strict.ModelSerializer[User]):
         read_only_fields = fields
 
 
-class MlflowAliasStateSerializer(serializers.Serializer[object]):
+class MlflowAliasStateSerializer(serializers.Serializer[AliasState]):
     alias = strict.CharField(read_only=True)
     mlflow_version = strict.IntegerField(source="number", read_only=True)
-    version = strict.IntegerField(source="version.number", read_only=True, allow_null=True, default=None)
+    version = strict.IntegerField(source="version_number", read_only=True, allow_null=True)
     protected = strict.BooleanField(read_only=True)
     environment = strict.CharField(read_only=True, allow_null=True)
     backed = strict.BooleanField(read_only=True, help_text="Whether a current approval backs the version")
-    unapproved = strict.BooleanField(read_only=True, help_text="A protected alias on a version nobody approved")
+    unapproved = serializers.SerializerMethodField(help_text="A protected alias on a version no approval backs")
     reasons = serializers.ListField(child=strict.CharField(), read_only=True)
+
+    def get_unapproved(self, obj: AliasState) -> bool:
+        return unapproved(obj)
 
 
 class PortfolioMlflowModelSerializer(strict.ModelSerializer[MlflowModel]):
@@ -45,7 +49,7 @@ class PortfolioMlflowModelSerializer(strict.ModelSerializer[MlflowModel]):
         read_only_fields = fields
 
     def get_unapproved_alias(self, obj: MlflowModel) -> bool:
-        return any(state.unapproved for state in getattr(obj, "alias_list", []))
+        return any(unapproved(state) for state in getattr(obj, "alias_list", []))
 
 
 class PortfolioSerializer(serializers.Serializer[dict[str, object]]):
