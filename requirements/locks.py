@@ -1,12 +1,12 @@
 """Keep the lock files in step with pyproject.toml: ``stamp`` after ``make lock``, ``check`` in ``make test``.
 
 Each lock (``run.txt``, ``production.txt``, ``dev.txt``, ``tools.txt``, ``mlflow-server.txt``) is
-compiled by ``make lock`` from pyproject.toml and the ``*.in`` files beside this script. Its last line records a fingerprint
-of what it was compiled from: the project's dependencies, its extras, the Python it requires, the
-build requirements and the ``*.in`` files. ``check`` recomputes the fingerprint and fails, naming
-the stale locks, when someone changed a dependency without running ``make lock``; it needs no
-network, so it runs on every ``make test``. Settings elsewhere in pyproject.toml (ruff, mypy, pytest)
-do not change the fingerprint.
+compiled by ``make lock`` from pyproject.toml and the ``*.in`` files beside this script. Its last
+line records a fingerprint of what it was compiled from: the project's dependencies, its extras,
+the Python it requires, the build requirements and the ``*.in`` files. ``check`` recomputes the
+fingerprint and fails, naming the stale locks, when someone changed a dependency without running
+``make lock``; it needs no network, so it runs on every ``make test``. Settings elsewhere in
+pyproject.toml (ruff, mypy, pytest) do not change the fingerprint.
 """
 
 from __future__ import annotations

@@ -64,6 +64,16 @@ def server_environment(encryption_key: str, env: dict[str, str] | None = None) -
     }
 
 
+def sqlalchemy_uri(database_url: str) -> str:
+    """A PostgreSQL URL as SQLAlchemy must have it for the driver .venv-mlflow holds (psycopg2).
+
+    SQLAlchemy 2.1 reads a plain ``postgresql://`` as psycopg 3, which is not installed; Signet's
+    own ``postgres://`` form it does not know at all.
+    """
+    scheme, sep, rest = database_url.partition("://")
+    return f"postgresql+psycopg2://{rest}" if sep and scheme in ("postgres", "postgresql") else database_url
+
+
 class MlflowServer:
     """One ``mlflow server`` process group on a fixed port and store; ``start``/``stop`` at will."""
 
@@ -80,7 +90,7 @@ class MlflowServer:
         if not MLFLOW.exists():
             raise RuntimeError(f"{MLFLOW} is missing: run `make mlflow-server-env` (README, Dependencies)")
         self.directory = directory
-        self.backend_uri = backend_uri or f"sqlite:///{directory / 'mlflow.db'}"
+        self.backend_uri = sqlalchemy_uri(backend_uri) if backend_uri else f"sqlite:///{directory / 'mlflow.db'}"
         self.artifacts_dir = directory / "artifacts"
         self.log_path = directory / "mlflow-server.log"
         self.port = port or free_port()
@@ -122,10 +132,12 @@ class MlflowServer:
             )  # fmt: skip
         deadline = time.monotonic() + self.timeout
         while not self.healthy():
-            if self.process.poll() is not None or time.monotonic() > deadline:
+            exited = self.process.poll() is not None
+            if exited or time.monotonic() > deadline:
                 tail = self.log_path.read_text(errors="replace")[-4000:]
                 self.kill()
-                raise RuntimeError(f"the MLflow server did not start within {self.timeout} s:\n{tail}")
+                why = "exited" if exited else f"did not answer /health within {self.timeout} s"
+                raise RuntimeError(f"the MLflow server {why}:\n{tail}")
             time.sleep(0.1)
 
     def stop(self, timeout: float = 20) -> None:

@@ -1,8 +1,9 @@
 """The append-only, hash-chained audit trail.
 
-Only ``apps.audit.services.audit_record`` inserts rows; triggers refuse UPDATE and DELETE. Foreign
-keys from here use PROTECT: an audited user is deactivated, never deleted, because the database
-would refuse the SET NULL a deletion implies.
+Only ``apps.audit.services.audit_record`` (and ``audit_record_many``, the same events in bulk)
+inserts rows; triggers refuse UPDATE and DELETE. Foreign keys from here use PROTECT: an audited
+user is deactivated, never deleted, because the database would refuse the SET NULL a deletion
+implies.
 """
 
 from __future__ import annotations

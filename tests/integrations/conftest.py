@@ -1,18 +1,20 @@
 """A real MLflow server and the unmodified MLflow client, for the MLflow bridge's tests (issue #12).
 
-``mlflow`` is one server per pytest-xdist worker for the whole session (about 6 s to start, on
-sqlite); ``mlflow_client`` points the ``mlflow`` module and an ``MlflowClient`` at it for one test;
-``unique_name`` is a registered-model name no other test of the session uses, since tests share the
-server; ``register_version`` trains, logs and registers a tiny model the way a data scientist would.
+``mlflow`` is one server per pytest-xdist worker for the whole session (on sqlite; it starts in 6 s
+on an idle machine, in half a minute on a loaded one); ``mlflow_client`` points the ``mlflow``
+module and an ``MlflowClient`` at it for one test; ``unique_name`` is a registered-model name no
+other test of the session uses, since tests share the server; ``register_version`` trains, logs
+and registers a tiny model the way a data scientist would.
 A test that stops or kills a server, to play an outage, starts its own with
 ``tests.mlflow_server.mlflow_server(tmp_path)`` and points the client at it with ``use_server``.
 
 No xdist group: MLflow servers share a machine without trouble (each has a free port, a folder and a
-store of its own), and one per worker keeps the bridge's tests parallel for ~6 s a worker, where a
-group would run them all one after another on one worker. Nothing the tests do to the shared server
-reaches another worker's server, and within a worker isolation comes from ``unique_name`` and from
-``mlflow_client`` deleting the webhooks a test leaves behind (else their deliveries to receivers
-that are gone would be retried for a minute and more, and take the server's delivery threads).
+store of its own), and one per worker keeps the bridge's tests parallel for one start a worker,
+where a group would run them all one after another on one worker. Nothing the tests do to the shared
+server reaches another worker's server. Within a worker tests run one at a time; they keep apart by
+``unique_name``, and by ``mlflow_client`` deleting the webhooks a test created: a webhook fires for
+every model on its server, so one left behind would send later tests' events to a receiver that is
+gone (retried for seconds), or to whichever later receiver got its port.
 """
 
 from __future__ import annotations

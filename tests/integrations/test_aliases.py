@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from apps.audit.models import AuditEvent
+from apps.integrations import locks
 from apps.integrations.models import MlflowAlias, MlflowModel
+from apps.integrations.services import sync
 from apps.integrations.services.aliases import AliasState, alias_states, alias_states_bulk, aliases_check
 from apps.notifications.models import Notification
 from apps.registry.models import ModelVersion
@@ -264,3 +266,8 @@ def test_alias_states_take_a_fixed_number_of_queries_however_many_models(
     assert one[guarded.mlflow_model.pk][0].backed is True
     assert len(many) == 4
     assert [many[m.pk][0].backed for m in models] == [True, False, False, False]
+
+
+def test_the_guard_writes_the_mirror_under_the_syncs_write_lock() -> None:
+    assert locks.MIRROR_WRITE == sync.WRITE_LOCK
+    assert locks.WRITE_BACK not in {sync.WRITE_LOCK, sync.PASS_LOCK}

@@ -57,7 +57,7 @@ def test_reconcile_mirrors_and_governs_a_tagged_model_and_leaves_an_untagged_one
     mlflow_client.set_model_version_tag(tagged, second.version, "stage", "candidate")
     mlflow_client.set_registered_model_alias(tagged, "champion", first.version)
     mlflow_client.create_registered_model(untagged)
-    mlflow_client.create_model_version(untagged, source="mlflow-artifacts:/nowhere", run_id=None)
+    mlflow_client.create_model_version(untagged, source="s3://bucket/nowhere", run_id=None)
     builder = make_user(first.user_id) if first.user_id else None  # the MLflow user has a Signet account
     connection = _connection(monkeypatch, org, mlflow.url)
 
@@ -86,6 +86,7 @@ def test_reconcile_mirrors_and_governs_a_tagged_model_and_leaves_an_untagged_one
             expected.source, expected.run_id, expected.user_id or "", expected.status, expected.description or ""
         )  # fmt: skip
         assert row.tags == expected.tags
+        assert expected.run_id is not None
         run = mlflow_client.get_run(expected.run_id)
         assert row.run["params"] == run.data.params
         assert row.run["metrics"] == run.data.metrics
@@ -133,7 +134,7 @@ def test_changes_in_mlflow_are_picked_up_and_a_deleted_model_is_marked_not_delet
     mlflow_client.set_registered_model_tag(name, "signet.project", org.project.slug)
     mlflow_client.set_registered_model_alias(name, "champion", first.version)
     mlflow_client.create_registered_model(doomed)
-    mlflow_client.create_model_version(doomed, source="mlflow-artifacts:/x", run_id=None)
+    mlflow_client.create_model_version(doomed, source="s3://bucket/x", run_id=None)
     connection = _connection(monkeypatch, org, mlflow.url)
     reconcile(connection)
     model = _mirror(connection, name).model
@@ -204,7 +205,7 @@ def test_sync_model_rereads_one_model_and_marks_it_gone_on_404(
 ) -> None:
     connection = _connection(monkeypatch, org, mlflow.url)
     mlflow_client.create_registered_model(unique_name, tags={"signet.project": org.project.slug})
-    mlflow_client.create_model_version(unique_name, source="mlflow-artifacts:/a", run_id=None)
+    mlflow_client.create_model_version(unique_name, source="s3://bucket/a", run_id=None)
     mirror = sync_model(connection, unique_name)
     assert mirror is not None
     assert mirror.model is not None
@@ -222,7 +223,7 @@ def test_owners_claim_intake_models_and_no_one_else_can(
 ) -> None:
     mlflow_client.create_registered_model(unique_name, tags={"signet.project": "no-such-project"})
     for _ in range(2):
-        mlflow_client.create_model_version(unique_name, source="mlflow-artifacts:/a", run_id=None)
+        mlflow_client.create_model_version(unique_name, source="s3://bucket/a", run_id=None)
     connection = _connection(monkeypatch, org, mlflow.url)
     reconcile(connection)
     mirror = _mirror(connection, unique_name)
@@ -247,7 +248,7 @@ def test_owners_claim_intake_models_and_no_one_else_can(
     with pytest.raises(ValidationError, match="already governed"):
         model_claim(actor=org.owner, mlflow_model=mirror, project=org.project)
     # The bridge keeps governing it: a new version in MLflow becomes a Signet version.
-    mlflow_client.create_model_version(unique_name, source="mlflow-artifacts:/b", run_id=None)
+    mlflow_client.create_model_version(unique_name, source="s3://bucket/b", run_id=None)
     reconcile(connection)
     assert sorted(model.versions.values_list("number", flat=True)) == [1, 2, 3]
 
@@ -263,6 +264,8 @@ def test_a_second_pass_of_the_same_connection_returns_at_once(
         with other.cursor() as cursor:  # a pass running elsewhere holds the lock
             cursor.execute("SELECT pg_advisory_lock(%s, %s)", [PASS_LOCK, connection.pk])
         result = reconcile(connection)
+        with other.cursor() as cursor:  # that pass ends
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [PASS_LOCK, connection.pk])
     finally:
         other.close()
     assert result == {"status": "busy", "message": "A reconcile of this connection is already running."}

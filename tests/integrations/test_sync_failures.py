@@ -96,7 +96,7 @@ def own_mlflow(tmp_path: Path) -> Iterator[MlflowServer]:
         for m in range(MODELS):
             client.create_registered_model(f"model-{m}")
             for _ in range(VERSIONS):
-                client.create_model_version(f"model-{m}", source=f"mlflow-artifacts:/m{m}", run_id=None)
+                client.create_model_version(f"model-{m}", source=f"s3://bucket/m{m}", run_id=None)
         yield server
 
 
@@ -126,7 +126,7 @@ def test_a_failure_mid_pass_leaves_whole_models_only_and_the_next_pass_completes
     assert _assert_whole(connection.pk) == MODELS
     client = MlflowLibClient(tracking_uri=own_mlflow.url, registry_uri=own_mlflow.url)
     for m in range(MODELS):  # every model gets a new version: the next pass has work on every page
-        client.create_model_version(f"model-{m}", source="mlflow-artifacts:/new", run_id=None)
+        client.create_model_version(f"model-{m}", source="s3://bucket/new", run_id=None)
     client.delete_registered_model("model-5")  # gone, but only a complete pass may say so
 
     proxy.version_pages, proxy.fail_after, proxy.mode = 0, 2, mode

@@ -9,7 +9,7 @@ from mlflow.tracking import MlflowClient as MlflowLibClient
 
 from apps.core.queue import enqueue
 from apps.integrations.models import MlflowConnection, MlflowModel, MlflowVersion
-from tests.factories import make_project, make_user
+from tests.factories import TeamFunction, make_project, make_user
 from tests.integrations.factories import make_connection
 from tests.mlflow_server import MlflowServer
 from tests.workers import celery_worker, wait_for
@@ -22,7 +22,7 @@ def test_a_worker_reconciles_a_connection_and_hashes_the_new_versions(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     admin = make_user("root", superuser=True)
-    project = make_project(make_user("olivia"))
+    project = make_project(make_user("olivia", TeamFunction.BUSINESS))
     mlflow_client.create_registered_model(unique_name, tags={"signet.project": project.slug})
     mlflow_client.create_model_version(unique_name, source="s3://bucket/model", run_id=None)
     connection, _ = make_connection(monkeypatch, admin, mlflow.url)

@@ -42,6 +42,7 @@ from apps.integrations.alias_states import (
     mirror_digest,
     ungoverned_reason,
 )
+from apps.integrations.locks import mirror_write_lock
 from apps.integrations.mlflow_client import MlflowError, aliases_of
 from apps.integrations.models import MlflowAlias, MlflowConnection, MlflowModel, MlflowVersion
 from apps.integrations.secrets import SecretMissing
@@ -154,8 +155,9 @@ def aliases_check(mlflow_model: MlflowModel, *, retry_later: bool = True) -> lis
     results: list[dict[str, Any]] = []
     refusals: list[Refusal] = []
     with transaction.atomic():
-        # One check of a model at a time: two at once would both see the alias unflagged.
-        MlflowModel.objects.select_for_update(no_key=True).filter(pk=mlflow_model.pk).first()
+        # Beside the sync's batches and other checks, never between: two at once would both see the alias
+        # unflagged, and the mirror lock comes before rows and the chain (apps/integrations/locks.py).
+        mirror_write_lock(connection.pk)
         for alias in MlflowAlias.objects.filter(mlflow_model=mlflow_model).order_by("alias"):
             environment = connection.environment_of(alias.alias)
             if environment is None:
@@ -282,6 +284,7 @@ def _record_restore(
 ) -> None:
     now = timezone.now()
     with transaction.atomic():
+        mirror_write_lock(connection.pk)
         alias = (
             MlflowAlias.objects.select_for_update(no_key=True)
             .filter(mlflow_model=mlflow_model, alias=refusal.alias)

@@ -42,6 +42,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import connection as database
 from django.db import transaction
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -361,6 +362,8 @@ def _after_commit(models: list[MlflowModel], hash_ids: list[int]) -> None:
 
 
 Entries = list[tuple[dict[str, Any], list[dict[str, Any]]]]
+# A model as MLflow lists it, with its versions as (number, mirror values), computed once per batch.
+Prepared = list[tuple[dict[str, Any], list[tuple[int, dict[str, Any]]]]]
 
 
 def _write(state: _Pass, entries: Entries, *, whole: bool) -> list[MlflowModel]:
@@ -374,8 +377,12 @@ def _write(state: _Pass, entries: Entries, *, whole: bool) -> list[MlflowModel]:
     if not entries:
         return []
     runs: dict[str, dict[str, Any]] = {}
+    prepared: Prepared = [
+        (item, [(_int(version.get("version")), _version_values(version)) for version in versions])
+        for item, versions in entries
+    ]
     while True:
-        written = _write_once(state, entries, whole=whole, runs=runs)
+        written = _write_once(state, prepared, whole=whole, runs=runs)
         if isinstance(written, set):
             runs.update(_fetch_runs(state, written))
             continue
@@ -383,7 +390,7 @@ def _write(state: _Pass, entries: Entries, *, whole: bool) -> list[MlflowModel]:
 
 
 def _write_once(  # noqa: PLR0912, PLR0915 - one transaction, step by step
-    state: _Pass, entries: Entries, *, whole: bool, runs: dict[str, dict[str, Any]]
+    state: _Pass, entries: Prepared, *, whole: bool, runs: dict[str, dict[str, Any]]
 ) -> list[MlflowModel] | set[str]:
     connection, counts = state.connection, state.counts
     names = [str(item["name"]) for item, _ in entries]
@@ -397,15 +404,16 @@ def _write_once(  # noqa: PLR0912, PLR0915 - one transaction, step by step
             m.name: m
             for m in MlflowModel.objects.filter(connection=connection, name__in=names).select_related("model__project")
         }
+        # The run JSON is read only for the rows that change (the id of the run it holds is enough here).
+        existing = MlflowVersion.objects.filter(mlflow_model__in=mirrors.values()).defer("run")
         rows: dict[tuple[int, int], MlflowVersion] = {
-            (v.mlflow_model_id, v.number): v for v in MlflowVersion.objects.filter(mlflow_model__in=mirrors.values())
+            (v.mlflow_model_id, v.number): v for v in existing.annotate(run_read=KT("run__run_id"))
         }
         wanted: set[str] = set()
         for item, versions in entries:
             mirror = mirrors.get(str(item["name"]))
-            for version in versions:
-                values = _version_values(version)
-                row = rows.get((mirror.pk, _int(version.get("version")))) if mirror else None
+            for number, values in versions:
+                row = rows.get((mirror.pk, number)) if mirror else None
                 fresh = row is None or _changed(row, values, VERSION_MIRROR_FIELDS)
                 if values["run_id"] and values["run_id"] not in runs and (fresh or _run_stale(row, values["run_id"])):
                     wanted.add(values["run_id"])
@@ -515,12 +523,10 @@ def _write_once(  # noqa: PLR0912, PLR0915 - one transaction, step by step
         for item, versions in entries:
             mirror = mirrors[str(item["name"])]
             seen: set[int] = set()
-            for version in versions:
-                number = _int(version.get("version"))
+            for number, values in versions:
                 if number <= 0 or number in seen:
                     continue
                 seen.add(number)
-                values = _version_values(version)
                 run = runs.get(values["run_id"])
                 row = rows.get((mirror.pk, number))
                 if row is None:
@@ -604,7 +610,10 @@ def _changed(row: Any, values: dict[str, Any], fields: tuple[str, ...]) -> bool:
 
 def _run_stale(row: MlflowVersion | None, run_id: str) -> bool:
     """The mirror has not read this run yet (or read another one)."""
-    return row is not None and bool(run_id) and (row.run or {}).get("run_id") != run_id
+    if row is None or not run_id:
+        return False
+    read = row.run_read if hasattr(row, "run_read") else (row.run or {}).get("run_id")  # annotated in a batch
+    return bool(read != run_id)
 
 
 def _mark_version_gone(connection: MlflowConnection, row: MlflowVersion, now: Any) -> None:

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from apps.audit.actions import Action
 from apps.audit.services import audit_record
+from apps.integrations.locks import mirror_write_lock, write_back_lock
 from apps.integrations.mlflow_client import MlflowError
 from apps.integrations.models import MlflowConnection, MlflowVersion
 from apps.integrations.secrets import SecretMissing
@@ -140,11 +141,11 @@ def write_back(mlflow_version: MlflowVersion) -> bool:
     connection = mlflow_version.mlflow_model.connection
     failure: MlflowError | None = None
     with transaction.atomic():
-        # One write-back of a version at a time, so an older state never overwrites a newer one.
-        mlflow_version = (
-            MlflowVersion.objects.select_for_update(of=("self",), no_key=True)
-            .select_related("version__model__project", "mlflow_model__connection__service_user")
-            .get(pk=mlflow_version.pk)
+        # One write-back of a version at a time, MLflow's calls included, so an older state never
+        # overwrites a newer one; no row is locked while MLflow answers.
+        write_back_lock(mlflow_version.pk)
+        mlflow_version = MlflowVersion.objects.select_related("version", "mlflow_model__connection").get(
+            pk=mlflow_version.pk
         )
         if not _writable(mlflow_version):
             return False
@@ -166,7 +167,7 @@ def write_back(mlflow_version: MlflowVersion) -> bool:
         except SecretMissing as exc:
             failure = MlflowError(str(exc))
         if written:
-            _record(mlflow_version, written)
+            _record(connection, mlflow_version.pk, written)
     if failure is not None:
         logger.warning(
             "mlflow %s: write-back of %s v%s stopped: %s",
@@ -179,9 +180,14 @@ def write_back(mlflow_version: MlflowVersion) -> bool:
     return True
 
 
-def _record(mlflow_version: MlflowVersion, written: Tags) -> None:
-    """Keep what MLflow now has in the mirror, and audit it, in the write-back's transaction."""
-    connection = mlflow_version.mlflow_model.connection
+def _record(connection: MlflowConnection, mlflow_version_id: int, written: Tags) -> None:
+    """Keep what MLflow now has in the mirror, and audit it: the mirror lock, the row, then the chain."""
+    mirror_write_lock(connection.pk)
+    mlflow_version = (
+        MlflowVersion.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("version__model__project")
+        .get(pk=mlflow_version_id)
+    )
     before = {key: mlflow_version.written_tags.get(key) for key in written}
     tags, record = dict(mlflow_version.tags), dict(mlflow_version.written_tags)
     for key, value in written.items():

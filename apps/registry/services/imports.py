@@ -21,7 +21,7 @@ from django.utils.text import slugify
 
 from apps.accounts.models import User
 from apps.audit.actions import Action
-from apps.audit.services import audit_record, changes_between, snapshot
+from apps.audit.services import AuditEntry, audit_record, audit_record_many, changes_between, snapshot
 from apps.projects.models import Project
 from apps.registry.choices import ModelTask, VersionStatus
 from apps.registry.models import ModelCard, ModelVersion, RegisteredModel
@@ -161,9 +161,8 @@ def versions_import(
     ]
     created = ModelVersion.objects.bulk_create(rows)
     ModelCard.objects.bulk_create([ModelCard(version=version, updated_by=actor) for version in created])
-    # TODO(bridgebench): audit_record_many once it lands in apps/audit/services.py; one event each until then.
-    for version in created:
-        audit_record(
+    audit_record_many(
+        AuditEntry(
             actor=actor,
             actor_name=actor_name,
             action=Action.VERSION_CREATED,
@@ -171,6 +170,8 @@ def versions_import(
             project=model.project,
             changes=changes_between({}, snapshot(version, ("number", *VERSION_FIELDS))),
         )
+        for version in created
+    )
     return created
 
 
