@@ -43,6 +43,7 @@ class Action(StrEnum):
     MLFLOW_ALIAS_RESTORED = "integrations.alias.restored"
     MLFLOW_ALIAS_UNAPPROVED = "integrations.alias.unapproved"
     MLFLOW_TAGS_WRITTEN = "integrations.version.tags_written"
+    MLFLOW_WEBHOOK_RECEIVED = "integrations.webhook.received"
     # (the sync: a model claimed from the intake list; models and versions gone from MLflow, or back)
     MLFLOW_MODEL_CLAIMED = "integrations.model.claimed"
     MLFLOW_MODEL_GONE = "integrations.model.gone"

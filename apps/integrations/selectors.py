@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
 
 from apps.integrations.alias_states import AliasState, alias_states, alias_states_bulk
 from apps.integrations.models import MlflowConnection, MlflowModel, MlflowVersion
@@ -53,7 +54,8 @@ def connections_visible_to(user: Viewer) -> QuerySet[MlflowConnection]:
 
 def webhook_url(connection: MlflowConnection) -> str:
     """The absolute address MLflow posts this connection's webhooks to (from SIGNET_BASE_URL)."""
-    return f"{str(settings.SIGNET_BASE_URL).rstrip('/')}/api/v1/mlflow/{connection.name}/webhook/"
+    path = reverse("api_mlflow_webhook", kwargs={"connection": connection.name})
+    return f"{str(settings.SIGNET_BASE_URL).rstrip('/')}{path}"
 
 
 def intake_visible_to(user: Viewer) -> QuerySet[MlflowModel]:

@@ -11,7 +11,7 @@ from apps.core.context import set_auth_method
 from apps.core.queue import enqueue
 from apps.integrations.mlflow_client import MlflowError
 from apps.integrations.models import MlflowConnection, MlflowModel, MlflowVersion
-from apps.integrations.services import aliases, writeback
+from apps.integrations.services import aliases, webhooks, writeback
 from apps.integrations.services.artifacts import artifact_hash
 from apps.integrations.services.sync import reconcile
 
@@ -93,3 +93,22 @@ def write_back_version(self: Any, mlflow_version_id: int) -> bool:
         if not exc.transient:
             return False  # logged; the reconcile's write_back_due finds it again
         raise self.retry(countdown=_backoff(self.request.retries)) from None
+
+
+# --- webhooks ------------------------------------------------------------------------------------
+DELIVERY_MAX_RETRIES = 5  # about 2 + 4 + 8 + 16 + 32 s of backoff (jittered); then failed, the reconcile catches it
+
+
+@shared_task(
+    name="apps.integrations.tasks.process_delivery",
+    bind=True,
+    autoretry_for=(webhooks.DeliveryRetry,),
+    max_retries=DELIVERY_MAX_RETRIES,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+)
+def process_delivery(self, delivery_id: int) -> str:  # type: ignore[no-untyped-def]
+    """Re-read what an MLflow webhook delivery names; retried with backoff while MLflow is unreachable."""
+    set_auth_method(AuthMethod.TASK)
+    return webhooks.delivery_process(delivery_id, last_attempt=self.request.retries >= DELIVERY_MAX_RETRIES)
