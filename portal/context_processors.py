@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from apps.audit.permissions import can_read_audit_trail
+from apps.integrations.permissions import can_manage_connections
 from apps.notifications.permissions import can_manage_webhooks
 from apps.notifications.selectors import unread_count
 from apps.portfolio.permissions import can_view_portfolio
@@ -23,5 +24,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "show_webhooks_link": can_manage_webhooks(user),
         "show_policies_link": can_edit_policies(user),
         "show_portfolio_link": can_view_portfolio(user),
+        "show_mlflow_link": can_manage_connections(user),
         "unread_notifications": unread_count(user),
     }

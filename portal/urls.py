@@ -29,6 +29,7 @@ urlpatterns = [
     path("notifications/", include("apps.notifications.urls")),
     path("validation/", include("apps.validation.urls")),
     path("portfolio/", include("apps.portfolio.urls")),
+    path("integrations/", include("apps.integrations.urls")),
     path("api/v1/", include("portal.api_urls")),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),

@@ -35,6 +35,7 @@ class Action(StrEnum):
     TRAIL_EXPORTED = "audit.trail.exported"
     # integrations (the MLflow bridge)
     MLFLOW_CONNECTION_CREATED = "integrations.connection.created"
+    MLFLOW_CONNECTION_RECONCILE_REQUESTED = "integrations.connection.reconcile_requested"
     MLFLOW_CONNECTION_TESTED = "integrations.connection.tested"
     MLFLOW_CONNECTION_UPDATED = "integrations.connection.updated"
     # the shadow-deployment guard and write-back

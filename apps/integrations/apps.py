@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.apps import AppConfig
 from django.db.models.signals import post_save
 
+from apps.core import panels
+
 
 class IntegrationsConfig(AppConfig):
     name = "apps.integrations"
@@ -18,3 +20,15 @@ class IntegrationsConfig(AppConfig):
 
         post_save.connect(follow_audit_event, sender=AuditEvent, dispatch_uid="integrations.follow_audit_event")
         references.register(SCHEME, resolve_mlflow_model)
+
+        # The registry's model and version pages show the MLflow side without importing this app.
+        # Owners see on their project's page what waits for them in the intake list.
+        from apps.integrations.selectors import (  # noqa: PLC0415 - imports models
+            model_panel,
+            project_intake_panel,
+            version_panel,
+        )
+
+        panels.contribute("registry.model", model_panel)
+        panels.contribute("registry.version", version_panel)
+        panels.contribute("projects.project", project_intake_panel)

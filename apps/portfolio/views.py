@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from apps.integrations import selectors as mlflow
 from apps.portfolio import selectors
 
 PAGE_SIZE = 200
@@ -15,8 +16,12 @@ PAGE_SIZE = 200
 def portfolio(request: HttpRequest) -> HttpResponse:
     """What the second line, compliance, audit and administrators oversee (403 for everyone else)."""
     accounts = selectors.accounts_awaiting_owner(viewer=request.user)
-    return render(
-        request,
-        "portfolio/portfolio.html",
-        {"accounts": accounts[:PAGE_SIZE], "accounts_count": accounts.count(), "page_size": PAGE_SIZE},
-    )
+    mlflow_models, mlflow_count = mlflow.portfolio_models(viewer=request.user, limit=PAGE_SIZE)
+    context = {
+        "accounts": accounts[:PAGE_SIZE],
+        "accounts_count": accounts.count(),
+        "page_size": PAGE_SIZE,
+        "mlflow_models": mlflow_models,
+        "mlflow_count": mlflow_count,
+    }
+    return render(request, "portfolio/portfolio.html", context)

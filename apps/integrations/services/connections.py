@@ -14,6 +14,7 @@ from apps.accounts.services import user_create
 from apps.audit.actions import Action
 from apps.audit.services import audit_record, changes_between
 from apps.core.permissions import require
+from apps.core.queue import enqueue
 from apps.integrations.choices import AuthKind
 from apps.integrations.mlflow_client import MlflowClient, MlflowError
 from apps.integrations.models import MlflowConnection
@@ -23,6 +24,9 @@ from apps.integrations.secrets import SecretMissing, credentials_for, webhook_se
 ENVIRONMENT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 ALIAS = re.compile(r"^[A-Za-z0-9_-]{1,255}$")  # MLflow's own rule for alias names
 MAX_PROTECTED = 20
+URL_SCHEMES = ("http", "https")
+# Names the API's paths use beside /api/v1/mlflow/<name>/webhook/: a connection of one of them would shadow them.
+RESERVED_NAMES = frozenset({"connections", "intake"})
 
 
 class ConnectionFields(TypedDict, total=False):
@@ -79,6 +83,9 @@ def _validate(connection: MlflowConnection) -> None:
     for name in ("restore_aliases", "write_back", "enabled"):
         if not isinstance(getattr(connection, name), bool):
             raise ValidationError({name: "Give true or false."})
+    # Django's URLField also takes ftp:// and ftps://; MLflow's REST API is HTTP only.
+    if connection.url.split(":", 1)[0].lower() not in URL_SCHEMES:
+        raise ValidationError({"url": "Give the tracking server's http:// or https:// address."})
     connection.full_clean(exclude=["service_user", "created_by"])
     if connection.auth_kind != AuthKind.NONE and not (connection.secret_env or connection.secret_file):
         raise ValidationError({"secret_env": "Name the environment variable or secret file that holds the secret."})
@@ -104,6 +111,8 @@ def connection_create(*, actor: User, **fields: Unpack[ConnectionFields]) -> Mlf
         raise TypeError(f"connection_create() got unknown fields {sorted(unknown)}")
     connection = MlflowConnection(**fields)
     _validate(connection)
+    if connection.name in RESERVED_NAMES:
+        raise ValidationError({"name": f"{connection.name!r} is a word of the bridge's addresses; choose another."})
     with transaction.atomic():
         if MlflowConnection.objects.filter(name=connection.name).exists():
             raise ValidationError({"name": "A connection of this name exists already."})
@@ -226,3 +235,19 @@ def connection_test(*, actor: User, connection: MlflowConnection) -> list[dict[s
             data={"ok": all(r["ok"] for r in results), "failed": [r["check"] for r in results if not r["ok"]]},
         )
     return results
+
+
+def connection_reconcile_request(*, actor: User, connection: MlflowConnection) -> None:
+    """Ask a worker for a full reconcile of ``connection`` now, besides the periodic one (administrators).
+
+    Side effects: ``integrations.connection.reconcile_requested``; the task
+    ``apps.integrations.tasks.reconcile_connection`` is queued after commit. Raises PermissionDenied,
+    ValidationError (a disabled connection).
+    """
+    require(can_manage_connections(actor), CONNECTIONS_DENIED)
+    if not connection.enabled:
+        raise ValidationError("The connection is disabled: enable it before reconciling.")
+    pk = connection.pk
+    with transaction.atomic():
+        audit_record(actor=actor, action=Action.MLFLOW_CONNECTION_RECONCILE_REQUESTED, target=connection)
+        transaction.on_commit(lambda: enqueue("apps.integrations.tasks.reconcile_connection", pk))

@@ -5,6 +5,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.integrations import selectors as mlflow
 from apps.portfolio import selectors
 from apps.portfolio.api.serializers import PortfolioSerializer
 from apps.portfolio.permissions import CanViewPortfolio
@@ -12,12 +13,18 @@ from apps.portfolio.views import PAGE_SIZE
 
 
 class PortfolioView(APIView):
-    """The organisation-wide portfolio: for now, the accounts that await their owner's own password."""
+    """The organisation-wide portfolio: accounts that await their owner's own password; MLflow models' aliases."""
 
     permission_classes = [CanViewPortfolio]
 
     @extend_schema(responses=PortfolioSerializer)
     def get(self, request: Request) -> Response:
         accounts = selectors.accounts_awaiting_owner(viewer=request.user)
-        data = {"accounts_awaiting_owner": accounts[:PAGE_SIZE], "accounts_awaiting_owner_count": accounts.count()}
+        mlflow_models, mlflow_count = mlflow.portfolio_models(viewer=request.user, limit=PAGE_SIZE)
+        data = {
+            "accounts_awaiting_owner": accounts[:PAGE_SIZE],
+            "accounts_awaiting_owner_count": accounts.count(),
+            "mlflow_models": mlflow_models,
+            "mlflow_models_count": mlflow_count,
+        }
         return Response(PortfolioSerializer(data).data)
