@@ -204,6 +204,17 @@ class MlflowClient:
     def delete_version_tag(self, name: str, version: int | str, key: str) -> None:
         self.call("DELETE", "model-versions/delete-tag", json={"name": name, "version": str(version), "key": key})
 
+    def get_alias(self, name: str, alias: str) -> int | None:
+        """The version number ``name@alias`` points at now; None when the alias is not set."""
+        try:
+            body = self.call("GET", "registered-models/alias", params={"name": name, "alias": alias})
+        except MlflowError as exc:
+            if exc.not_found or exc.code == "INVALID_PARAMETER_VALUE":
+                return None
+            raise
+        number = str((body.get("model_version") or {}).get("version", ""))
+        return int(number) if number.isdigit() else None
+
     def set_alias(self, name: str, alias: str, version: int | str) -> None:
         self.call("POST", "registered-models/alias", json={"name": name, "alias": alias, "version": str(version)})
 

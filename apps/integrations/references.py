@@ -17,8 +17,11 @@ import re
 from typing import TYPE_CHECKING
 
 from apps.integrations.choices import ArtifactState
-from apps.integrations.models import MlflowAlias, MlflowModel, MlflowVersion
+from apps.integrations.mlflow_client import MlflowError
+from apps.integrations.models import MlflowModel, MlflowVersion
 from apps.integrations.permissions import can_see_intake
+from apps.integrations.secrets import SecretMissing
+from apps.integrations.services.connections import client_for
 from apps.registry.selectors import models_visible_to
 from apps.workflows.references import ReferenceNotFound, Resolved, UnresolvedReference
 
@@ -87,16 +90,30 @@ def _model_for(viewer: Viewer, name: str) -> MlflowModel:
     raise ReferenceNotFound(f"No MLflow model named {name[:100]} that Signet governs and you can see.")
 
 
+def _alias_now(mlflow_model: MlflowModel, alias: str) -> int:
+    """Where the alias points in MLflow at this moment, not as last mirrored: a pipeline deploys what MLflow
+    says now, and an alias moved since the last read must not borrow the approval of the version before."""
+    name = mlflow_model.name
+    try:
+        with client_for(mlflow_model.connection) as client:
+            number = client.get_alias(name, alias)
+    except (MlflowError, SecretMissing) as exc:
+        raise ReferenceNotFound(
+            f"Signet cannot confirm where {name[:100]}@{alias} points now, so it cannot approve it: "
+            f"{getattr(exc, 'message', str(exc))}"
+        ) from None
+    if number is None:
+        raise ReferenceNotFound(f"{name[:100]} has no alias @{alias} in MLflow.")
+    return number
+
+
 def resolve_mlflow_model(viewer: Viewer, reference: str) -> Resolved:
     """The Signet version a ``models:/`` reference names for ``viewer``, with the mirror's artifact digest."""
     name, alias, number = parse(reference)
     mlflow_model = _model_for(viewer, name)
     shown = f"models:/{name}@{alias}" if alias is not None else f"models:/{name}/{number}"
     if alias is not None:
-        pointer = MlflowAlias.objects.filter(mlflow_model=mlflow_model, alias=alias).first()
-        if pointer is None:
-            raise ReferenceNotFound(f"{name[:100]} has no alias @{alias} in MLflow (as Signet last read it).")
-        number = pointer.number
+        number = _alias_now(mlflow_model, alias)
     assert number is not None  # parse gives an alias or a number
     mlflow_version = (
         MlflowVersion.objects.select_related("version__model")
