@@ -17,6 +17,8 @@ SECRETS_HELP = (
     f"{SECRET_ENV_PREFIX}, or a file in the secrets folder (SIGNET_SECRETS_DIR)."
 )
 
+MAX_ALIASES_TEXT = 4000  # twenty aliases with their environments fit many times over
+
 
 class ProtectedAliasesField(forms.CharField):
     """A JSON object of alias -> environment, written as text; the service checks names and values."""
@@ -30,9 +32,11 @@ class ProtectedAliasesField(forms.CharField):
         text = super().to_python(value)
         if not text:
             return {}
+        if len(text) > MAX_ALIASES_TEXT:
+            raise forms.ValidationError("The protected aliases are longer than Signet reads.")
         try:
             parsed = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise forms.ValidationError(
                 'Write the aliases as JSON with their environment, such as {"champion": "production"}.'
             ) from None

@@ -27,9 +27,11 @@ secret_env_validator = RegexValidator(
     r"^SIGNET_MLFLOW_[A-Z0-9_]{1,80}$",
     "Name an environment variable that starts with SIGNET_MLFLOW_ (capital letters, digits and _).",
 )
+# Likewise a file: the secrets folder (/run/secrets) also holds the portal's own mounted secrets.
+SECRET_FILE_PREFIX = "signet-mlflow-"  # noqa: S105 - a name prefix, not a secret
 secret_file_validator = RegexValidator(
-    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$",
-    "Name a file in the secrets folder (letters, digits, '.', '_' and '-'; no folders).",
+    r"^signet-mlflow-[A-Za-z0-9._-]{1,106}$",
+    "Name a signet-mlflow-* file of the secrets folder (no folders).",
 )
 
 

@@ -1,7 +1,7 @@
 """Where a connection's secrets come from: an environment variable or a file, never the database.
 
-A connection names ``SIGNET_MLFLOW_<NAME>`` or a file in ``SIGNET_SECRETS_DIR`` (mounted secrets,
-such as ``/run/secrets``); the value is read when it is needed and never written to the database, a
+A connection names ``SIGNET_MLFLOW_<NAME>`` or a file ``signet-mlflow-*`` in ``SIGNET_SECRETS_DIR`` (mounted
+secrets, such as ``/run/secrets``); the value is read when it is needed and never written to the database, a
 log line or the audit trail. Both are restricted so that a connection cannot be pointed at another
 setting of the portal (the database password, the secret key) and send it to a server of its choosing.
 """
@@ -15,7 +15,7 @@ from django.conf import settings
 
 from apps.integrations.choices import AuthKind
 from apps.integrations.mlflow_client import Credentials
-from apps.integrations.models import SECRET_ENV_PREFIX, MlflowConnection
+from apps.integrations.models import SECRET_ENV_PREFIX, SECRET_FILE_PREFIX, MlflowConnection
 
 MAX_SECRET_BYTES = 16 * 1024
 
@@ -35,6 +35,8 @@ def read_secret(env_name: str, file_name: str) -> str:
         if not file_name:
             raise SecretMissing(f"The environment variable {env_name} is not set (or is empty).")
     if file_name:
+        if not file_name.startswith(SECRET_FILE_PREFIX):
+            raise SecretMissing(f"The secret file's name must start with {SECRET_FILE_PREFIX}.")
         folder = Path(str(settings.SIGNET_SECRETS_DIR)).resolve()
         path = (folder / file_name).resolve()
         if path.parent != folder:

@@ -44,6 +44,8 @@ HOSTILE_CREATE: dict[str, tuple[dict[str, Any], str]] = {
     "an ftp URL": ({"url": "ftp://mlflow.example.test"}, "url"),
     "a javascript URL": ({"url": "javascript:alert(1)"}, "url"),
     "a URL that is no URL": ({"url": "mlflow"}, "url"),
+    "a URL with credentials": ({"url": "https://admin:hunter2@mlflow.example.test"}, "url"),
+    "a secrets file without the prefix": ({"auth_kind": "token", "secret_file": "db-password"}, "secret_file"),
     "a secret variable without the prefix": ({"auth_kind": "token", "secret_env": "DATABASE_URL"}, "secret_env"),
     "a secret variable of lowercase letters": ({"auth_kind": "token", "secret_env": "SIGNET_MLFLOW_x"}, "secret_env"),
     "a webhook secret variable without the prefix": ({"webhook_secret_env": "SECRET_KEY"}, "webhook_secret_env"),
@@ -210,6 +212,8 @@ HOSTILE_PAGE: dict[str, tuple[dict[str, Any], str]] = {
     "aliases that are not JSON": ({"protected_aliases": "{champion: production"}, "Write the aliases as JSON"),
     "aliases as a list": ({"protected_aliases": '["champion"]'}, "Give an object of aliases"),
     "an environment in capitals": ({"protected_aliases": '{"champion": "PROD"}'}, "lowercase slug"),
+    "aliases longer than Signet reads": ({"protected_aliases": "[" * 5000}, "longer than Signet reads"),
+    "aliases nested deeper than Python parses": ({"protected_aliases": "[" * 3000}, "Write the aliases as JSON"),
     "an unknown auth kind": ({"auth_kind": "kerberos"}, "Select a valid choice"),
 }
 

@@ -377,6 +377,22 @@ def test_signed_bodies_that_are_not_an_mlflow_payload_are_refused(
     ("payload", "says"),
     [
         ({"entity": 5, "action": "created", "data": {}}, "entity"),
+        (
+            {
+                "entity": "model_version_alias",
+                "action": "created",
+                "data": {"name": "m\u0000", "alias": "a", "version": "1"},
+            },
+            "NUL",
+        ),
+        (
+            {
+                "entity": "registered_model",
+                "action": "created",
+                "data": {"name": "m", "tags": {"k": "v\u0000"}, "description": None},
+            },
+            "NUL",
+        ),
         ({"entity": "model_version_alias", "action": ["created"], "data": {}}, "action"),
         ({"entity": "model_version_alias", "action": "exploded", "data": {}}, "not an MLflow webhook event"),
         ({"entity": "model_version_alias", "action": "created"}, "data"),

@@ -86,6 +86,9 @@ def _validate(connection: MlflowConnection) -> None:
     # Django's URLField also takes ftp:// and ftps://; MLflow's REST API is HTTP only.
     if connection.url.split(":", 1)[0].lower() not in URL_SCHEMES:
         raise ValidationError({"url": "Give the tracking server's http:// or https:// address."})
+    if "@" in connection.url.split("//", 1)[-1].split("/", 1)[0]:
+        # It would be stored, audited and shown: credentials come from a secret, never the address.
+        raise ValidationError({"url": "Leave credentials out of the address; name where the secret is instead."})
     connection.full_clean(exclude=["service_user", "created_by"])
     if connection.auth_kind != AuthKind.NONE and not (connection.secret_env or connection.secret_file):
         raise ValidationError({"secret_env": "Name the environment variable or secret file that holds the secret."})

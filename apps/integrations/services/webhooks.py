@@ -204,6 +204,15 @@ def _event_of(payload: dict[str, Any]) -> str:
     return event
 
 
+def _has_nul(value: Any) -> bool:
+    """Whether text (or a tag's key or value) holds a NUL, which PostgreSQL's jsonb and text refuse."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
+
+
 def _check_data(event: str, data: dict[str, Any]) -> dict[str, Any]:
     """The fields of ``data`` Signet keeps, each checked for the type MLflow sends; DeliveryRefused otherwise."""
     kept: dict[str, Any] = {}
@@ -221,6 +230,8 @@ def _check_data(event: str, data: dict[str, Any]) -> dict[str, Any]:
             if isinstance(value, bool) or not isinstance(value, str | int) or not _VERSION.match(str(value)):
                 raise DeliveryRefused(400, "invalid", f'data.{field}: give the version number as text, such as "3".')
             value = str(int(value))
+        if _has_nul(value):
+            raise DeliveryRefused(400, "invalid", f"data.{field}: text must not contain NUL characters.")
         if kind == TAGS and not (
             isinstance(value, dict) and all(isinstance(v, str) and len(k) <= MAX_NAME for k, v in value.items())
         ):
