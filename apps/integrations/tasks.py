@@ -59,6 +59,30 @@ def hash_artifact(self: Any, mlflow_version_id: int) -> str:
         raise self.retry(countdown=HASH_RETRY_SECONDS) from None
 
 
+@shared_task(name="apps.integrations.tasks.hash_artifacts", bind=True, max_retries=HASH_RETRIES)
+def hash_artifacts(self: Any, mlflow_version_ids: list[int]) -> int:
+    """Hash the files of the versions a reconcile batch wrote (one task a batch); return how many were hashed.
+
+    The versions MLflow did not answer for (transiently) are tried again later, the others are done.
+    """
+    set_auth_method(AuthMethod.TASK)
+    rows = list(
+        MlflowVersion.objects.select_related("mlflow_model__connection__service_user")
+        .filter(pk__in=mlflow_version_ids, deleted_at__isnull=True)
+        .order_by("pk")
+    )
+    hashed, again = 0, []
+    for row in rows:
+        try:
+            hashed += bool(artifact_hash(row))
+        except MlflowError as exc:
+            if exc.transient:
+                again.append(row.pk)
+    if again:
+        raise self.retry(args=[again], countdown=HASH_RETRY_SECONDS)
+    return hashed
+
+
 # --- the shadow-deployment guard and write-back (services/aliases.py, services/writeback.py) ----------
 GUARD_RETRIES = 6  # 30 s, 1, 2, 4, 8, 16 minutes: a restarting MLflow is back well within
 
