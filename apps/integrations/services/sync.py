@@ -365,7 +365,8 @@ def _import_versions(
                 mirror.version = existing[key]
             else:
                 mirror.version = by_key[key]
-            linked.append(mirror)
+            if mirror.pk is not None:  # a row not yet written takes the link with its insert
+                linked.append(mirror)
     MlflowVersion.objects.bulk_update(linked, ["version"])
     return len(created)
 
@@ -610,8 +611,6 @@ def _write_once(  # noqa: PLR0912, PLR0915 - one transaction, step by step
                 gone_versions += missing
             elif missing:
                 state.recheck.add(mirror.name)
-        MlflowVersion.objects.bulk_create(new_versions)
-        hash_ids += [row.pk for row in new_versions if row.artifact_state == ArtifactState.PENDING]
         MlflowVersion.objects.bulk_update(
             changed_versions,
             [*VERSION_MIRROR_FIELDS, "run", "deleted_at", "seen_at", "artifact_state", "artifact_message"],
@@ -622,7 +621,8 @@ def _write_once(  # noqa: PLR0912, PLR0915 - one transaction, step by step
             _mark_version_gone(connection, row, now)
         counts.versions_gone += len(gone_versions)
 
-        # The Signet versions of governed models: new ones registered, drafts brought up to date.
+        # The Signet versions of governed models: new ones registered, drafts brought up to date
+        # (after the gone marks: a version gone gets none).
         changed_ids = {row.pk for row in changed_versions}
         governed = [mirrors[name] for name in names if mirrors[name].model_id is not None and mirrors[name].model]
         counts.signet_versions_created += _import_versions(
@@ -632,6 +632,9 @@ def _write_once(  # noqa: PLR0912, PLR0915 - one transaction, step by step
             fallback=actor,
             audit=audit,
         )
+        # The new mirror rows go in after their Signet versions, linked already (no update of each row).
+        MlflowVersion.objects.bulk_create(new_versions)
+        hash_ids += [row.pk for row in new_versions if row.artifact_state == ArtifactState.PENDING]
         update = {
             row.version_id: row
             for mirror in governed
