@@ -16,7 +16,8 @@ from apps.integrations.services.artifacts import artifact_hash
 from apps.integrations.services.sync import reconcile
 
 # Tasks (each in the part of #12 that owns its service): reconcile_connection(connection_id),
-# reconcile_all() (beat), hash_artifact(mlflow_version_id), process_delivery(delivery_id),
+# reconcile_all() (beat), hash_artifact(mlflow_version_id), hash_artifacts(mlflow_version_ids: one a
+# reconcile batch), process_delivery(delivery_id),
 # write_back(mlflow_version_id), check_aliases(mlflow_model_id).
 
 # --- the sync (reconcile, artifact hashing) ---------------------------------------------------------

@@ -15,7 +15,8 @@ their order; then all versions, globally, ordered by model name and number as ML
 models, so a model is complete as soon as a version of a later model arrives. Complete models are
 written in batches, each batch in one transaction: the mirror rows, the Signet model (when the
 model's ``signet.project`` tag names a project, else it waits in the intake list for a claim), its
-versions and their audit events, all or nothing. Rows are compared with the mirror loaded in bulk,
+versions and their audit events (one ``audit_record_many`` per batch), all or nothing. The next
+page of versions is read by a thread, on a client of its own, while one is written. Rows are compared with the mirror loaded in bulk,
 by MLflow's ``last_updated_timestamp`` and content, so an unchanged model costs no write and no
 call; the runs of new or changed versions are read in batches (runs/search by run id). An
 ``MlflowError`` stops the pass (``reconcile_status=failed`` with the reason): whatever batches were
@@ -744,7 +745,8 @@ def reconcile(connection: MlflowConnection, *, page_size: int = PAGE_SIZE) -> di
 
     Side effects: the connection's reconcile_* fields; mirror rows; Signet models and versions with
     their audit events; ``integrations.model.gone``/``.version.gone`` (and ``.returned``) events;
-    hash_artifact tasks for new files after each commit; the alias guard for models whose aliases moved.
+    one hash_artifacts task per written batch for its new files, after its commit (files Signet cannot read
+    are recorded ``unreachable`` at once, no task); the alias guard for models whose aliases moved.
     """
     with _pass_lock(connection) as got:
         if not got:
