@@ -15,16 +15,17 @@ their order; then all versions, globally, ordered by model name and number as ML
 models, so a model is complete as soon as a version of a later model arrives. Complete models are
 written in batches, each batch in one transaction: the mirror rows, the Signet model (when the
 model's ``signet.project`` tag names a project, else it waits in the intake list for a claim), its
-versions and their audit events (one ``audit_record_many`` per batch), all or nothing. The next
-page of versions is read by a thread, on a client of its own, while one is written. Rows are compared with the mirror loaded in bulk,
-by MLflow's ``last_updated_timestamp`` and content, so an unchanged model costs no write and no
-call; the runs of new or changed versions are read in batches (runs/search by run id). An
-``MlflowError`` stops the pass (``reconcile_status=failed`` with the reason): whatever batches were
-written are whole, nothing is marked gone, and the next pass skips what was written. Only a pass
-that read everything marks models and versions gone (``deleted_at``, audited, never deleted), after
-re-reading each one (a page token is an offset, and rows shift under concurrent writes). A second
-pass of the same connection while one runs returns at once (a PostgreSQL advisory lock); the
-writes of a pass, a webhook's re-read and a claim take turns per connection (a transaction lock).
+versions and their audit events (one ``audit_record_many`` per batch), all or nothing. The next page
+of versions is read by a thread, on a client of its own, while one is written. Rows are compared
+with the mirror loaded in bulk, by MLflow's ``last_updated_timestamp`` and content, so an unchanged
+model costs no write and no call; the runs of new or changed versions are read in batches
+(runs/search by run id). An ``MlflowError`` stops the pass (``reconcile_status=failed`` with the
+reason): whatever batches were written are whole, nothing is marked gone, and the next pass skips
+what was written. Only a pass that read everything marks models and versions gone (``deleted_at``,
+audited, never deleted), after re-reading each one (a page token is an offset, and rows shift under
+concurrent writes). A second pass of the same connection while one runs returns at once (a
+PostgreSQL advisory lock); the writes of a pass, a webhook's re-read and a claim take turns per
+connection (a transaction lock).
 
 Governance: versions that left draft are never changed by the bridge (``imports.version_import_update``);
 only their mirror rows follow MLflow.
