@@ -16,7 +16,8 @@ from apps.integrations.services.artifacts import artifact_hash
 from apps.integrations.services.sync import reconcile
 
 # Tasks (each in the part of #12 that owns its service): reconcile_connection(connection_id),
-# reconcile_all() (beat), hash_artifact(mlflow_version_id), process_delivery(delivery_id),
+# reconcile_all() (beat), hash_artifact(mlflow_version_id), hash_artifacts(mlflow_version_ids: one a
+# reconcile batch), process_delivery(delivery_id),
 # write_back(mlflow_version_id), check_aliases(mlflow_model_id).
 
 # --- the sync (reconcile, artifact hashing) ---------------------------------------------------------
@@ -57,6 +58,30 @@ def hash_artifact(self: Any, mlflow_version_id: int) -> str:
         if not exc.transient:
             return ""
         raise self.retry(countdown=HASH_RETRY_SECONDS) from None
+
+
+@shared_task(name="apps.integrations.tasks.hash_artifacts", bind=True, max_retries=HASH_RETRIES)
+def hash_artifacts(self: Any, mlflow_version_ids: list[int]) -> int:
+    """Hash the files of the versions a reconcile batch wrote (one task a batch); return how many were hashed.
+
+    The versions MLflow did not answer for (transiently) are tried again later, the others are done.
+    """
+    set_auth_method(AuthMethod.TASK)
+    rows = list(
+        MlflowVersion.objects.select_related("mlflow_model__connection__service_user")
+        .filter(pk__in=mlflow_version_ids, deleted_at__isnull=True)
+        .order_by("pk")
+    )
+    hashed, again = 0, []
+    for row in rows:
+        try:
+            hashed += bool(artifact_hash(row))
+        except MlflowError as exc:
+            if exc.transient:
+                again.append(row.pk)
+    if again:
+        raise self.retry(args=[again], countdown=HASH_RETRY_SECONDS)
+    return hashed
 
 
 # --- the shadow-deployment guard and write-back (services/aliases.py, services/writeback.py) ----------

@@ -161,15 +161,49 @@ def resolve_uri(client: MlflowClient, mirror: MlflowVersion) -> str:
     return source
 
 
-def _digest(client: MlflowClient, uri: str) -> tuple[str, int]:
+def _local_path(uri: str) -> Path | None:
+    """The path on disk a ``file://`` URI or a plain absolute path names; None for anything else."""
+    parsed = urlparse(uri)
+    if parsed.scheme == "file" and parsed.netloc in {"", "localhost"}:
+        return Path(unquote(parsed.path))
+    if parsed.scheme == "" and uri.startswith("/"):
+        return Path(uri)
+    return None
+
+
+def _uri_problem(uri: str) -> str:
+    """Why the files at ``uri`` cannot be read from here, decided without reading them; '' when they may be."""
     parsed = urlparse(uri)
     if parsed.scheme == "mlflow-artifacts":
-        return proxy_digest(client, unquote(parsed.path))
-    if parsed.scheme == "file" and parsed.netloc in {"", "localhost"}:
-        return local_digest(Path(unquote(parsed.path)))
-    if parsed.scheme == "" and uri.startswith("/"):
-        return local_digest(Path(uri))
-    raise Unreachable(f"Signet cannot read {parsed.scheme or 'relative'} artifact locations ({uri[:200]}).")
+        return ""
+    path = _local_path(uri)
+    if path is None:
+        return f"Signet cannot read {parsed.scheme or 'relative'} artifact locations ({uri[:200]})."
+    if not _inside(Path(os.path.realpath(path)), _allowed_roots()):
+        return f"{path} is outside the folders Signet may read (SIGNET_ARTIFACT_ROOTS)."
+    return ""
+
+
+def known_unreachable(source: str) -> str:
+    """Why ``artifact_hash`` would record a version of this ``source`` as unreachable without asking MLflow.
+
+    '' when it cannot be told without MLflow: ``runs:/`` and ``models:/`` sources (and none) are resolved
+    by MLflow first; ``mlflow-artifacts:/`` and paths inside the allowed roots are read. The sync records
+    the reason at once instead of queuing a task that would only say the same.
+    """
+    if not source or source.startswith(("runs:/", "models:/")):
+        return ""
+    return _uri_problem(source)
+
+
+def _digest(client: MlflowClient, uri: str) -> tuple[str, int]:
+    problem = _uri_problem(uri)
+    if problem:
+        raise Unreachable(problem)
+    path = _local_path(uri)
+    if path is not None:
+        return local_digest(path)
+    return proxy_digest(client, unquote(urlparse(uri).path))
 
 
 def artifact_hash(mlflow_version: MlflowVersion) -> str:

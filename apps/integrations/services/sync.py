@@ -15,15 +15,17 @@ their order; then all versions, globally, ordered by model name and number as ML
 models, so a model is complete as soon as a version of a later model arrives. Complete models are
 written in batches, each batch in one transaction: the mirror rows, the Signet model (when the
 model's ``signet.project`` tag names a project, else it waits in the intake list for a claim), its
-versions and their audit events, all or nothing. Rows are compared with the mirror loaded in bulk,
-by MLflow's ``last_updated_timestamp`` and content, so an unchanged model costs no write and no
-call; the runs of new or changed versions are read in batches (runs/search by run id). An
-``MlflowError`` stops the pass (``reconcile_status=failed`` with the reason): whatever batches were
-written are whole, nothing is marked gone, and the next pass skips what was written. Only a pass
-that read everything marks models and versions gone (``deleted_at``, audited, never deleted), after
-re-reading each one (a page token is an offset, and rows shift under concurrent writes). A second
-pass of the same connection while one runs returns at once (a PostgreSQL advisory lock); the
-writes of a pass, a webhook's re-read and a claim take turns per connection (a transaction lock).
+versions and their audit events (one ``audit_record_many`` per batch), all or nothing. The next page
+of versions is read by a thread, on a client of its own, while one is written. Rows are compared
+with the mirror loaded in bulk, by MLflow's ``last_updated_timestamp`` and content, so an unchanged
+model costs no write and no call; the runs of new or changed versions are read in batches
+(runs/search by run id). An ``MlflowError`` stops the pass (``reconcile_status=failed`` with the
+reason): whatever batches were written are whole, nothing is marked gone, and the next pass skips
+what was written. Only a pass that read everything marks models and versions gone (``deleted_at``,
+audited, never deleted), after re-reading each one (a page token is an offset, and rows shift under
+concurrent writes). A second pass of the same connection while one runs returns at once (a
+PostgreSQL advisory lock); the writes of a pass, a webhook's re-read and a claim take turns per
+connection (a transaction lock).
 
 Governance: versions that left draft are never changed by the bridge (``imports.version_import_update``);
 only their mirror rows follow MLflow.
@@ -35,6 +37,7 @@ import json
 import logging
 import math
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,13 +50,14 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.audit.actions import Action
-from apps.audit.services import audit_record
+from apps.audit.services import AuditEntry, audit_record, audit_record_many
 from apps.core.permissions import require
 from apps.core.queue import enqueue
 from apps.integrations.choices import ArtifactState, ReconcileStatus
 from apps.integrations.mlflow_client import PAGE_SIZE, MlflowClient, MlflowError, aliases_of, tags_of
 from apps.integrations.models import MlflowAlias, MlflowConnection, MlflowModel, MlflowVersion
 from apps.integrations.permissions import CLAIM_DENIED, can_claim_into
+from apps.integrations.services.artifacts import known_unreachable
 from apps.integrations.services.connections import client_for
 from apps.projects.models import Project
 from apps.registry.models import ModelVersion, RegisteredModel
@@ -66,7 +70,7 @@ logger = logging.getLogger(__name__)
 PASS_LOCK = 0x5167_0012
 WRITE_LOCK = 0x5167_0013
 RUN_BATCH = 100  # run ids per runs/search call
-HASH_TASK = "apps.integrations.tasks.hash_artifact"
+HASH_TASK = "apps.integrations.tasks.hash_artifacts"  # one task per written batch, with its mirror ids
 GIT_COMMIT_TAG = "mlflow.source.git.commit"
 DATASET_CONTEXT_TAG = "mlflow.data.context"
 MODEL_HISTORY_TAG = "mlflow.log-model.history"
@@ -315,41 +319,65 @@ def _builders(user_ids: set[str], fallback: User) -> dict[str, User]:
 
 
 def _import_versions(
-    *, actor: User, actor_name: str | None, model: RegisteredModel, mirrors: list[MlflowVersion], fallback: User
+    *,
+    actor: User,
+    actor_name: str | None,
+    batches: list[tuple[RegisteredModel, list[MlflowVersion]]],
+    fallback: User,
+    audit: list[AuditEntry] | None = None,
 ) -> int:
-    """Give each mirror version without one a Signet version (linking one of that number that exists)."""
-    mirrors = [m for m in mirrors if m.version_id is None and m.deleted_at is None]
-    if not mirrors:
+    """Give each mirror version without one a Signet version (linking one of that number that exists).
+
+    Several models at once: one read of the existing numbers, one import for all of them. Audit
+    entries go to ``audit`` when given (the caller writes them before its commit).
+    """
+    batches = [
+        (model, [m for m in mirrors if m.version_id is None and m.deleted_at is None]) for model, mirrors in batches
+    ]
+    batches = [(model, mirrors) for model, mirrors in batches if mirrors]
+    if not batches:
         return 0
     existing = {
-        v.number: v
-        for v in ModelVersion.objects.filter(model=model, number__in=[m.number for m in mirrors], mlflow__isnull=True)
+        (v.model_id, v.number): v
+        for v in ModelVersion.objects.filter(
+            model__in=[model for model, _ in batches],
+            number__in={m.number for _, mirrors in batches for m in mirrors},
+            mlflow__isnull=True,
+        ).select_related("model__project")
     }
-    builders = _builders({m.user_id for m in mirrors}, fallback)
-    new = [m for m in mirrors if m.number not in existing]
-    created = imports.versions_import(
+    builders = _builders({m.user_id for _, mirrors in batches for m in mirrors}, fallback)
+    created = imports.versions_import_many(
         actor=actor,
         actor_name=actor_name,
-        model=model,
-        versions=[_imported(m, builders[m.user_id]) for m in new],
+        batches=[
+            (model, [_imported(m, builders[m.user_id]) for m in mirrors if (model.pk, m.number) not in existing])
+            for model, mirrors in batches
+        ],
+        audit=audit,
     )
-    by_number = {v.number: v for v in created}
-    for mirror in mirrors:
-        if mirror.number in existing:  # registered in Signet by hand before the bridge knew it: link it
-            imports.version_import_update(
-                actor=actor, actor_name=actor_name, version=existing[mirror.number], fields=signet_fields(mirror)
-            )
-            mirror.version = existing[mirror.number]
-        else:
-            mirror.version = by_number[mirror.number]
-    MlflowVersion.objects.bulk_update(mirrors, ["version"])
+    by_key = {(v.model_id, v.number): v for v in created}
+    linked: list[MlflowVersion] = []
+    for model, mirrors in batches:
+        for mirror in mirrors:
+            key = (model.pk, mirror.number)
+            if key in existing:  # registered in Signet by hand before the bridge knew it: link it
+                imports.version_import_update(
+                    actor=actor, actor_name=actor_name, version=existing[key], fields=signet_fields(mirror), audit=audit
+                )
+                mirror.version = existing[key]
+            else:
+                mirror.version = by_key[key]
+            if mirror.pk is not None:  # a row not yet written takes the link with its insert
+                linked.append(mirror)
+    MlflowVersion.objects.bulk_update(linked, ["version"])
     return len(created)
 
 
 def _after_commit(models: list[MlflowModel], hash_ids: list[int]) -> None:
     """What follows a committed batch: hashing of new files (queued on commit), the alias guard."""
-    for mirror_id in hash_ids:
-        transaction.on_commit(lambda mirror_id=mirror_id: enqueue(HASH_TASK, mirror_id))  # type: ignore[misc]
+    if hash_ids:
+        ids = list(hash_ids)
+        transaction.on_commit(lambda: enqueue(HASH_TASK, ids))
     if not models:
         return
     from apps.integrations.services import aliases  # noqa: PLC0415 - the guard builds on this module
@@ -401,6 +429,7 @@ def _write_once(  # noqa: PLR0912, PLR0915 - one transaction, step by step
     actor, actor_name = connection.service_user, connection.actor_name
     hash_ids: list[int] = []
     alias_moved: list[MlflowModel] = []
+    audit: list[AuditEntry] = []  # the batch's events, written at its end: one chain lock per batch
     with transaction.atomic():
         _write_lock(connection)
         mirrors = {
@@ -442,13 +471,15 @@ def _write_once(  # noqa: PLR0912, PLR0915 - one transaction, step by step
                 continue
             previous[mirror.name] = {"description": mirror.description, "tags": dict(mirror.tags)}
             if mirror.deleted_at is not None:
-                audit_record(
-                    actor=actor,
-                    actor_name=actor_name,
-                    action=Action.MLFLOW_MODEL_RETURNED,
-                    target=mirror,
-                    project=mirror.model.project if mirror.model else None,
-                    data={"connection": connection.name, "mlflow_model": mirror.name},
+                audit.append(
+                    AuditEntry(
+                        actor=actor,
+                        actor_name=actor_name,
+                        action=Action.MLFLOW_MODEL_RETURNED,
+                        target=mirror,
+                        project=mirror.model.project if mirror.model else None,
+                        data={"connection": connection.name, "mlflow_model": mirror.name},
+                    )
                 )
             for key, value in values.items():
                 setattr(mirror, key, value)
@@ -459,22 +490,24 @@ def _write_once(  # noqa: PLR0912, PLR0915 - one transaction, step by step
         MlflowModel.objects.bulk_update(changed_models, [*MODEL_MIRROR_FIELDS, "deleted_at", "seen_at"])
 
         # The Signet models: a tag naming a project brings a model in; MLflow's description and task tag follow.
+        brought: list[tuple[MlflowModel, imports.ImportedModel]] = []
         for name in names:
             mirror = mirrors[name]
             if mirror.model_id is None:
                 project = projects.get(mirror.tags.get(connection.project_tag, ""))
                 if project is None:
                     continue  # the intake list, until an owner claims it
-                mirror.model = imports.model_import(
-                    actor=actor,
-                    actor_name=actor_name,
-                    project=project,
-                    name=mirror.name,
-                    task=mirror.tags.get(TASK_TAG, ""),
-                    description=mirror.description,
+                brought.append(
+                    (
+                        mirror,
+                        imports.ImportedModel(
+                            project=project,
+                            name=mirror.name,
+                            task=mirror.tags.get(TASK_TAG, ""),
+                            description=mirror.description,
+                        ),
+                    )
                 )
-                mirror.save(update_fields=["model"])
-                counts.signet_models_created += 1
             elif name in previous and mirror.model is not None:
                 before = previous[name]
                 task_before, task_now = before["tags"].get(TASK_TAG), mirror.tags.get(TASK_TAG)
@@ -486,6 +519,13 @@ def _write_once(  # noqa: PLR0912, PLR0915 - one transaction, step by step
                         description=mirror.description,
                         task=task_now or "",
                     )
+        created_models = imports.models_import(
+            actor=actor, actor_name=actor_name, items=[item for _, item in brought], audit=audit
+        )
+        for (mirror, _item), model in zip(brought, created_models, strict=True):
+            mirror.model = model
+        MlflowModel.objects.bulk_update([mirror for mirror, _ in brought], ["model"])
+        counts.signet_models_created += len(created_models)
 
         # Aliases.
         model_ids = [m.pk for m in mirrors.values()]
@@ -534,6 +574,8 @@ def _write_once(  # noqa: PLR0912, PLR0915 - one transaction, step by step
                 row = rows.get((mirror.pk, number))
                 if row is None:
                     row = MlflowVersion(mlflow_model=mirror, number=number, seen_at=now, run=run or {}, **values)
+                    if reason := known_unreachable(row.source):  # no task to only say so
+                        row.artifact_state, row.artifact_message = ArtifactState.UNREACHABLE, reason[:500]
                     new_versions.append(row)
                     by_model.setdefault(mirror.pk, []).append(row)
                     counts.versions_created += 1
@@ -543,17 +585,22 @@ def _write_once(  # noqa: PLR0912, PLR0915 - one transaction, step by step
                     counts.versions_unchanged += 1
                     continue
                 if row.deleted_at is not None:
-                    audit_record(
-                        actor=actor,
-                        actor_name=actor_name,
-                        action=Action.MLFLOW_VERSION_RETURNED,
-                        target=row,
-                        project=mirror.model.project if mirror.model else None,
-                        data={"connection": connection.name, "mlflow_model": mirror.name, "number": number},
+                    audit.append(
+                        AuditEntry(
+                            actor=actor,
+                            actor_name=actor_name,
+                            action=Action.MLFLOW_VERSION_RETURNED,
+                            target=row,
+                            project=mirror.model.project if mirror.model else None,
+                            data={"connection": connection.name, "mlflow_model": mirror.name, "number": number},
+                        )
                     )
                 if values["source"] != row.source:  # other files: hash them again
-                    row.artifact_state, row.artifact_message = ArtifactState.PENDING, ""
-                    hash_ids.append(row.pk)
+                    if reason := known_unreachable(values["source"]):
+                        row.artifact_state, row.artifact_message = ArtifactState.UNREACHABLE, reason[:500]
+                    else:
+                        row.artifact_state, row.artifact_message = ArtifactState.PENDING, ""
+                        hash_ids.append(row.pk)
                 for key, value in values.items():
                     setattr(row, key, value)
                 if run is not None:
@@ -566,8 +613,6 @@ def _write_once(  # noqa: PLR0912, PLR0915 - one transaction, step by step
                 gone_versions += missing
             elif missing:
                 state.recheck.add(mirror.name)
-        MlflowVersion.objects.bulk_create(new_versions)
-        hash_ids += [row.pk for row in new_versions]
         MlflowVersion.objects.bulk_update(
             changed_versions,
             [*VERSION_MIRROR_FIELDS, "run", "deleted_at", "seen_at", "artifact_state", "artifact_message"],
@@ -578,30 +623,37 @@ def _write_once(  # noqa: PLR0912, PLR0915 - one transaction, step by step
             _mark_version_gone(connection, row, now)
         counts.versions_gone += len(gone_versions)
 
-        # The Signet versions of governed models: new ones registered, drafts brought up to date.
+        # The Signet versions of governed models: new ones registered, drafts brought up to date
+        # (after the gone marks: a version gone gets none).
         changed_ids = {row.pk for row in changed_versions}
-        for name in names:
-            mirror = mirrors[name]
-            if mirror.model_id is None or mirror.model is None:
-                continue
-            own = by_model.get(mirror.pk, [])
-            counts.signet_versions_created += _import_versions(
-                actor=actor,
-                actor_name=actor_name,
-                model=mirror.model,
-                mirrors=[r for r in own if r.version_id is None and r.deleted_at is None],
-                fallback=actor,
-            )
-            for row in own:
-                if row.version_id is not None and row.pk in changed_ids:
-                    imports.version_import_update(
-                        actor=actor,
-                        actor_name=actor_name,
-                        version=ModelVersion.objects.select_for_update(no_key=True)
-                        .select_related("model__project")
-                        .get(pk=row.version_id),
-                        fields=signet_fields(row),
-                    )
+        governed = [mirrors[name] for name in names if mirrors[name].model_id is not None and mirrors[name].model]
+        counts.signet_versions_created += _import_versions(
+            actor=actor,
+            actor_name=actor_name,
+            batches=[(mirror.model, by_model.get(mirror.pk, [])) for mirror in governed if mirror.model],
+            fallback=actor,
+            audit=audit,
+        )
+        # The new mirror rows go in after their Signet versions, linked already (no update of each row).
+        MlflowVersion.objects.bulk_create(new_versions)
+        hash_ids += [row.pk for row in new_versions if row.artifact_state == ArtifactState.PENDING]
+        update = {
+            row.version_id: row
+            for mirror in governed
+            for row in by_model.get(mirror.pk, [])
+            if row.version_id is not None and row.pk in changed_ids
+        }
+        if update:
+            held = ModelVersion.objects.select_for_update(no_key=True).select_related("model__project")
+            for version in held.filter(pk__in=update).order_by("pk"):
+                imports.version_import_update(
+                    actor=actor,
+                    actor_name=actor_name,
+                    version=version,
+                    fields=signet_fields(update[version.pk]),
+                    audit=audit,
+                )
+        audit_record_many(audit)
         _after_commit([], hash_ids)
     _after_commit(alias_moved, [])
     return [mirrors[name] for name in names]
@@ -694,7 +746,8 @@ def reconcile(connection: MlflowConnection, *, page_size: int = PAGE_SIZE) -> di
 
     Side effects: the connection's reconcile_* fields; mirror rows; Signet models and versions with
     their audit events; ``integrations.model.gone``/``.version.gone`` (and ``.returned``) events;
-    hash_artifact tasks for new files after each commit; the alias guard for models whose aliases moved.
+    one hash_artifacts task per written batch for its new files, after its commit (files Signet cannot read
+    are recorded ``unreachable`` at once, no task); the alias guard for models whose aliases moved.
     """
     with _pass_lock(connection) as got:
         if not got:
@@ -744,28 +797,50 @@ def _full_pass(state: _Pass, page_size: int) -> None:
     index = {str(m["name"]): i for i, m in enumerate(models)}
     pending: dict[int, list[dict[str, Any]]] = {}
     done = 0  # models[:done] are written
-    token = ""
-    while True:
-        page = client.search_versions_page(token, max_results=page_size)
-        counts.pages += 1
-        frontier = done
-        for version in page.get("model_versions") or []:
-            position = index.get(str(version.get("name")))
-            if position is None:  # a model registered since the models were read: the next pass
-                continue
-            if position < done:  # out of MLflow's order after all: re-read that model at the end
-                state.recheck.add(models[position]["name"])
-                continue
-            pending.setdefault(position, []).append(version)
-            frontier = max(frontier, position)
-        token = str(page.get("next_page_token") or "")
-        end = len(models) if not token else frontier  # the model at the frontier may go on in the next page
-        _write(state, [(models[i], pending.pop(i, [])) for i in range(done, end)], whole=False)
-        done = max(done, end)
-        if not token:
-            break
-    # Complete: what the mirror has and MLflow did not list is re-read, and marked gone on a 404.
-    listed = set(index)
+    # Page n+1 is read (by a thread, on a client of its own: a session is not for two threads) while
+    # page n is compared and written here; the database work stays on this thread.
+    with client_for(state.connection) as reader, ThreadPoolExecutor(max_workers=1) as prefetch:
+        ahead = prefetch.submit(reader.search_versions_page, "", max_results=page_size)
+        while True:
+            page = ahead.result()
+            counts.pages += 1
+            token = str(page.get("next_page_token") or "")
+            if token:
+                ahead = prefetch.submit(reader.search_versions_page, token, max_results=page_size)
+            done = _take_page(state, models, index, pending, done, page, last=not token)
+            if not token:
+                break
+    _finish(state, set(index))
+
+
+def _take_page(
+    state: _Pass,
+    models: list[dict[str, Any]],
+    index: dict[str, int],
+    pending: dict[int, list[dict[str, Any]]],
+    done: int,
+    page: dict[str, Any],
+    *,
+    last: bool,
+) -> int:
+    """Sort one page of versions to their models and write the models it completes; return how many are written."""
+    frontier = done
+    for version in page.get("model_versions") or []:
+        position = index.get(str(version.get("name")))
+        if position is None:  # a model registered since the models were read: the next pass
+            continue
+        if position < done:  # out of MLflow's order after all: re-read that model at the end
+            state.recheck.add(models[position]["name"])
+            continue
+        pending.setdefault(position, []).append(version)
+        frontier = max(frontier, position)
+    end = len(models) if last else frontier  # the model at the frontier may go on in the next page
+    _write(state, [(models[i], pending.pop(i, [])) for i in range(done, end)], whole=False)
+    return max(done, end)
+
+
+def _finish(state: _Pass, listed: set[str]) -> None:
+    """Complete: what the mirror has and MLflow did not list is re-read, and marked gone on a 404."""
     absent = (
         MlflowModel.objects.filter(connection=state.connection, deleted_at__isnull=True)
         .exclude(name__in=listed)
@@ -803,8 +878,7 @@ def model_claim(*, actor: User, mlflow_model: MlflowModel, project: Project) -> 
         count = _import_versions(
             actor=actor,
             actor_name=None,
-            model=model,
-            mirrors=list(mirror.versions.filter(deleted_at__isnull=True, version__isnull=True)),
+            batches=[(model, list(mirror.versions.filter(deleted_at__isnull=True, version__isnull=True)))],
             fallback=connection.service_user,
         )
         audit_record(

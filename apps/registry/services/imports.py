@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any, TypedDict
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.text import slugify
 
 from apps.accounts.models import User
@@ -57,6 +58,108 @@ def _base_name(name: str) -> str:
     return slugify(name)[: NAME_LENGTH - 8].strip("-_") or "mlflow-model"
 
 
+class ImportedModel(TypedDict):
+    """One model as another registry describes it, for ``models_import``."""
+
+    project: Project
+    name: str
+    task: str
+    description: str
+
+
+def _record(audit: list[AuditEntry] | None, entries: list[AuditEntry]) -> None:
+    """Write ``entries`` now, or hand them to the caller's ``audit`` list (it writes them before its commit)."""
+    if audit is None:
+        audit_record_many(entries)
+    else:
+        audit.extend(entries)
+
+
+def _created_entry(actor: User, actor_name: str | None, model: RegisteredModel) -> AuditEntry:
+    return AuditEntry(
+        actor=actor,
+        actor_name=actor_name,
+        action=Action.MODEL_CREATED,
+        target=model,
+        project=model.project,
+        changes=changes_between({}, dict(snapshot(model, MODEL_FIELDS), tags=[])),
+    )
+
+
+def _unique_name(base: str, taken: set[str]) -> str:
+    suffix = 1
+    while True:
+        candidate = base if suffix == 1 else f"{base}-{suffix}"
+        suffix += 1
+        if candidate not in taken:
+            return candidate
+
+
+def _save_one(model: RegisteredModel, base: str, taken: set[str]) -> None:
+    """Save ``model`` under a free name: a name taken meanwhile tries the next suffix."""
+    while True:
+        model.name = _unique_name(base, taken)
+        try:
+            with transaction.atomic():  # a savepoint
+                model.save()
+        except IntegrityError:
+            if not RegisteredModel.objects.filter(name=model.name).exists():
+                raise
+            taken.add(model.name)
+            model.pk = None
+            continue
+        taken.add(model.name)
+        return
+
+
+def models_import(
+    *,
+    actor: User,
+    actor_name: str | None,
+    items: Sequence[ImportedModel],
+    created_by: User | None = None,
+    audit: list[AuditEntry] | None = None,
+) -> list[RegisteredModel]:
+    """Register models another registry holds, in order: names made unique slugs (``-2``, ``-3`` … when taken).
+
+    One read of the names taken and one insert for all (one by one, each in a savepoint, only when
+    a name was taken meanwhile). Call inside the caller's transaction (the bridge writes a batch of
+    models and their versions in one). Side effects: ``registry.model.created`` for each, written
+    now, or appended to ``audit`` when given (the caller writes it with ``audit_record_many`` before
+    its transaction ends).
+    """
+    if not items:
+        return []
+    bases = [_base_name(item["name"]) for item in items]
+    query = Q()
+    for base in set(bases):
+        query |= Q(name__startswith=base)
+    taken = set(RegisteredModel.objects.filter(query).values_list("name", flat=True))
+    rows: list[RegisteredModel] = []
+    planned = set(taken)
+    for item, base in zip(items, bases, strict=True):
+        name = _unique_name(base, planned)
+        planned.add(name)
+        rows.append(
+            RegisteredModel(
+                project=item["project"],
+                name=name,
+                task=imported_task(item["task"]),
+                description=item["description"].strip(),
+                created_by=created_by or actor,
+            )
+        )
+    try:
+        with transaction.atomic():  # a savepoint: a name taken meanwhile falls back to one by one
+            RegisteredModel.objects.bulk_create(rows)
+    except IntegrityError:
+        for row, base in zip(rows, bases, strict=True):
+            row.pk = None
+            _save_one(row, base, taken)
+    _record(audit, [_created_entry(actor, actor_name, row) for row in rows])
+    return rows
+
+
 def model_import(
     *,
     actor: User,
@@ -66,44 +169,11 @@ def model_import(
     task: str,
     description: str = "",
     created_by: User | None = None,
+    audit: list[AuditEntry] | None = None,
 ) -> RegisteredModel:
-    """Register a model another registry holds: its name made a unique slug (``-2``, ``-3`` … when taken).
-
-    Call inside the caller's transaction (the bridge writes a model and its versions in one).
-    Side effects: ``registry.model.created``.
-    """
-    base = _base_name(name)
-    taken = set(RegisteredModel.objects.filter(name__startswith=base).values_list("name", flat=True))
-    suffix = 1
-    while True:
-        candidate = base if suffix == 1 else f"{base}-{suffix}"
-        suffix += 1
-        if candidate in taken:
-            continue
-        model = RegisteredModel(
-            project=project,
-            name=candidate,
-            task=imported_task(task),
-            description=description.strip(),
-            created_by=created_by or actor,
-        )
-        try:
-            with transaction.atomic():  # a savepoint: a name taken meanwhile tries the next suffix
-                model.save()
-        except IntegrityError:
-            if not RegisteredModel.objects.filter(name=candidate).exists():
-                raise
-            continue
-        break
-    audit_record(
-        actor=actor,
-        actor_name=actor_name,
-        action=Action.MODEL_CREATED,
-        target=model,
-        project=project,
-        changes=changes_between({}, dict(snapshot(model, MODEL_FIELDS), tags=[])),
-    )
-    return model
+    """Register one model another registry holds (``models_import`` of one); same side effects."""
+    item = ImportedModel(project=project, name=name, task=task, description=description)
+    return models_import(actor=actor, actor_name=actor_name, items=[item], created_by=created_by, audit=audit)[0]
 
 
 def model_import_update(
@@ -145,44 +215,68 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def versions_import(
-    *, actor: User, actor_name: str | None, model: RegisteredModel, versions: Sequence[ImportedVersion]
+    *,
+    actor: User,
+    actor_name: str | None,
+    model: RegisteredModel,
+    versions: Sequence[ImportedVersion],
+    audit: list[AuditEntry] | None = None,
 ) -> list[ModelVersion]:
-    """Register versions of ``model`` under the other registry's numbers, each with an empty model card.
+    """Register versions of ``model`` under the other registry's numbers (``versions_import_many`` of one model)."""
+    return versions_import_many(actor=actor, actor_name=actor_name, batches=[(model, versions)], audit=audit)
 
-    Written in bulk (one insert for the versions, one for their cards), inside the caller's
-    transaction. Raises IntegrityError when a number is taken (the caller links an existing one instead).
-    Side effects: ``registry.model_version.created`` for each.
+
+def versions_import_many(
+    *,
+    actor: User,
+    actor_name: str | None,
+    batches: Sequence[tuple[RegisteredModel, Sequence[ImportedVersion]]],
+    audit: list[AuditEntry] | None = None,
+) -> list[ModelVersion]:
+    """Register versions of several models under the other registry's numbers, each with an empty model card.
+
+    Written in bulk (one insert for the versions, one for their cards, whatever the number of
+    models), inside the caller's transaction. Raises IntegrityError when a number is taken (the
+    caller links an existing one instead). Side effects: ``registry.model_version.created`` for
+    each, written now, or appended to ``audit`` when given (see ``models_import``).
     """
-    if not versions:
-        return []
     rows = [
         ModelVersion(model=model, number=item["number"], created_by=item["created_by"], **_clean(dict(item)))
+        for model, versions in batches
         for item in versions
     ]
+    if not rows:
+        return []
     created = ModelVersion.objects.bulk_create(rows)
     ModelCard.objects.bulk_create([ModelCard(version=version, updated_by=actor) for version in created])
-    audit_record_many(
+    entries = [
         AuditEntry(
             actor=actor,
             actor_name=actor_name,
             action=Action.VERSION_CREATED,
             target=version,
-            project=model.project,
+            project=version.model.project,
             changes=changes_between({}, snapshot(version, ("number", *VERSION_FIELDS))),
         )
         for version in created
-    )
+    ]
+    _record(audit, entries)
     return created
 
 
 def version_import_update(
-    *, actor: User, actor_name: str | None, version: ModelVersion, fields: dict[str, Any]
+    *,
+    actor: User,
+    actor_name: str | None,
+    version: ModelVersion,
+    fields: dict[str, Any],
+    audit: list[AuditEntry] | None = None,
 ) -> bool:
     """Bring a draft version's fields to what the other registry says now; return whether it changed.
 
     A version that is no longer a draft is left as it is (its fields are evidence): returns False.
     The caller holds the version (``select_for_update``) or knows no one else writes it.
-    Side effects: ``registry.model_version.updated`` when something changed.
+    Side effects: ``registry.model_version.updated`` when something changed (appended to ``audit`` when given).
     """
     if version.status != VersionStatus.DRAFT:
         return False
@@ -196,7 +290,7 @@ def version_import_update(
     if not changes:
         return False
     version.save(update_fields=list(values))
-    audit_record(
+    entry = AuditEntry(
         actor=actor,
         actor_name=actor_name,
         action=Action.VERSION_UPDATED,
@@ -204,4 +298,5 @@ def version_import_update(
         project=version.model.project,
         changes=changes,
     )
+    _record(audit, [entry])
     return True
