@@ -39,6 +39,7 @@ class Action(StrEnum):
     MLFLOW_CONNECTION_TESTED = "integrations.connection.tested"
     MLFLOW_CONNECTION_UPDATED = "integrations.connection.updated"
     # the shadow-deployment guard and write-back
+    MLFLOW_ALIASES_CHANGED = "integrations.aliases.changed"
     MLFLOW_ALIAS_RESTORE_FAILED = "integrations.alias.restore_failed"
     MLFLOW_ALIAS_RESTORED = "integrations.alias.restored"
     MLFLOW_ALIAS_UNAPPROVED = "integrations.alias.unapproved"

@@ -32,7 +32,15 @@ def reconcile_connection(connection_id: int) -> dict[str, Any]:
     connection = MlflowConnection.objects.select_related("service_user").filter(pk=connection_id).first()
     if connection is None or not connection.enabled:
         return {"status": "skipped", "message": "No such enabled connection."}
-    return reconcile(connection)
+    result = reconcile(connection)
+    if result.get("status") == "succeeded":
+        # What no audit event announces: approvals that expired or went stale under an unmoved alias, and
+        # tags a write-back could not set while MLflow or the broker was away.
+        for mlflow_model_id in aliases.models_with_protected_aliases(connection):
+            enqueue("apps.integrations.tasks.check_aliases", mlflow_model_id)
+        for mlflow_version_id in writeback.write_back_due(connection):
+            enqueue("apps.integrations.tasks.write_back_version", mlflow_version_id)
+    return result
 
 
 @shared_task(name="apps.integrations.tasks.reconcile_all")

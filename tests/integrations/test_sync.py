@@ -12,10 +12,11 @@ from mlflow.tracking import MlflowClient as MlflowLibClient
 
 from apps.audit.models import AuditEvent
 from apps.integrations.models import MlflowAlias, MlflowConnection, MlflowModel, MlflowVersion
-from apps.integrations.services.sync import PASS_LOCK, model_claim, reconcile, sync_model
+from apps.integrations.services.sync import PASS_LOCK, _builders, model_claim, reconcile, sync_model
+from apps.projects import services as projects
 from apps.registry.models import ModelVersion
 from tests.conftest import Org
-from tests.factories import make_user
+from tests.factories import TeamFunction, make_user
 from tests.integrations.conftest import register_version
 from tests.integrations.factories import make_connection
 from tests.mlflow_server import MlflowServer
@@ -58,7 +59,10 @@ def test_reconcile_mirrors_and_governs_a_tagged_model_and_leaves_an_untagged_one
     mlflow_client.set_registered_model_alias(tagged, "champion", first.version)
     mlflow_client.create_registered_model(untagged)
     mlflow_client.create_model_version(untagged, source="s3://bucket/nowhere", run_id=None)
-    builder = make_user(first.user_id) if first.user_id else None  # the MLflow user has a Signet account
+    builder = None
+    if first.user_id:  # the MLflow user has a Signet account and builds the project
+        builder = make_user(first.user_id, TeamFunction.DATA_SCIENCE)
+        projects.membership_add(actor=org.owner, project=org.project, user=builder, role="developer")
     connection = _connection(monkeypatch, org, mlflow.url)
 
     result = reconcile(connection)
@@ -157,6 +161,12 @@ def test_changes_in_mlflow_are_picked_up_and_a_deleted_model_is_marked_not_delet
     assert mirror.model.description == "now described"
     assert mirror.versions.get(number=int(second.version)).tags == {"reviewed": "yes"}
     assert mirror.aliases.get(alias="champion").number == int(second.version)
+    moves = AuditEvent.objects.filter(action="integrations.aliases.changed", target_id=str(mirror.pk)).order_by("seq")
+    assert [e.changes["aliases"]["after"] for e in moves] == [
+        {"champion": int(first.version)},
+        {"champion": int(second.version)},
+    ]
+    assert {(e.actor_id, e.actor_name) for e in moves} == {(connection.service_user.pk, connection.actor_name)}
     new = mirror.versions.get(number=int(third.version))
     assert new.version is not None
     assert new.version.metrics == {"auc": 0.5}
@@ -271,3 +281,18 @@ def test_a_second_pass_of_the_same_connection_returns_at_once(
         other.close()
     assert result == {"status": "busy", "message": "A reconcile of this connection is already running."}
     assert reconcile(connection)["status"] == "succeeded"
+
+
+@pytest.mark.django_db
+def test_an_mlflow_user_id_names_the_builder_only_when_that_account_builds_the_project(org: Org) -> None:
+    """MLflow's user id is a claim: matched to a validator, it would bar her from judging the project."""
+    fallback = make_user("mlflow-bridge-test")
+    project = org.project.pk
+    found = _builders(
+        {(project, "devon"), (project, "olivia"), (project, "vera"), (project, "otto"), (project, "")}, fallback
+    )
+    assert found[(project, "devon")] == org.developer  # a developer of the project
+    assert found[(project, "olivia")] == org.owner  # its owner
+    assert found[(project, "vera")] == fallback  # its validator: never made a builder by a claim
+    assert found[(project, "otto")] == fallback  # a data scientist of another project
+    assert found[(project, "")] == fallback

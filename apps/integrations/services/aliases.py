@@ -323,3 +323,18 @@ def _record_restore(
         )
     refusal.result["restored_to"] = target.number if target is not None else None
     refusal.result["removed"] = target is None
+
+
+def models_with_protected_aliases(connection: MlflowConnection) -> list[int]:
+    """Ids of the connection's mirrored models that carry a protected alias: the reconcile judges them again,
+    since an approval can expire or go stale without the alias moving."""
+    return list(
+        MlflowAlias.objects.filter(
+            mlflow_model__connection=connection,
+            mlflow_model__deleted_at=None,
+            alias__in=list((connection.protected_aliases or {}).keys()),
+        )
+        .values_list("mlflow_model_id", flat=True)
+        .distinct()
+        .order_by("mlflow_model_id")
+    )
