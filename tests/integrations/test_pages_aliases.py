@@ -211,3 +211,10 @@ def test_the_portfolio_with_mlflow_models_runs_a_pinned_number_of_queries(
         response = client.get(url)
     assert response.status_code == 200
     assert f"mlflow-model-{rows - 1}".encode() in response.content, "every model is listed"
+
+
+def test_the_portfolio_shows_its_mlflow_section_once_in_the_page_not_in_its_title() -> None:
+    flow = Flow("low")
+    page = _page(flow.compliance, "/portfolio/")
+    assert "<title>Portfolio · Signet</title>" in page
+    assert page.count('id="mlflow-models"') == 1
