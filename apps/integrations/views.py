@@ -18,7 +18,7 @@ from apps.integrations import selectors
 from apps.integrations.forms import ClaimForm, ConnectionForm
 from apps.integrations.models import MlflowConnection
 from apps.integrations.permissions import CONNECTIONS_DENIED, can_manage_connections, can_see_intake
-from apps.integrations.services import connections, sync
+from apps.integrations.services import connections, governing
 from apps.projects.selectors import projects_visible_to
 
 FIELDS = (
@@ -152,7 +152,7 @@ def intake_claim(request: HttpRequest, mlflow_model_id: int) -> HttpResponse:
         messages.error(request, "There is no project of that name that you can see.")
         return redirect("integrations:intake_list")
     try:
-        model = sync.model_claim(actor=acting_user(request), mlflow_model=mlflow_model, project=project)
+        model = governing.model_claim(actor=acting_user(request), mlflow_model=mlflow_model, project=project)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("integrations:intake_list")

@@ -12,7 +12,8 @@ from mlflow.tracking import MlflowClient as MlflowLibClient
 
 from apps.audit.models import AuditEvent
 from apps.integrations.models import MlflowAlias, MlflowConnection, MlflowModel, MlflowVersion
-from apps.integrations.services.sync import PASS_LOCK, _builders, model_claim, reconcile, sync_model
+from apps.integrations.services.governing import builders_of, model_claim
+from apps.integrations.services.sync import PASS_LOCK, reconcile, sync_model
 from apps.projects import services as projects
 from apps.registry.models import ModelVersion
 from tests.conftest import Org
@@ -288,7 +289,7 @@ def test_an_mlflow_user_id_names_the_builder_only_when_that_account_builds_the_p
     """MLflow's user id is a claim: matched to a validator, it would bar her from judging the project."""
     fallback = make_user("mlflow-bridge-test")
     project = org.project.pk
-    found = _builders(
+    found = builders_of(
         {(project, "devon"), (project, "olivia"), (project, "vera"), (project, "otto"), (project, "")}, fallback
     )
     assert found[(project, "devon")] == org.developer  # a developer of the project

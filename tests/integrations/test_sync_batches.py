@@ -16,7 +16,8 @@ from apps.audit.models import AuditEvent
 from apps.audit.services import audit_chain_verify
 from apps.integrations.models import MlflowModel, MlflowVersion
 from apps.integrations.services.artifacts import known_unreachable
-from apps.integrations.services.sync import HASH_TASK, reconcile
+from apps.integrations.services.governing import HASH_TASK
+from apps.integrations.services.sync import reconcile
 from apps.registry.models import ModelVersion, RegisteredModel
 from tests.conftest import Org
 from tests.integrations.factories import make_connection

@@ -27,7 +27,7 @@ from apps.integrations.api.serializers import (
 )
 from apps.integrations.models import MlflowConnection, MlflowModel
 from apps.integrations.permissions import CONNECTIONS_DENIED, can_manage_connections
-from apps.integrations.services import connections, sync
+from apps.integrations.services import connections, governing
 from apps.projects.selectors import projects_visible_to
 
 
@@ -129,6 +129,6 @@ class IntakeClaimView(APIView):
         if project is None:
             message = "There is no project with this slug that you can see."
             return Response(error_body("invalid", message, {"project": [message]}), status=status.HTTP_400_BAD_REQUEST)
-        model = sync.model_claim(actor=acting_user(request), mlflow_model=mlflow_model, project=project)
+        model = governing.model_claim(actor=acting_user(request), mlflow_model=mlflow_model, project=project)
         body = {"model": model.pk, "project": project.slug, "name": model.name}
         return Response(ClaimedSerializer(body).data, status=status.HTTP_201_CREATED)

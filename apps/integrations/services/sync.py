@@ -1,4 +1,4 @@
-"""Reading an MLflow registry into Signet: the full reconcile, the re-read of one model, the claim.
+"""Reading an MLflow registry into Signet: the full reconcile and the re-read of one model.
 
 Contract the other parts of the bridge rely on:
 
@@ -7,8 +7,8 @@ Contract the other parts of the bridge rely on:
   versions, marking what disappeared; resumable and never half-written. Returns counts.
 - ``sync_model(connection, name) -> MlflowModel | None``: re-read one registered model, its versions
   and aliases through REST (what a webhook hints at); marks it gone when MLflow answers 404.
-- ``model_claim(*, actor, mlflow_model, project) -> RegisteredModel``: a project owner takes a model
-  from the intake list into their project.
+- a project owner's claim from the intake list is ``services/governing.py``'s ``model_claim``; what MLflow
+  says, as plain values, is ``apps/integrations/readings.py``.
 
 How a pass goes. All registered models are read first (names, tags, aliases: small), which fixes
 their order; then all versions, globally, ordered by model name and number as MLflow orders the
@@ -33,36 +33,36 @@ only their mirror rows follow MLflow.
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import connection as database
 from django.db import transaction
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
-from apps.accounts.models import User
 from apps.audit.actions import Action
 from apps.audit.services import AuditEntry, audit_record, audit_record_many
-from apps.core.permissions import require
-from apps.core.queue import enqueue
 from apps.integrations.choices import ArtifactState, ReconcileStatus
 from apps.integrations.locks import MIRROR_WRITE, mirror_write_lock
 from apps.integrations.mlflow_client import PAGE_SIZE, MlflowClient, MlflowError, aliases_of, tags_of
 from apps.integrations.models import MlflowAlias, MlflowConnection, MlflowModel, MlflowVersion
-from apps.integrations.permissions import CLAIM_DENIED, can_claim_into
+from apps.integrations.readings import (
+    TASK_TAG,
+    int_of,
+    model_values,
+    run_summary,
+    version_values,
+)
 from apps.integrations.services.artifacts import known_unreachable
 from apps.integrations.services.connections import client_for
-from apps.projects.choices import ProjectRole
-from apps.projects.models import Membership, Project
-from apps.registry.models import ModelVersion, RegisteredModel
+from apps.integrations.services.governing import after_commit, import_versions, signet_fields
+from apps.projects.models import Project
+from apps.registry.models import ModelVersion
 from apps.registry.services import imports
 
 logger = logging.getLogger(__name__)
@@ -72,11 +72,6 @@ logger = logging.getLogger(__name__)
 PASS_LOCK = 0x5167_0012
 WRITE_LOCK = MIRROR_WRITE  # shared with the guard and the write-back
 RUN_BATCH = 100  # run ids per runs/search call
-HASH_TASK = "apps.integrations.tasks.hash_artifacts"  # one task per written batch, with its mirror ids
-GIT_COMMIT_TAG = "mlflow.source.git.commit"
-DATASET_CONTEXT_TAG = "mlflow.data.context"
-MODEL_HISTORY_TAG = "mlflow.log-model.history"
-TASK_TAG = "signet.task"
 VERSION_MIRROR_FIELDS = ("source", "run_id", "user_id", "status", "description", "tags", "last_updated_timestamp")
 MODEL_MIRROR_FIELDS = ("description", "tags", "last_updated_timestamp")
 
@@ -137,94 +132,6 @@ def _pass_lock(connection: MlflowConnection) -> Iterator[bool]:
 
 def _write_lock(connection: MlflowConnection) -> None:
     mirror_write_lock(connection.pk)  # the same lock as the guard's and the write-back's (locks.py)
-
-
-# --- what MLflow says, as plain values ---------------------------------------------------------------
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
-
-
-def _version_values(item: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "source": str(item.get("source") or "")[:1000],
-        "run_id": str(item.get("run_id") or "")[:64],
-        "user_id": str(item.get("user_id") or "")[:256],
-        "status": str(item.get("status") or "")[:40],
-        "description": str(item.get("description") or ""),
-        "tags": tags_of(item),
-        "last_updated_timestamp": _int(item.get("last_updated_timestamp")),
-    }
-
-
-def _model_values(item: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "description": str(item.get("description") or ""),
-        "tags": tags_of(item),
-        "last_updated_timestamp": _int(item.get("last_updated_timestamp")),
-    }
-
-
-def _finite(value: Any) -> float | int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _framework(tags: dict[str, str]) -> str:
-    """The flavour a run's model-history tag names (MLflow 2 writes it), other than python_function."""
-    try:
-        history = json.loads(tags.get(MODEL_HISTORY_TAG) or "[]")
-    except ValueError:
-        return ""
-    for entry in history if isinstance(history, list) else []:
-        flavors = entry.get("flavors") if isinstance(entry, dict) else None
-        for name in flavors or {}:
-            if name != "python_function":
-                return str(name)[:60]
-    return ""
-
-
-def run_summary(run: dict[str, Any]) -> dict[str, Any]:
-    """What the mirror keeps of a run: params, latest metrics (finite numbers), dataset inputs, git commit."""
-    info = run.get("info") or {}
-    data = run.get("data") or {}
-    tags = {str(t.get("key")): str(t.get("value", "")) for t in data.get("tags") or [] if t.get("key")}
-    metrics: dict[str, float | int] = {}
-    for metric in data.get("metrics") or []:
-        value = _finite(metric.get("value"))
-        if metric.get("key") and value is not None:
-            metrics[str(metric["key"])] = value
-    datasets = []
-    for item in (run.get("inputs") or {}).get("dataset_inputs") or []:
-        dataset = item.get("dataset") or {}
-        context = next((t.get("value") for t in item.get("tags") or [] if t.get("key") == DATASET_CONTEXT_TAG), "")
-        datasets.append(
-            {
-                "name": str(dataset.get("name") or ""),
-                "digest": str(dataset.get("digest") or ""),
-                "source_type": str(dataset.get("source_type") or ""),
-                "source": str(dataset.get("source") or ""),
-                "context": str(context or ""),
-            }
-        )
-    return {
-        "run_id": str(info.get("run_id") or info.get("run_uuid") or ""),
-        "experiment_id": str(info.get("experiment_id") or ""),
-        "artifact_uri": str(info.get("artifact_uri") or ""),
-        "params": {str(p.get("key")): str(p.get("value", "")) for p in data.get("params") or [] if p.get("key")},
-        "metrics": metrics,
-        "datasets": datasets,
-        "git_commit": tags.get(GIT_COMMIT_TAG, ""),
-        "framework": _framework(tags),
-    }
 
 
 def _experiments(state: _Pass) -> list[str]:
@@ -288,130 +195,6 @@ def _fetch_runs(state: _Pass, run_ids: set[str]) -> dict[str, dict[str, Any]]:
     return found
 
 
-# --- what Signet makes of it ---------------------------------------------------------------------------
-def signet_fields(mirror: MlflowVersion) -> dict[str, Any]:
-    """The Signet version's fields as a mirror row describes them."""
-    run = mirror.run or {}
-    return {
-        "artifact_uri": mirror.source,
-        "artifact_sha256": mirror.artifact_sha256 if mirror.artifact_state == ArtifactState.HASHED else "",
-        "framework": str(run.get("framework") or ""),
-        "source_run_id": mirror.run_id,
-        "metrics": dict(run.get("metrics") or {}),
-        "description": mirror.description,
-    }
-
-
-def _imported(mirror: MlflowVersion, builder: User) -> imports.ImportedVersion:
-    fields = signet_fields(mirror)
-    return imports.ImportedVersion(
-        number=mirror.number,
-        created_by=builder,
-        artifact_uri=fields["artifact_uri"],
-        artifact_sha256=fields["artifact_sha256"],
-        framework=fields["framework"],
-        source_run_id=fields["source_run_id"],
-        metrics=fields["metrics"],
-        description=fields["description"],
-    )
-
-
-def _builders(pairs: set[tuple[int, str]], fallback: User) -> dict[tuple[int, str], User]:
-    """(project id, MLflow user id) -> who built it: the active account of that username when it builds the
-    project (owner or developer), else ``fallback``. MLflow's user id is a claim: matched to anyone, it
-    would let whoever sets it bar a chosen reviewer from judging (docs/decisions/0024)."""
-    names = {user_id for _, user_id in pairs if user_id}
-    rows = Membership.objects.filter(
-        user__username__in=names,
-        user__is_active=True,
-        project_id__in={project_id for project_id, _ in pairs},
-        role__in=(ProjectRole.OWNER, ProjectRole.DEVELOPER),
-    ).select_related("user")
-    found = {(m.project_id, m.user.username): m.user for m in rows} if names else {}
-    return {pair: found.get(pair, fallback) for pair in pairs}
-
-
-def _import_versions(
-    *,
-    actor: User,
-    actor_name: str | None,
-    batches: list[tuple[RegisteredModel, list[MlflowVersion]]],
-    fallback: User,
-    audit: list[AuditEntry] | None = None,
-) -> int:
-    """Give each mirror version without one a Signet version (linking one of that number that exists).
-
-    Several models at once: one read of the existing numbers, one import for all of them. Audit
-    entries go to ``audit`` when given (the caller writes them before its commit).
-    """
-    batches = [
-        (model, [m for m in mirrors if m.version_id is None and m.deleted_at is None]) for model, mirrors in batches
-    ]
-    batches = [(model, mirrors) for model, mirrors in batches if mirrors]
-    if not batches:
-        return 0
-    existing = {
-        (v.model_id, v.number): v
-        for v in ModelVersion.objects.filter(
-            model__in=[model for model, _ in batches],
-            number__in={m.number for _, mirrors in batches for m in mirrors},
-            mlflow__isnull=True,
-        ).select_related("model__project")
-    }
-    builders = _builders({(model.project_id, m.user_id) for model, mirrors in batches for m in mirrors}, fallback)
-    created = imports.versions_import_many(
-        actor=actor,
-        actor_name=actor_name,
-        batches=[
-            (
-                model,
-                [
-                    _imported(m, builders[(model.project_id, m.user_id)])
-                    for m in mirrors
-                    if (model.pk, m.number) not in existing
-                ],
-            )
-            for model, mirrors in batches
-        ],
-        audit=audit,
-    )
-    by_key = {(v.model_id, v.number): v for v in created}
-    linked: list[MlflowVersion] = []
-    for model, mirrors in batches:
-        for mirror in mirrors:
-            key = (model.pk, mirror.number)
-            if key in existing:  # registered in Signet by hand before the bridge knew it: link it
-                imports.version_import_update(
-                    actor=actor, actor_name=actor_name, version=existing[key], fields=signet_fields(mirror), audit=audit
-                )
-                mirror.version = existing[key]
-            else:
-                mirror.version = by_key[key]
-            if mirror.pk is not None:  # a row not yet written takes the link with its insert
-                linked.append(mirror)
-    MlflowVersion.objects.bulk_update(linked, ["version"])
-    return len(created)
-
-
-def _after_commit(models: list[MlflowModel], hash_ids: list[int]) -> None:
-    """What follows a committed batch: hashing of new files (queued on commit), the alias guard."""
-    if hash_ids:
-        ids = list(hash_ids)
-        transaction.on_commit(lambda: enqueue(HASH_TASK, ids))
-    if not models:
-        return
-    from apps.integrations.services import aliases  # noqa: PLC0415 - the guard builds on this module
-
-    check = getattr(aliases, "aliases_check", None)  # written by the alias-guard part of #12
-    if check is None:
-        return
-    for mirror in models:
-        try:
-            check(mirror)
-        except MlflowError as exc:  # the guard's own business (it retries); the sync's writes are committed
-            logger.warning("alias check of %s failed: %s", mirror.name, exc.message)
-
-
 Entries = list[tuple[dict[str, Any], list[dict[str, Any]]]]
 # A model as MLflow lists it, with its versions as (number, mirror values), computed once per batch.
 Prepared = list[tuple[dict[str, Any], list[tuple[int, dict[str, Any]]]]]
@@ -429,7 +212,7 @@ def _write(state: _Pass, entries: Entries, *, whole: bool) -> list[MlflowModel]:
         return []
     runs: dict[str, dict[str, Any]] = {}
     prepared: Prepared = [
-        (item, [(_int(version.get("version")), _version_values(version)) for version in versions])
+        (item, [(int_of(version.get("version")), version_values(version)) for version in versions])
         for item, versions in entries
     ]
     while True:
@@ -478,7 +261,7 @@ def _write_once(  # noqa: PLR0912, PLR0915 - one transaction, step by step
         changed_models: list[MlflowModel] = []
         previous: dict[str, dict[str, Any]] = {}
         for item, _versions in entries:
-            values = _model_values(item)
+            values = model_values(item)
             mirror = mirrors.get(str(item["name"]))
             if mirror is None:
                 mirror = MlflowModel(connection=connection, name=str(item["name"]), seen_at=now, **values)
@@ -661,7 +444,7 @@ def _write_once(  # noqa: PLR0912, PLR0915 - one transaction, step by step
         # (after the gone marks: a version gone gets none).
         changed_ids = {row.pk for row in changed_versions}
         governed = [mirrors[name] for name in names if mirrors[name].model_id is not None and mirrors[name].model]
-        counts.signet_versions_created += _import_versions(
+        counts.signet_versions_created += import_versions(
             actor=actor,
             actor_name=actor_name,
             batches=[(mirror.model, by_model.get(mirror.pk, [])) for mirror in governed if mirror.model],
@@ -688,8 +471,8 @@ def _write_once(  # noqa: PLR0912, PLR0915 - one transaction, step by step
                     audit=audit,
                 )
         audit_record_many(audit)
-        _after_commit([], hash_ids)
-    _after_commit(alias_moved, [])
+        after_commit([], hash_ids)
+    after_commit(alias_moved, [])
     return [mirrors[name] for name in names]
 
 
@@ -882,46 +665,3 @@ def _finish(state: _Pass, listed: set[str]) -> None:
     )
     for name in sorted({*absent, *state.recheck}):
         _sync_one(state, name)
-
-
-def model_claim(*, actor: User, mlflow_model: MlflowModel, project: Project) -> RegisteredModel:
-    """A project owner brings a model of the intake list into their project, with all its versions.
-
-    Side effects: ``registry.model.created``, ``registry.model_version.created`` for each version,
-    ``integrations.model.claimed``. Raises PermissionDenied, ValidationError.
-    """
-    require(can_claim_into(actor, project), CLAIM_DENIED)
-    connection = mlflow_model.connection
-    with transaction.atomic():
-        _write_lock(connection)
-        mirror = MlflowModel.objects.select_for_update().get(pk=mlflow_model.pk)
-        if mirror.model_id is not None:
-            raise ValidationError("This MLflow model is already governed in Signet.")
-        if mirror.deleted_at is not None:
-            raise ValidationError("This model is gone from MLflow: there is nothing to claim.")
-        model = imports.model_import(
-            actor=actor,
-            actor_name=None,
-            project=project,
-            name=mirror.name,
-            task=mirror.tags.get(TASK_TAG, ""),
-            description=mirror.description,
-        )
-        mirror.model, mirror.claimed_by, mirror.claimed_at = model, actor, timezone.now()
-        mirror.save(update_fields=["model", "claimed_by", "claimed_at"])
-        count = _import_versions(
-            actor=actor,
-            actor_name=None,
-            batches=[(model, list(mirror.versions.filter(deleted_at__isnull=True, version__isnull=True)))],
-            fallback=connection.service_user,
-        )
-        audit_record(
-            actor=actor,
-            action=Action.MLFLOW_MODEL_CLAIMED,
-            target=model,
-            project=project,
-            data={"connection": connection.name, "mlflow_model": mirror.name, "versions": count},
-        )
-    mlflow_model.refresh_from_db()
-    _after_commit([mlflow_model] if mlflow_model.aliases.exists() else [], [])
-    return model

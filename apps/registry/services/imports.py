@@ -3,7 +3,7 @@
 Who may do this: the bridge, not a person. There is no project-membership check here, because the
 authority is given elsewhere and checked by the caller: an administrator added the MLflow connection
 (and with it the account the bridge acts as), and the model either carries the connection's project
-tag naming the project, or a project owner claimed it (``apps.integrations.services.sync.model_claim``
+tag naming the project, or a project owner claimed it (``apps.integrations.services.governing.model_claim``
 checks ``can_claim_into``). Every write is audited with the usual registry actions
 (``registry.model.created``, ``registry.model_version.created`` and ``.updated``), by ``actor`` under
 ``actor_name`` (``mlflow:<connection>`` for the bridge; None for a person who claimed).
