@@ -124,7 +124,10 @@ def test_a_worker_writes_the_approval_back_and_undoes_an_unapproved_promotion(
         assert wait_for(
             lambda: mlflow_client.get_model_version_by_alias(name, "champion").version == "1", timeout=60
         ), log.read_text()
-    assert Finding.objects.filter(
-        kind=FindingType.UNAPPROVED_DEPLOYMENT, version__mlflow__mlflow_model__name=name, version__mlflow__number=2
-    ).count() == 1  # the reconcile also governs other tests' models tagged for a project of the same slug
+    assert (
+        Finding.objects.filter(
+            kind=FindingType.UNAPPROVED_DEPLOYMENT, version__mlflow__mlflow_model__name=name, version__mlflow__number=2
+        ).count()
+        == 1
+    )  # the reconcile also governs other tests' models tagged for a project of the same slug
     assert mlflow_client.get_model_version(name, "2").tags["signet.alias_refused"].startswith("champion moved back")
