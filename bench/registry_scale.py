@@ -68,11 +68,12 @@ ALL_OPS = (*API_OPS, *PAGE_OPS, "write")
 DEEP = 1000  # models before the deep page
 PAGE = 50
 MLFLOW_API = "/api/2.0/mlflow"
+PG: dict[str, Any] = dict(signet_db.PG)
 
 
 # --- databases -----------------------------------------------------------------------------------------
 def _admin() -> Any:
-    conn = psycopg2.connect(dbname="postgres", **signet_db.PG)
+    conn = psycopg2.connect(dbname="postgres", **PG)
     conn.autocommit = True
     return conn
 
@@ -183,7 +184,7 @@ def signet_script(args: argparse.Namespace, env: dict[str, str], *rest: str) -> 
 
 def tidy_mlflow(database: str, versions: int) -> int:
     """Remove the versions earlier write runs added to MLflow's data set (numbers above the built ones)."""
-    conn = psycopg2.connect(dbname=database, **signet_db.PG)
+    conn = psycopg2.connect(dbname=database, **PG)
     conn.autocommit = True
     try:
         with conn.cursor() as cursor:
@@ -245,7 +246,7 @@ def deep_token(url: str) -> str:
     session = requests.Session()
     token = ""
     for _ in range(DEEP // PAGE):
-        params = {"max_results": PAGE, **({"page_token": token} if token else {})}
+        params: dict[str, Any] = {"max_results": PAGE, **({"page_token": token} if token else {})}
         page = session.get(f"{url}{MLFLOW_API}/registered-models/search", params=params, timeout=600).json()
         if not page.get("next_page_token"):
             break
@@ -270,10 +271,10 @@ def plan(args: argparse.Namespace, setup: dict[str, Any], base: str, mlflow: str
         return calls
 
     def model(p: float) -> tuple[int, str]:
-        return tuple(models[int(p * len(models))])  # type: ignore[return-value]
+        return tuple(models[int(p * len(models))])
 
     def version(p: float) -> tuple[int, str, int]:
-        return tuple(versions[int(p * len(versions))])  # type: ignore[return-value]
+        return tuple(versions[int(p * len(versions))])
 
     def team(p: float) -> str:
         return f"team-{int(p * 7)}"
@@ -510,7 +511,7 @@ def main() -> None:  # noqa: PLR0912, PLR0915 - one run, step by step
                                 else:
                                     wanted = args.requests if conc == 8 else args.requests_c1
                                     todo = calls[op][name][args.warm_up : args.warm_up + wanted]
-                                    budget, expect = args.max_seconds, (200,)
+                                    budget, expect = args.max_seconds, (200, 200)
                                 outcome = run(todo, concurrency=conc, headers=headers, cookies=cookies,
                                               budget_s=budget, expect=expect)  # fmt: skip
                                 outcomes.setdefault((op, name, conc), []).append(outcome)
