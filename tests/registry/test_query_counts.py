@@ -100,12 +100,15 @@ def test_the_project_page_is_constant_in_the_number_of_models_and_kpis(token_for
 
 
 # Queries of one request, with 1 and with 10 rows (one project, model and dataset per row), as an auditor.
+# The models page: one COUNT for its pager, the latest versions (with cards) of its page in one query.
+# The catalogue counts each project's models instead of fetching them; the API names the latest version
+# from annotations instead of prefetching every version.
 PINNED = {
-    "/registry/models/": 10,
+    "/registry/models/": 11,
     "/registry/datasets/": 8,
-    "/registry/catalogue/?q=": 17,
+    "/registry/catalogue/?q=": 16,
     "/registry/catalogue/?q=model": 15,
-    "/api/v1/models/": 7,
+    "/api/v1/models/": 6,
     "/api/v1/datasets/": 5,
 }
 

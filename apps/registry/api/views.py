@@ -129,9 +129,8 @@ class ModelVersionListView(generics.ListCreateAPIView[ModelVersion]):
         version = services.version_create(
             actor=acting_user(request), model=model, **_links(request, model, data.validated_data)
         )
-        return Response(
-            ModelVersionSerializer(_versions(request).get(pk=version.pk)).data, status=status.HTTP_201_CREATED
-        )
+        # The version as written, with its model, card and author in hand: no re-read of what was just saved.
+        return Response(ModelVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
 class ModelVersionDetailView(APIView):
