@@ -49,33 +49,41 @@ def version_under_review(version_id: int) -> bool:
     )
 
 
+def _latest() -> QuerySet[ModelVersion]:
+    """The versions of the outer row's model, newest first (an index seek on (model, number))."""
+    return ModelVersion.objects.filter(model=OuterRef("pk")).order_by("-number")
+
+
+def models_listed(queryset: QuerySet[RegisteredModel]) -> QuerySet[RegisteredModel]:
+    """What a list shows of each model but its latest version: project, author, tags (one query a page)."""
+    return queryset.select_related("project", "created_by").prefetch_related("tags")
+
+
 def models_with_latest_version(queryset: QuerySet[RegisteredModel]) -> QuerySet[RegisteredModel]:
     """Annotate each model with its latest version's ``latest_version_id``, ``_number`` and ``_status``.
 
-    Three index seeks per model on (model, number), instead of fetching every version to keep one.
-    The tags come with one query per page; ``latest_versions`` fetches the versions themselves.
+    Three index seeks per model, instead of fetching every version to keep one. For keyset pages and
+    single rows only: PostgreSQL computes these for every row an OFFSET skips, so a numbered page
+    fetches its latest versions with ``latest_versions`` instead.
     """
-    latest = ModelVersion.objects.filter(model=OuterRef("pk")).order_by("-number")
-    return (
-        queryset.select_related("project", "created_by")
-        .prefetch_related("tags")
-        .annotate(
-            latest_version_id=Subquery(latest.values("pk")[:1]),
-            latest_version_number=Subquery(latest.values("number")[:1]),
-            latest_version_status=Subquery(latest.values("status")[:1]),
-        )
+    return models_listed(queryset).annotate(
+        latest_version_id=Subquery(_latest().values("pk")[:1]),
+        latest_version_number=Subquery(_latest().values("number")[:1]),
+        latest_version_status=Subquery(_latest().values("status")[:1]),
     )
 
 
 def latest_versions(models: Iterable[RegisteredModel]) -> dict[int, ModelVersion]:
-    """Return the latest version (with its card) of each annotated model, by model id, in one query.
+    """Return the latest version (with its card) of each of ``models``, by model id, in one query.
 
-    Also sets ``model.latest_version`` (None for a model without versions) and, for templates that
-    read ``model.versions.all|first``, prefetches ``versions`` as that one version only.
+    Also sets ``model.latest_version`` on each (None for a model without versions) and, for templates
+    that read ``model.versions.all|first``, prefetches ``versions`` as that one version only.
     """
     models = list(models)
-    ids = [m.latest_version_id for m in models if m.latest_version_id is not None]  # type: ignore[attr-defined]
-    latest = Prefetch("versions", queryset=ModelVersion.objects.filter(pk__in=ids).select_related("card"))
+    newest = RegisteredModel.objects.filter(pk__in=[m.pk for m in models]).values(
+        v=Subquery(_latest().values("pk")[:1])
+    )
+    latest = Prefetch("versions", queryset=ModelVersion.objects.filter(pk__in=newest).select_related("card"))
     prefetch_related_objects(models, latest)
     found: dict[int, ModelVersion] = {}
     for model in models:
@@ -104,7 +112,7 @@ def project_panel(*, user: Viewer, project: Project) -> dict[str, Any]:
     Bounded whatever the project holds: ``PANEL_MODELS`` models by name, ``models_more`` when there are
     others (``models_url`` lists them all), next steps for the models shown.
     """
-    models = list(models_with_latest_version(project.models.all()).order_by("name", "pk")[: PANEL_MODELS + 1])
+    models = list(models_listed(project.models.all()).order_by("name", "pk")[: PANEL_MODELS + 1])
     more = len(models) > PANEL_MODELS
     models = models[:PANEL_MODELS]
     latest_versions(models)
@@ -133,7 +141,7 @@ def model_list(
     *, user: Viewer, filters: Mapping[str, Any] | None = None, sort: str = "name"
 ) -> QuerySet[RegisteredModel]:
     """Return the models ``user`` may see that pass ``filters`` (``RegisteredModelFilter``), sorted."""
-    models = RegisteredModelFilter(filters, queryset=models_with_latest_version(models_visible_to(user))).qs
+    models = RegisteredModelFilter(filters, queryset=models_listed(models_visible_to(user))).qs
     return models.order_by(MODEL_SORTS.get(sort, "name"), "pk")
 
 
@@ -156,7 +164,7 @@ def _search_projects(user: Viewer, words: list[str], tier: str, status: str, own
 
 
 def _search_models(user: Viewer, words: list[str], tier: str, status: str, owner: str) -> list[RegisteredModel]:
-    models = models_with_latest_version(models_visible_to(user))
+    models = models_listed(models_visible_to(user))
     for word in words:
         tagged = RegisteredModel.tags.through.objects.filter(tag__name__iexact=word).values("registeredmodel_id")
         models = models.filter(Q(name__icontains=word) | Q(description__icontains=word) | Q(pk__in=tagged))

@@ -52,7 +52,10 @@ class RegisteredModelListView(generics.ListCreateAPIView[RegisteredModel]):
     serializer_class = RegisteredModelSerializer
 
     def get_queryset(self) -> QuerySet[RegisteredModel]:
-        return selectors.model_list(user=self.request.user, filters=self.request.query_params)
+        # Keyset pages (CursorPagination): the latest version is annotated on the rows of the page only.
+        return selectors.models_with_latest_version(
+            selectors.model_list(user=self.request.user, filters=self.request.query_params)
+        )
 
     @extend_schema(parameters=filter_parameters(RegisteredModelFilter))
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:

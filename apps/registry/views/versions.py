@@ -54,9 +54,7 @@ def model_create(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
-    model = get_object_or_404(
-        selectors.models_with_latest_version(selectors.models_visible_to(request.user)), pk=model_id
-    )
+    model = get_object_or_404(selectors.models_listed(selectors.models_visible_to(request.user)), pk=model_id)
     initial = {
         "task": model.task,
         "description": model.description,
