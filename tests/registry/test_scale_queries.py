@@ -93,7 +93,7 @@ def _deep_cursor(client: Client) -> str:
 
 
 # Queries per request, as the developer (a bearer token for the API, a session for the pages).
-API_READS = {"list": 4, "deep page": 4, "by tag": 4, "versions of a model": 5, "one model": 4, "one version": 3}
+API_READS = {"list": 4, "deep page": 4, "by tag": 4, "versions of a model": 4, "one model": 4, "one version": 3}
 PAGES = {"models": 11, "models, page 2": 11, "models by tag": 11, "a model": 16, "a version": 19}
 
 
