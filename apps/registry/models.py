@@ -44,6 +44,12 @@ class RegisteredModel(models.Model):
 
     class Meta:
         ordering = ["name"]
+        indexes = [
+            # A project's models by name: the project page's panel and the models page filtered by project.
+            models.Index(fields=["project", "name"], name="registeredmodel_project_name"),
+            # The models page sorted newest first.
+            models.Index(fields=["-created_at", "id"], name="registeredmodel_newest"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
+from django.urls import reverse
 
 from apps.projects.choices import ProjectRole
 from apps.projects.models import Membership, Project
@@ -48,35 +49,87 @@ def version_under_review(version_id: int) -> bool:
     )
 
 
+def _latest() -> QuerySet[ModelVersion]:
+    """The versions of the outer row's model, newest first (an index seek on (model, number))."""
+    return ModelVersion.objects.filter(model=OuterRef("pk")).order_by("-number")
+
+
+def models_listed(queryset: QuerySet[RegisteredModel]) -> QuerySet[RegisteredModel]:
+    """What a list shows of each model but its latest version: project, author, tags (one query a page)."""
+    return queryset.select_related("project", "created_by").prefetch_related("tags")
+
+
 def models_with_latest_version(queryset: QuerySet[RegisteredModel]) -> QuerySet[RegisteredModel]:
-    """Prefetch versions newest first, so ``model.versions.all()[0]`` is the latest without a query."""
-    return queryset.select_related("project", "created_by").prefetch_related(
-        "tags",
-        Prefetch("versions", queryset=ModelVersion.objects.select_related("card", "created_by").order_by("-number")),
+    """Annotate each model with its latest version's ``latest_version_id``, ``_number`` and ``_status``.
+
+    Three index seeks per model, instead of fetching every version to keep one. For keyset pages and
+    single rows only: PostgreSQL computes these for every row an OFFSET skips, so a numbered page
+    fetches its latest versions with ``latest_versions`` instead.
+    """
+    return models_listed(queryset).annotate(
+        latest_version_id=Subquery(_latest().values("pk")[:1]),
+        latest_version_number=Subquery(_latest().values("number")[:1]),
+        latest_version_status=Subquery(_latest().values("status")[:1]),
     )
 
 
-def latest_completeness(models: list[RegisteredModel]) -> dict[int, Completeness]:
-    """Return the card completeness of each model's latest version, by version id (versions prefetched)."""
-    completeness = {}
+def latest_versions(models: Iterable[RegisteredModel]) -> dict[int, ModelVersion]:
+    """Return the latest version (with its card) of each of ``models``, by model id, in one query.
+
+    Also sets ``model.latest_version`` on each (None for a model without versions) and, for templates
+    that read ``model.versions.all|first``, prefetches ``versions`` as that one version only.
+    """
+    models = list(models)
+    newest = RegisteredModel.objects.filter(pk__in=[m.pk for m in models]).values(
+        v=Subquery(_latest().values("pk")[:1])
+    )
+    latest = Prefetch("versions", queryset=ModelVersion.objects.filter(pk__in=newest).select_related("card"))
+    prefetch_related_objects(models, latest)
+    found: dict[int, ModelVersion] = {}
     for model in models:
         versions = list(model.versions.all())
-        if versions and hasattr(versions[0], "card"):
-            completeness[versions[0].pk] = card_completeness(versions[0].card, model.project.risk_tier)
-    return completeness
+        model.latest_version = versions[0] if versions else None  # type: ignore[attr-defined]
+        if versions:
+            found[model.pk] = versions[0]
+    return found
+
+
+def latest_completeness(models: list[RegisteredModel]) -> dict[int, Completeness]:
+    """Return the card completeness of each model's latest version, by version id (``latest_versions`` run)."""
+    return {
+        model.latest_version.pk: card_completeness(model.latest_version.card, model.project.risk_tier)  # type: ignore[attr-defined]
+        for model in models
+        if getattr(model, "latest_version", None) is not None
+    }
+
+
+PANEL_MODELS = 20  # the project page lists this many models; the models page, filtered, lists them all
 
 
 def project_panel(*, user: Viewer, project: Project) -> dict[str, Any]:
-    """What the project page shows of the registry: its models, their cards, and what they need next."""
-    models = list(models_with_latest_version(project.models.all()))
+    """What the project page shows of the registry: its first models, their cards, and what they need next.
+
+    Bounded whatever the project holds: ``PANEL_MODELS`` models by name, ``models_more`` when there are
+    others (``models_url`` lists them all), next steps for the models shown.
+    """
+    models = list(models_listed(project.models.all()).order_by("name", "pk")[: PANEL_MODELS + 1])
+    more = len(models) > PANEL_MODELS
+    models = models[:PANEL_MODELS]
+    latest_versions(models)
     completeness = latest_completeness(models)
     steps = [] if models else ["Register a first model once data science starts building."]
     for model in models:
-        versions = list(model.versions.all())
-        done = completeness.get(versions[0].pk) if versions else None
+        latest = model.latest_version  # type: ignore[attr-defined]
+        done = completeness.get(latest.pk) if latest is not None else None
         if done is not None and not done.complete:
-            steps.append(f"Complete the model card of {model.name} v{versions[0].number} ({done.percent}% written).")
-    return {"models": models, "completeness": completeness, "model_next_steps": steps}
+            steps.append(f"Complete the model card of {model.name} v{latest.number} ({done.percent}% written).")
+    return {
+        "models": models,
+        "completeness": completeness,
+        "model_next_steps": steps,
+        "models_more": more,
+        "models_url": f"{reverse('registry:model_list')}?project={project.slug}",
+    }
 
 
 MAX_SEARCH_WORDS = 8  # each word is one more condition; more words do not find better results
@@ -88,7 +141,7 @@ def model_list(
     *, user: Viewer, filters: Mapping[str, Any] | None = None, sort: str = "name"
 ) -> QuerySet[RegisteredModel]:
     """Return the models ``user`` may see that pass ``filters`` (``RegisteredModelFilter``), sorted."""
-    models = RegisteredModelFilter(filters, queryset=models_with_latest_version(models_visible_to(user))).qs
+    models = RegisteredModelFilter(filters, queryset=models_listed(models_visible_to(user))).qs
     return models.order_by(MODEL_SORTS.get(sort, "name"), "pk")
 
 
@@ -99,7 +152,7 @@ def dataset_list(*, user: Viewer, filters: Mapping[str, Any] | None = None, sort
 
 
 def _search_projects(user: Viewer, words: list[str], tier: str, status: str, owner: str) -> list[Project]:
-    projects = Project.objects.visible_to(user).prefetch_related("models")
+    projects = Project.objects.visible_to(user).annotate(model_count=Count("models"))
     for word in words:
         projects = projects.filter(
             Q(name__icontains=word) | Q(business_objective__icontains=word) | Q(slug__icontains=word)
@@ -111,13 +164,15 @@ def _search_projects(user: Viewer, words: list[str], tier: str, status: str, own
 
 
 def _search_models(user: Viewer, words: list[str], tier: str, status: str, owner: str) -> list[RegisteredModel]:
-    models = models_with_latest_version(models_visible_to(user))
+    models = models_listed(models_visible_to(user))
     for word in words:
         tagged = RegisteredModel.tags.through.objects.filter(tag__name__iexact=word).values("registeredmodel_id")
         models = models.filter(Q(name__icontains=word) | Q(description__icontains=word) | Q(pk__in=tagged))
     if owner:
         models = models.filter(created_by__username=owner)
-    return list(_narrow(models, "project__", tier, status).order_by("name")[:50])
+    found = list(_narrow(models, "project__", tier, status).order_by("name")[:50])
+    latest_versions(found)
+    return found
 
 
 def _search_datasets(user: Viewer, words: list[str], tier: str, status: str, owner: str) -> list[Dataset]:

@@ -37,9 +37,16 @@ class RegisteredModelSerializer(strict.ModelSerializer[RegisteredModel]):
     def get_tags(self, model: RegisteredModel) -> list[str]:
         return [tag.name for tag in model.tags.all()]
 
+    @extend_schema_field(VersionBriefSerializer(allow_null=True))
     def get_latest_version(self, model: RegisteredModel) -> dict[str, Any] | None:
-        versions = list(model.versions.all())  # prefetched newest first
-        return VersionBriefSerializer(versions[0]).data if versions else None
+        # Annotated by selectors.models_with_latest_version: no version is fetched to name the latest.
+        if model.latest_version_id is None:  # type: ignore[attr-defined]
+            return None
+        return {
+            "id": model.latest_version_id,  # type: ignore[attr-defined]
+            "number": model.latest_version_number,  # type: ignore[attr-defined]
+            "status": model.latest_version_status,  # type: ignore[attr-defined]
+        }
 
 
 def tag_list_field(**kwargs: Any) -> serializers.ListField:

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from apps.core.api.lookups import visible_or_invalid
 from apps.core.api.parsers import JSONBodyParser
 from apps.core.filters import filter_parameters
+from apps.core.pagination import CursorPagination
 from apps.core.permissions import acting_user
 from apps.projects.models import Project
 from apps.registry import selectors, services
@@ -52,7 +53,10 @@ class RegisteredModelListView(generics.ListCreateAPIView[RegisteredModel]):
     serializer_class = RegisteredModelSerializer
 
     def get_queryset(self) -> QuerySet[RegisteredModel]:
-        return selectors.model_list(user=self.request.user, filters=self.request.query_params)
+        # Keyset pages (CursorPagination): the latest version is annotated on the rows of the page only.
+        return selectors.models_with_latest_version(
+            selectors.model_list(user=self.request.user, filters=self.request.query_params)
+        )
 
     @extend_schema(parameters=filter_parameters(RegisteredModelFilter))
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -107,11 +111,18 @@ def _links(request: Request, model: RegisteredModel, data: dict[str, Any]) -> di
     return fields
 
 
+class NewestVersionFirst(CursorPagination):
+    """A model's versions by number, newest first: a page is a seek on the (model, number) unique index."""
+
+    ordering = "-number"
+
+
 class ModelVersionListView(generics.ListCreateAPIView[ModelVersion]):
     """Versions of a model, newest first; POST registers a new version (numbered for you)."""
 
     permission_classes = [IsAuthenticated]
     serializer_class = ModelVersionSerializer
+    pagination_class = NewestVersionFirst
 
     def _model(self) -> RegisteredModel:
         return get_object_or_404(
@@ -119,7 +130,9 @@ class ModelVersionListView(generics.ListCreateAPIView[ModelVersion]):
         )
 
     def get_queryset(self) -> QuerySet[ModelVersion]:
-        return _versions(self.request).filter(model=self._model())
+        model = self._model()  # through what the caller may see: its versions are visible with it
+        # The related manager hands each version this model (and its project): no join, no second check.
+        return model.versions.select_related("card", "created_by")
 
     @extend_schema(request=ModelVersionWriteSerializer, responses={201: ModelVersionSerializer})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -129,9 +142,8 @@ class ModelVersionListView(generics.ListCreateAPIView[ModelVersion]):
         version = services.version_create(
             actor=acting_user(request), model=model, **_links(request, model, data.validated_data)
         )
-        return Response(
-            ModelVersionSerializer(_versions(request).get(pk=version.pk)).data, status=status.HTTP_201_CREATED
-        )
+        # The version as written, with its model, card and author in hand: no re-read of what was just saved.
+        return Response(ModelVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
 class ModelVersionDetailView(APIView):

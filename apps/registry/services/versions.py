@@ -38,6 +38,9 @@ def _check_links(
         raise ValidationError({"parent": "A version derives from an earlier version, not itself or a later one."})
 
 
+_RELATIONS = ("model", "created_by", "parent", "training_dataset")
+
+
 def version_create(
     *,
     actor: User,
@@ -52,12 +55,17 @@ def version_create(
     fields = only_known(values, VERSION_FIELDS, "version_create")
     _check_links(actor, model, fields)
     with transaction.atomic():
-        RegisteredModel.objects.select_for_update(no_key=True).filter(pk=model.pk).first()  # serialise numbering
+        # Serialise numbering on the model's row (a lock, not a read: the caller holds the model).
+        RegisteredModel.objects.select_for_update(no_key=True).filter(pk=model.pk).values_list("pk").get()
         number = (model.versions.aggregate(n=Max("number"))["n"] or 0) + 1
         version = ModelVersion(model=model, number=number, created_by=actor, **fields)
-        version.full_clean()
-        version.save()
-        ModelCard.objects.create(version=version, updated_by=actor)
+        # The field values are validated; the relations are objects in hand (the model row locked above,
+        # the actor, links checked by _check_links) and the number is unique under that lock (and the
+        # database's constraint): checking them again would cost three queries on every version.
+        version.full_clean(exclude=_RELATIONS, validate_unique=False, validate_constraints=False)
+        version.save(force_insert=True)
+        ModelCard.objects.create(version=version, updated_by=actor)  # also caches version.card
+        # Last, so the chain lock it takes is held only from here to the commit.
         audit_record(
             actor=actor,
             action=Action.VERSION_CREATED,

@@ -29,7 +29,7 @@ from apps.registry.forms import (
     RegisteredModelForm,
 )
 from apps.registry.models import DatasetVersion, ModelVersion
-from apps.registry.views.common import form_status, query_params
+from apps.registry.views.common import form_status, paged, query_params
 
 
 @login_required
@@ -54,9 +54,7 @@ def model_create(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
-    model = get_object_or_404(
-        selectors.models_with_latest_version(selectors.models_visible_to(request.user)), pk=model_id
-    )
+    model = get_object_or_404(selectors.models_listed(selectors.models_visible_to(request.user)), pk=model_id)
     initial = {
         "task": model.task,
         "description": model.description,
@@ -73,19 +71,22 @@ def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
             else:
                 messages.success(request, "Model saved.")
                 return redirect("registry:model_detail", model_id=model.pk)
-    versions = list(model.versions.all())
+    listed = paged(request, model.versions.select_related("card", "created_by").order_by("-number"), VERSIONS_PER_PAGE)
+    versions = listed.rows
     context = {
         # Sections other apps contribute (the model's findings, from workflows).
         **panels.context_for("registry.model", user=request.user, model=model),
         "model": model,
         "project": model.project,
         "versions": versions,
+        "paged": listed,
         "completeness": {v.pk: card_completeness(v.card, model.project.risk_tier) for v in versions},
         "form": form,
         "can_build": can.can_edit_model(request.user, model),
         "timeline": timeline_for(targets={"registry.registeredmodel": [model.pk]}, limit=20),
     }
-    return render(request, "registry/registeredmodel_detail.html", context, status=form_status(request))
+    status = form_status(request) if request.method == "POST" else listed.status
+    return render(request, "registry/registeredmodel_detail.html", context, status=status)
 
 
 def _version_form(
@@ -210,11 +211,24 @@ def card_edit(request: HttpRequest, version_id: int) -> HttpResponse:
     return render(request, "registry/modelcard_form.html", context, status=form_status(request))
 
 
+MODELS_PER_PAGE = 50
+VERSIONS_PER_PAGE = 20
+
+
 @login_required
 @require_GET
 def model_list(request: HttpRequest) -> HttpResponse:
     params = {**RegisteredModelFilter.read(request.GET), **query_params(request, "sort")}
-    models = list(selectors.model_list(user=request.user, filters=params, sort=params["sort"]))
-    completeness = selectors.latest_completeness(models)
-    context = {"models": models, "params": params, "tasks": ModelTask.choices, "completeness": completeness}
-    return render(request, "registry/registeredmodel_list.html", context)
+    listed = paged(
+        request, selectors.model_list(user=request.user, filters=params, sort=params["sort"]), MODELS_PER_PAGE
+    )
+    models = listed.rows
+    selectors.latest_versions(models)
+    context = {
+        "models": models,
+        "paged": listed,
+        "params": params,
+        "tasks": ModelTask.choices,
+        "completeness": selectors.latest_completeness(models),
+    }
+    return render(request, "registry/registeredmodel_list.html", context, status=listed.status)
