@@ -146,6 +146,12 @@ def verify(
             problem = _anchor_problem(start.hash, anchors.pop(seq)) if seq == start.seq else None
             if problem:
                 return VerifyResult(False, 0, head, seq, problem)
+    else:
+        # Seq 0 is the genesis: a head recorded before the first event (a writer locked the chain and
+        # wrote nothing) holds with the genesis hash.
+        problem = _anchor_problem(GENESIS_HASH, anchors.pop(0, []))
+        if problem:
+            return VerifyResult(False, 0, head, 0, problem)
     expected_seq = start.seq + 1 if start else 1
     prev_hash = start.hash if start else GENESIS_HASH
     for event in events:

@@ -112,14 +112,14 @@ def audit_chain(
 _JSON_NAMES = ("actor_roles", "changes", "data")
 _PLAIN_COLUMNS = tuple(name for name in CHAIN_COLUMNS if name not in _JSON_NAMES)
 # The C scanner of the standard library, without json.loads's layers around it (three a row add up).
-_scan_json = json.JSONDecoder().scan_once
+_scan_json = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def _chain_batches_postgresql(using: str, after_seq: int, batch_size: int) -> Iterator[list[Any]]:
     # The ORM's per-value converters cost as much as hashing a million events: the same values,
     # read plainly (psycopg2 gives aware UTC times), the three JSON columns as one JSON array to load.
     meta = AuditEvent._meta
-    plain = ", ".join(meta.get_field(name).column for name in _PLAIN_COLUMNS)  # type: ignore[union-attr]
+    plain = ", ".join(str(meta.get_field(name).column) for name in _PLAIN_COLUMNS)  # type: ignore[union-attr]
     query = (
         f"SELECT {plain}, jsonb_build_array({', '.join(_JSON_NAMES)})::text"  # noqa: S608 - our own names
         f" FROM {meta.db_table} WHERE seq > %s ORDER BY seq LIMIT %s"
