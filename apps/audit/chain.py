@@ -40,7 +40,14 @@ CHAINED_FIELDS = (
 
 def format_time(moment: datetime) -> str:
     """Return the canonical text of a time: UTC, microseconds, ``Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = moment.astimezone(UTC)
+    if utc.year >= 1000:  # the same text as strftime's from year 1000 on, several times faster (verification)
+        return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# One encoder for every event: json.dumps with options builds a new one per call.
+_encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 
 
 def canonical_json(fields: Mapping[str, Any]) -> bytes:
@@ -48,9 +55,7 @@ def canonical_json(fields: Mapping[str, Any]) -> bytes:
     payload = {name: fields[name] for name in CHAINED_FIELDS}
     if isinstance(payload["occurred_at"], datetime):
         payload["occurred_at"] = format_time(payload["occurred_at"])
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
-        "utf-8"
-    )
+    return _encode(payload).encode("utf-8")
 
 
 def compute_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
@@ -141,6 +146,12 @@ def verify(
             problem = _anchor_problem(start.hash, anchors.pop(seq)) if seq == start.seq else None
             if problem:
                 return VerifyResult(False, 0, head, seq, problem)
+    else:
+        # Seq 0 is the genesis: a head recorded before the first event (a writer locked the chain and
+        # wrote nothing) holds with the genesis hash.
+        problem = _anchor_problem(GENESIS_HASH, anchors.pop(0, []))
+        if problem:
+            return VerifyResult(False, 0, head, 0, problem)
     expected_seq = start.seq + 1 if start else 1
     prev_hash = start.hash if start else GENESIS_HASH
     for event in events:

@@ -44,6 +44,10 @@ class AuditEvent(models.Model):
             models.Index(fields=["target_type", "target_id", "seq"], name="audit_target_seq"),
             models.Index(fields=["project_pk", "seq"], name="audit_project_seq"),
             models.Index(fields=["actor", "seq"], name="audit_actor_seq"),
+            # The auditor's filters compare the names kept with each event (they survive a rename):
+            # with seq last, the newest page of one actor or project is read off the index and stops there.
+            models.Index(fields=["actor_name", "seq"], name="audit_actor_name_seq"),
+            models.Index(fields=["project_slug", "seq"], name="audit_project_slug_seq"),
         ]
 
     def __str__(self) -> str:

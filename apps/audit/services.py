@@ -34,9 +34,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Any constant works; it only has to be the same for every writer of the chain.
-_CHAIN_LOCK_KEY = 0x5167_0001
-
 
 class ProjectRef(Protocol):
     pk: Any
@@ -96,12 +93,43 @@ def changes_between(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict
     }
 
 
-def _lock_chain(using: str) -> None:
+_HEAD = AuditChainHead._meta.db_table
+_EVENTS = AuditEvent._meta.db_table
+# The chain lock is the head row's: one statement takes it and reads the head it guards (tests hold it
+# from another connection with this statement).
+CHAIN_LOCK_SQL = f"SELECT seq, hash FROM {_HEAD} WHERE id = 1 FOR UPDATE"  # noqa: S608 - our own table names
+# A trail without its head row (a new database) gets one, from its newest event if it has any.
+_SEED_HEAD = (
+    f"INSERT INTO {_HEAD} (id, seq, hash)"  # noqa: S608 - our own table names
+    f" SELECT 1, COALESCE(MAX(seq), 0), COALESCE((SELECT hash FROM {_EVENTS} ORDER BY seq DESC LIMIT 1), %s)"
+    f" FROM {_EVENTS} ON CONFLICT (id) DO NOTHING"
+)
+# Move the head on, unless an event lies past it (one added without this writer): then chain after that.
+_MOVE_HEAD = (
+    f"UPDATE {_HEAD} SET seq = %s, hash = %s WHERE id = 1"  # noqa: S608 - our own table names
+    f" AND NOT EXISTS (SELECT 1 FROM {_EVENTS} WHERE seq > %s)"
+)
+
+
+def _lock_chain(using: str) -> tuple[int, str] | None:
+    """Take the chain lock until the transaction ends; return the recorded head on PostgreSQL.
+
+    PostgreSQL: ``SELECT … FOR UPDATE`` of the head row, which every append moves in the same
+    transaction. Once a writer waiting for it gets it, the row it reads is the one the previous holder
+    committed (READ COMMITTED re-reads a locked row), so the head is current. SQLite: every transaction
+    begins IMMEDIATE (settings), so it already holds the only write lock; returns None.
+    """
     connection = connections[using]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
-    # SQLite: every transaction begins IMMEDIATE (settings), so it already holds the only write lock.
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(CHAIN_LOCK_SQL)
+        row = cursor.fetchone()
+        if row is None:
+            cursor.execute(_SEED_HEAD, [GENESIS_HASH])
+            cursor.execute(CHAIN_LOCK_SQL)
+            row = cursor.fetchone()
+    return int(row[0]), str(row[1])
 
 
 def audit_chain_lock(*, using: str = "default") -> None:
@@ -169,6 +197,33 @@ def _move_head(using: str, event: AuditEvent) -> None:
         AuditChainHead.objects.using(using).create(pk=1, seq=event.seq, hash=event.hash)
 
 
+def _append(using: str, locked: tuple[int, str] | None, fields: dict[str, Any]) -> AuditEvent:
+    """Insert the next event of the chain, with the lock held; ``locked`` is what ``_lock_chain`` read."""
+    if locked is not None:
+        # PostgreSQL: the head row came with the lock; move it first, then insert (two statements).
+        seq, prev_hash = locked
+        fields["seq"] = seq + 1
+        digest = compute_hash(prev_hash, fields)
+        with connections[using].cursor() as cursor:
+            cursor.execute(_MOVE_HEAD, [seq + 1, digest, seq])
+            moved = cursor.rowcount == 1
+        if moved:
+            event = AuditEvent(prev_hash=prev_hash, hash=digest, **fields)
+            event.save(using=using, force_insert=True)
+            return event
+        logger.error(
+            "audit trail: events lie past the recorded head (seq %s), added without the audit writer;"
+            " chaining after them (audit_verify names the first)",
+            seq,
+        )
+    seq, prev_hash = _chain_head(using)
+    fields["seq"] = seq + 1
+    event = AuditEvent(prev_hash=prev_hash, hash=compute_hash(prev_hash, fields), **fields)
+    event.save(using=using, force_insert=True)
+    _move_head(using, event)
+    return event
+
+
 def audit_record(
     *,
     actor: User | None,
@@ -199,14 +254,10 @@ def audit_record(
         roles=actor_roles(actor),
         ctx=context.current(),
     )
-    with transaction.atomic(using=using):
-        _lock_chain(using)
-        seq, prev_hash = _chain_head(using)
-        fields["seq"] = seq + 1
-        event = AuditEvent(prev_hash=prev_hash, hash=compute_hash(prev_hash, fields), **fields)
-        event.save(using=using, force_insert=True)
-        _move_head(using, event)
-    return event
+    # No savepoint inside the caller's transaction: it would cost two statements under the lock, and
+    # a failed append fails the caller's change anyway (its event is part of it).
+    with transaction.atomic(using=using, savepoint=False):
+        return _append(using, _lock_chain(using), fields)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -55,12 +55,14 @@ def verify_trail(
     checkpoint_files: Sequence[Path] = (),
     public_keys: Mapping[str, Ed25519PublicKey] | None = None,
     use_configured_keys: bool = True,
+    batch_size: int = selectors.CHAIN_BATCH_SIZE,
 ) -> VerifyResult:
     """Verify the chain against its recorded head and every signed checkpoint; return the first break.
 
     Signatures are checked with ``public_keys``, else the configured verification keys; with none,
     they are counted as unchecked. Raises CheckpointFileError for an unreadable checkpoint file and
-    signing.AuditKeyError for an unreadable key: both mean "could not check", not "broken".
+    signing.AuditKeyError for an unreadable key: both mean "could not check", not "broken". The chain
+    is read ``batch_size`` events a query, so memory does not grow with the trail.
     """
     keys = public_keys if public_keys is not None else (configured_verify_keys() if use_configured_keys else None)
     recorded = selectors.audit_recorded_head(using=using)
@@ -110,7 +112,11 @@ def verify_trail(
     anchors += [p.anchor(f"signed checkpoint {p.seq} in {path}") for path, p in from_files]
     anchors += [a for a in (recorded, checkpoint) if a is not None]
     result = replace(
-        verify(selectors.audit_chain(using=using), anchors, event_check=recorded_checkpoint_is_stored),
+        verify(
+            selectors.audit_chain(using=using, batch_size=batch_size),
+            anchors,
+            event_check=recorded_checkpoint_is_stored,
+        ),
         signed_checkpoints=signed,
         unchecked_signatures=unchecked,
     )

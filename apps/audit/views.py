@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -17,9 +16,12 @@ from apps.audit.downloads import trail_download
 from apps.audit.filters import AuditEventFilter
 from apps.audit.permissions import can_read_audit_trail, can_verify_audit_trail
 from apps.audit.tasks import audit_verify_chain
+from apps.core.ids import parse_id
 from apps.core.permissions import acting_user
 
 PAGE_SIZE = 50
+CURSORS = ("before", "after")
+BAD_CURSOR = "The page link is not one this page gave out: follow “Newer” or “Older” as they are, or clear the filters."
 
 
 def _require_reader(request: HttpRequest) -> None:
@@ -30,21 +32,29 @@ def _require_reader(request: HttpRequest) -> None:
 @login_required
 @require_GET
 def audit_event_list(request: HttpRequest) -> HttpResponse:
-    """Show the trail, newest first, with filters and export links."""
+    """Show the trail, newest first, with filters, export links and keyset pages (``before``/``after`` a seq)."""
     _require_reader(request)
     filters = request.GET.copy()
-    filters.pop("page", None)
+    filters.pop("page", None)  # the numbered pages of before: an old link shows the newest page
+    raw = {name: filters.pop(name, [None])[-1] for name in CURSORS}
+    cursors = {name: parse_id(value) for name, value in raw.items() if value is not None}
     form = AuditEventFilter(filters or None).form
     status = 200
-    if form.is_bound and not form.is_valid():
+    cursor_error = None
+    if None in cursors.values() or len(cursors) > 1:
+        cursor_error = BAD_CURSOR
+        events = selectors.audit_events_visible_to(request.user).none()
+        status = 400
+    elif form.is_bound and not form.is_valid():
         events = selectors.audit_events_visible_to(request.user).none()
         status = 400
     else:
         events = selectors.audit_events_filtered(user=request.user, filters=form.cleaned_data if form.is_bound else {})
-    page = Paginator(events.order_by("-seq"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.audit_event_page(events, before=cursors.get("before"), after=cursors.get("after"), size=PAGE_SIZE)
     context = {
         "form": form,
         "page": page,
+        "cursor_error": cursor_error,
         "query": filters.urlencode(),
         "head": selectors.audit_head(),
         "last_verification": selectors.audit_last_verification(),

@@ -14,8 +14,8 @@ pytestmark = pytest.mark.django_db
 
 # Queries of one request, with 1 and with 10 projects proposed (each writes its events), as an auditor.
 PINNED = {
-    "/audit/": 13,
-    "/audit/?action=projects.": 13,
+    "/audit/": 12,  # 13 until the page stopped counting the filtered trail (keyset pages)
+    "/audit/?action=projects.": 12,
     "/api/v1/audit-events/": 6,
     "/api/v1/audit-events/?actor=olivia": 6,
 }

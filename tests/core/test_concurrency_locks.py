@@ -20,7 +20,7 @@ from django.db import connection, connections
 
 from apps.audit.chain import verify
 from apps.audit.selectors import audit_chain
-from apps.audit.services import _CHAIN_LOCK_KEY
+from apps.audit.services import CHAIN_LOCK_SQL
 from apps.projects import services as projects
 from apps.registry import services as registry
 from apps.workflows import services as workflows
@@ -69,7 +69,8 @@ def _chain_held() -> Iterator[Any]:
     raw = _raw_connection()
     try:
         cursor = raw.cursor()
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+        cursor.execute(CHAIN_LOCK_SQL)  # the head row, FOR UPDATE: what every writer of the chain waits on
+        assert cursor.fetchone() is not None, "the flow's events recorded a head to lock"
         yield cursor
         raw.commit()
     finally:

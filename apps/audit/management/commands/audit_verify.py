@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connections
 
+from apps.audit import selectors
 from apps.audit.chain import Checkpoint
 from apps.audit.signing import AuditKeyError
 from apps.audit.verification import CheckpointFileError, verify_trail
@@ -29,6 +30,12 @@ class Command(BaseCommand):
             help="JSON Lines of signed checkpoints kept outside the database (AUDIT_CHECKPOINT_FILE); repeatable",
         )
         parser.add_argument("--database", default="default", help="database alias (default: default)")
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=selectors.CHAIN_BATCH_SIZE,
+            help=f"events read per query (default {selectors.CHAIN_BATCH_SIZE}); memory grows with it, not the trail",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         checkpoint = None
@@ -37,11 +44,16 @@ class Command(BaseCommand):
                 checkpoint = Checkpoint.parse(options["checkpoint"])
             except ValueError as exc:
                 raise CommandError(f"--checkpoint: {exc}", returncode=2) from exc
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size: give a whole number of events, 1 or more", returncode=2)
         if options["database"] not in connections:
             raise CommandError(f"--database: no database named {options['database']!r}", returncode=2)
         try:
             result = verify_trail(
-                using=options["database"], checkpoint=checkpoint, checkpoint_files=options["checkpoint_file"]
+                using=options["database"],
+                checkpoint=checkpoint,
+                checkpoint_files=options["checkpoint_file"],
+                batch_size=options["batch_size"],
             )
         except DatabaseError as exc:
             # Exit 2, not 1: "could not check" must never read as "the chain is broken".
