@@ -82,18 +82,26 @@ def claimable_projects(user: Viewer) -> QuerySet[Project]:
 # --- aliases -------------------------------------------------------------------------------------
 
 
-def portfolio_models(*, viewer: Viewer, limit: int = 200) -> tuple[list[MlflowModel], int]:
+def portfolio_models(*, viewer: Viewer, limit: int = 200, after: int | None = None) -> tuple[list[MlflowModel], int]:
     """The MLflow models Signet governs (by connection and name) with ``alias_list`` set on each, and their count.
 
     ``alias_list`` holds the ``AliasState`` of each alias (``apps/integrations/alias_states.py``, which
-    judges as the gate does), read in a fixed number of queries however many models there are. The
-    caller checks that ``viewer`` reads the portfolio.
+    judges as the gate does), read in a fixed number of queries however many models there are. At most
+    ``limit`` rows, those after the governed model of id ``after`` when it is given (a keyset: the next
+    page costs what the first does); ``after`` naming no governed model raises MlflowModel.DoesNotExist.
+    The caller checks that ``viewer`` reads the portfolio.
     """
     governed = MlflowModel.objects.filter(model__isnull=False, deleted_at__isnull=True)
+    last = governed.select_related("connection").get(pk=after) if after is not None else None
     count = governed.count()
     if not count:
         return [], 0
-    rows = list(governed.select_related("connection", "model__project").order_by("connection__name", "name")[:limit])
+    page = governed.select_related("connection", "model__project").order_by("connection__name", "name", "pk")
+    if last is not None:
+        page = page.filter(
+            Q(connection__name__gt=last.connection.name) | Q(connection__name=last.connection.name, name__gt=last.name)
+        )
+    rows = list(page[:limit])
     states = alias_states_bulk(rows)
     for row in rows:
         row.alias_list = states.get(row.pk, [])  # type: ignore[attr-defined]

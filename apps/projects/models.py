@@ -86,13 +86,19 @@ class Kpi(models.Model):
 
     @property
     def latest_measurement(self) -> KpiMeasurement | None:
-        """The newest measurement (from the prefetched measurements)."""
+        """The newest measurement (from ``recent_measurements`` when a selector set it, else the prefetch)."""
+        recent: list[KpiMeasurement] | None = getattr(self, "recent_measurements", None)
+        if recent is not None:
+            return recent[0] if recent else None
         measurements = list(self.measurements.all())
         return measurements[-1] if measurements else None
 
     @property
     def values_for_chart(self) -> list[float]:
-        """The measured values in time order (from the prefetched measurements)."""
+        """The measured values in time order (the recent ones only, when a selector bounded them)."""
+        recent: list[KpiMeasurement] | None = getattr(self, "recent_measurements", None)
+        if recent is not None:
+            return [float(m.value) for m in reversed(recent)]
         return [float(m.value) for m in self.measurements.all()]
 
 

@@ -18,14 +18,11 @@ class WorkflowsConfig(AppConfig):
         # validation tells workflows when a scheduled run needs a finding (apps/validation/signals.py).
         # The selectors and receivers import models, which exist only once the app registry is ready.
         from apps.workflows.receivers import raise_finding_for_scheduled_run  # noqa: PLC0415 - imports models
-        from apps.workflows.selectors import findings_visible_to, in_service, workflow_panel  # noqa: PLC0415 - as above
+        from apps.workflows.selectors import in_service, model_findings, workflow_panel  # noqa: PLC0415 - as above
 
         scheduled_run_checked.connect(
             raise_finding_for_scheduled_run, dispatch_uid="workflows.raise_finding_for_scheduled_run"
         )
-
-        def model_findings(*, user: Any, model: Any) -> dict[str, Any]:
-            return {"findings": findings_visible_to(user).filter(model=model, version=None)}
 
         def project_in_service(*, user: Any, project: Any) -> dict[str, Any]:
             return {"in_service": in_service(project)}

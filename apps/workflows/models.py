@@ -69,6 +69,8 @@ class Review(models.Model):
     class Meta:
         ordering = ["-opened_at", "-pk"]
         constraints = [models.UniqueConstraint(fields=["version", "cycle"], name="review_unique_cycle")]
+        # The open reviews newest first (the home page's inbox reads them a batch at a time).
+        indexes = [models.Index(fields=["status", "-opened_at", "-id"], name="review_status_opened")]
 
     def __str__(self) -> str:
         return f"Review {self.cycle} of {self.version}"
@@ -115,6 +117,8 @@ class Finding(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        # The findings a person owns in a status, soonest due first (the home page).
+        indexes = [models.Index(fields=["owner", "status", "due_date", "id"], name="finding_owner_status_due")]
         constraints = [
             # A schedule that keeps failing keeps one finding open, not one per run.
             models.UniqueConstraint(
@@ -141,6 +145,10 @@ class Deployment(models.Model):
 
     class Meta:
         ordering = ["-deployed_at", "-pk"]
+        # What is in service: the latest deployment of a version to an environment (selectors.in_service).
+        indexes = [
+            models.Index(fields=["version", "environment", "-deployed_at"], name="deployment_version_env_latest")
+        ]
 
     def __str__(self) -> str:
         return f"{self.version} in {self.environment}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -42,9 +42,15 @@ def _related(reviews: Sequence[Review], name: str, model: type[Decision] | type[
     return rows
 
 
-def judge_reason(user: User, project: Project, held: frozenset[str]) -> str | None:
-    """None if ``user`` may exercise one of the judging roles ``held``; else the first reason (lower-case start)."""
-    reasons = [can.judge_refusal(user, project, role) for role in sorted(held)]
+def judge_reason(
+    user: User, project: Project, held: frozenset[str], reasons_of: Callable[[str], str | None] | None = None
+) -> str | None:
+    """None if ``user`` may exercise one of the judging roles ``held``; else the first reason (lower-case start).
+
+    ``reasons_of(role)`` answers as ``judge_refusal`` from facts already read, when the caller has them.
+    """
+    refusal = reasons_of or functools.partial(can.judge_refusal, user, project)
+    reasons = [refusal(role) for role in sorted(held)]
     if any(reason is None for reason in reasons):
         return None
     reason = next((r for r in reasons if r), "you may not judge this project.")
@@ -126,10 +132,17 @@ def sign_off_facts(
         "current__created_at",
     ):
         uploads[version_id] += [at for by, at in ((ref_by, ref_at), (cur_by, cur_at)) if by == user.pk]
-    ever_built = {
-        pk: functools.cache(functools.partial(can.ever_built, user, project)) for pk, project in projects.items()
+    # Who built which of the projects is read once for all of them, and only if a rule asks (three queries).
+    built_in = functools.cache(lambda: can.ever_built_in(user, list(projects)))
+    ever_built = {pk: functools.partial(lambda pk: pk in built_in(), pk) for pk in projects}
+
+    def reasons_of(pk: int) -> Callable[[str], str | None]:
+        return lambda role: can.judge_refusal_from(user, role, teams=teams, built=ever_built[pk])
+
+    judge = {
+        pk: functools.cache(functools.partial(judge_reason, user, project, reasons_of=reasons_of(pk)))
+        for pk, project in projects.items()
     }
-    judge = {pk: functools.cache(functools.partial(judge_reason, user, project)) for pk, project in projects.items()}
     administrator, awaits = is_administrator(user), awaits_own_password(user)
     facts = {}
     for review in reviews:

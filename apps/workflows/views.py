@@ -31,7 +31,7 @@ from apps.workflows.forms import (
     RetireForm,
     StageFormSet,
 )
-from apps.workflows.models import ApprovalPolicy, Finding, Review
+from apps.workflows.models import ApprovalPolicy, Review
 from apps.workflows.permissions import can_edit_policies
 from apps.workflows.signers import facts_for
 from apps.workflows.stages import open_stages, stage_for, stage_states
@@ -70,7 +70,7 @@ def _review_context(request: HttpRequest, review: Review, **forms: Any) -> dict[
         "refusal": refusal,
         "digest": digest,
         "decisions": decisions,
-        "findings": Finding.objects.filter(version=version).select_related("owner", "raised_by"),
+        **selectors.version_findings(version),
         "validation_runs": ValidationRun.objects.filter(version=version)[:10],
         "form": forms.get("form") or DecisionForm(initial={"evidence_digest": digest}),
         "finding_form": forms.get("finding_form") or FindingForm(),

@@ -9,7 +9,8 @@ from apps.integrations import selectors as mlflow
 from apps.portfolio import selectors
 from apps.portfolio.api.serializers import PortfolioSerializer
 from apps.portfolio.permissions import CanViewPortfolio
-from apps.portfolio.views import PAGE_SIZE
+
+PAGE_SIZE = 200  # rows of each list in the answer, as the API has always given
 
 
 class PortfolioView(APIView):

@@ -28,7 +28,7 @@ from apps.projects.api.serializers import (
 )
 from apps.projects.choices import ProjectRole
 from apps.projects.filters import ProjectFilter
-from apps.projects.models import KpiMeasurement, Membership, Project
+from apps.projects.models import Kpi, Membership, Project
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 
 def _with_kpis(projects: QuerySet[Project], user: User) -> QuerySet[Project]:
     return projects.prefetch_related(
-        Prefetch("kpis__measurements", queryset=KpiMeasurement.objects.order_by("measured_at", "pk")),
+        # The API gives each KPI's current value: its newest measurement, not its whole history.
+        Prefetch("kpis", queryset=Kpi.objects.prefetch_related(selectors.recent_measurements(points=1))),
         Prefetch("memberships", queryset=Membership.objects.filter(user=user), to_attr="my_memberships"),
     )
 

@@ -1,0 +1,100 @@
+"""The project page runs the same number of queries with N rows in each of its lists as with 4N.
+
+Each list the page shows grows without end in a real organisation (a KPI measured daily, a long
+discussion, years of deployments), so the page reads a bounded number of rows of each and says
+when there are more.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from apps.projects import selectors
+from apps.projects import services as projects
+from apps.projects.models import Comment, DataNeed, KpiMeasurement
+from apps.registry.choices import VersionStatus
+from apps.registry.models import ModelVersion
+from apps.workflows.models import Deployment
+from apps.workflows.selectors import IN_SERVICE_SHOWN
+from tests.conftest import Org
+
+pytestmark = pytest.mark.django_db
+
+N = 30  # above each of the page's bounds
+
+
+def _grow(org: Org, kpis: list, rows: int, start: int) -> None:
+    """``rows`` more measurements of each KPI, comments, data needs and deployments (two environments)."""
+    now = timezone.now()
+    KpiMeasurement.objects.bulk_create(
+        KpiMeasurement(kpi=kpi, value=Decimal(i), recorded_by=org.owner, measured_at=now - timedelta(hours=start + i))
+        for kpi in kpis
+        for i in range(rows)
+    )
+    Comment.objects.bulk_create(
+        Comment(project=org.project, author=org.owner, body=f"Comment {start + i}") for i in range(rows)
+    )
+    DataNeed.objects.bulk_create(DataNeed(project=org.project, description=f"Need {start + i}") for i in range(rows))
+    Deployment.objects.bulk_create(
+        Deployment(
+            version=org.version,
+            environment=("production", "staging")[i % 2],
+            deployed_by=org.it_ops,
+            deployed_at=now - timedelta(days=start + i),
+        )
+        for i in range(rows)
+    )
+
+
+def _page_queries(client: Client, url: str) -> tuple[int, bytes]:
+    client.get(url)  # warm up: the first request of a session stores its timestamps
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured), response.content
+
+
+def test_the_project_page_costs_the_same_with_4n_rows_as_with_n(org: Org) -> None:
+    kpis = [
+        projects.kpi_create(actor=org.owner, project=org.project, name=f"KPI {i}", target=Decimal("1"))
+        for i in range(2)
+    ]
+    ModelVersion.objects.filter(pk=org.version.pk).update(status=VersionStatus.DEPLOYED)
+    client = Client()
+    client.force_login(org.validator)  # a member, not an administrator: the restricted reads run
+    url = f"/projects/{org.project.slug}/"
+    _grow(org, kpis, N, 0)
+    first, _ = _page_queries(client, url)
+    _grow(org, kpis, 3 * N, N)
+    again, content = _page_queries(client, url)
+    assert again == first
+    page = content.decode()
+    assert page.count('class="comment"') == selectors.PAGE_COMMENTS
+    assert f"of {4 * N} comments" in page
+    newest = 4 * N - 1  # bulk_create stamps them in order: the last made is the newest
+    assert f"Comment {newest}<" in page
+    assert f"Comment {newest - selectors.PAGE_COMMENTS}<" not in page
+    assert page.count("<tr><td>Need ") == selectors.PAGE_DATA_NEEDS
+    assert 'id="data-needs-more"' in page
+    # What is in service: one row per environment, however many deployments there were.
+    in_service = page.split('id="in-service"', 1)[1].split("</ul>", 1)[0]
+    assert in_service.count("<li>") == 2 <= IN_SERVICE_SHOWN
+
+
+def test_a_kpi_trend_shows_its_newest_measurements_in_time_order(org: Org) -> None:
+    kpi = projects.kpi_create(actor=org.owner, project=org.project, name="Uptake", target=Decimal("1"))
+    now = timezone.now()
+    KpiMeasurement.objects.bulk_create(
+        KpiMeasurement(kpi=kpi, value=Decimal(i), recorded_by=org.owner, measured_at=now - timedelta(hours=100 - i))
+        for i in range(100)
+    )
+    [shown] = selectors.project_page_data(project=org.project)["kpis"]
+    assert shown.values_for_chart == [float(i) for i in range(100 - selectors.CHART_POINTS, 100)]
+    assert shown.latest_measurement.value == Decimal(99)
