@@ -27,7 +27,7 @@ def test_a_project_export_streams_its_events_in_seq_order(auditor: User, fmt: st
     assert response.status_code == 200
     assert response.streaming
     with CaptureQueriesContext(connection) as captured:
-        body = b"".join(response.streaming_content).decode()
+        body = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
     # The rows are read while the body streams, through one chunked read, not before the response.
     reads = [q["sql"] for q in captured if "audit_auditevent" in q["sql"]]
     assert len(reads) == 1
