@@ -175,5 +175,13 @@ def audit_head(*, using: str = "default") -> dict[str, Any] | None:
 
 
 def audit_last_verification() -> AuditEvent | None:
-    """Return the latest recorded verification of the chain, passed or failed."""
-    return AuditEvent.objects.filter(action__in=(Action.CHAIN_VERIFIED, Action.CHAIN_BROKEN)).order_by("-seq").first()
+    """Return the latest recorded verification of the chain, passed or failed.
+
+    The newest of each action read off the (action, seq) index, in one query: with ``action IN (...)``
+    PostgreSQL walked the whole trail backwards on seq when no verification was recorded (0.5 s at 1M).
+    """
+    newest = [
+        AuditEvent.objects.filter(action=action).order_by("-seq")[:1]
+        for action in (Action.CHAIN_VERIFIED, Action.CHAIN_BROKEN)
+    ]
+    return newest[0].union(*newest[1:], all=True).order_by("-seq").first()
