@@ -9,7 +9,7 @@ from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from apps.audit.services import AuditChainBroken, audit_chain_verify, audit_checkpoint_sign
+from apps.audit.sealing import AuditChainBroken, audit_chain_verify, audit_checkpoint_sign
 from apps.core.choices import AuthMethod
 from apps.core.context import set_auth_method
 

@@ -25,7 +25,8 @@ from pytest_django.fixtures import SettingsWrapper
 from apps.audit import selectors
 from apps.audit.chain import GENESIS_HASH, compute_hash, format_time
 from apps.audit.models import AuditCheckpoint, AuditEvent
-from apps.audit.services import audit_checkpoint_sign, audit_record
+from apps.audit.sealing import audit_checkpoint_sign
+from apps.audit.services import audit_record
 from apps.audit.signing import key_id, sign
 from apps.audit.tasks import audit_checkpoint_sign_task
 

@@ -13,7 +13,7 @@ from django.test import override_settings
 from mlflow.tracking import MlflowClient as MlflowLibClient
 
 from apps.audit.models import AuditEvent
-from apps.audit.services import audit_chain_verify
+from apps.audit.sealing import audit_chain_verify
 from apps.integrations.models import MlflowModel, MlflowVersion
 from apps.integrations.services.artifacts import known_unreachable
 from apps.integrations.services.governing import HASH_TASK

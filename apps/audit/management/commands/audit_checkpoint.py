@@ -8,7 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.audit import selectors
-from apps.audit.services import AuditChainBroken, audit_checkpoint_sign
+from apps.audit.sealing import AuditChainBroken, audit_checkpoint_sign
 
 
 class Command(BaseCommand):
