@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from apps.core.permissions import is_administrator
+from apps.core.permissions import is_administrator, team_functions, user_teams
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
 
-__all__ = ["awaits_own_password", "is_administrator"]
+__all__ = ["awaits_own_password", "is_administrator", "team_functions", "user_teams"]
 
 
 def awaits_own_password(user: User) -> bool:

@@ -20,6 +20,7 @@ from apps.audit.chain import GENESIS_HASH, compute_hash, format_time
 from apps.audit.models import AuditChainHead, AuditEvent
 from apps.audit.permissions import can_read_audit_trail
 from apps.core import context
+from apps.core.permissions import user_teams
 from apps.core.text import storable
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def actor_roles(actor: User | None) -> list[str]:
     """Return the snapshot of the actor's teams and administrative flags kept with each event."""
     if actor is None:
         return []
-    roles = [f"team:{slug}" for slug in actor.teams.order_by("slug").values_list("slug", flat=True)]
+    roles = [f"team:{slug}" for slug, _ in user_teams(actor)]
     if actor.is_superuser:
         roles.append("admin")
     elif actor.is_staff:

@@ -7,12 +7,15 @@ change the method. The audit service reads it so no caller has to pass it along.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, replace
+from typing import Any, TypeVar, cast
 
 from apps.core.choices import AuthMethod
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -39,21 +42,47 @@ def bind(*, request_id: str, ip: str, auth_method: str) -> Token[ActorContext]:
 
 # The binding of the request being served, undone when its response is closed.
 _request: ContextVar[Token[ActorContext] | None] = ContextVar("signet_request_binding", default=None)
+# What one request has read about people and may read again (a user's teams: every permission check
+# asks): None outside a request, so tasks, commands and tests that call services read afresh.
+_memo: ContextVar[dict[Hashable, Any] | None] = ContextVar("signet_request_memo", default=None)
 
 
 def bind_request(*, request_id: str, ip: str, auth_method: str) -> None:
     """Bind the context of one request until ``end_request`` (Django's ``request_finished``)."""
     end_request()  # a request that never finished (its response was not closed) ends here
     _request.set(bind(request_id=request_id, ip=ip, auth_method=auth_method))
+    _memo.set({})
 
 
 def end_request(**_: object) -> None:
     """Restore the context from before the request; connected to ``request_finished``."""
+    _memo.set(None)
     token = _request.get()
     if token is not None:
         _request.set(None)
         with suppress(ValueError):  # bound in another context (a thread that is gone): nothing to restore
             reset(token)
+
+
+def memoised(key: Hashable, read: Callable[[], _T]) -> _T:
+    """Return ``read()``, kept for the rest of the request being served (outside one: read every time).
+
+    Only for facts that ``forget`` is told about when they change (apps/accounts/receivers.py): a
+    request that changes someone's teams and checks them again sees the change.
+    """
+    memo = _memo.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return cast(_T, memo[key])
+
+
+def forget() -> None:
+    """Drop what the request being served has kept (something it kept has just changed)."""
+    memo = _memo.get()
+    if memo is not None:
+        memo.clear()
 
 
 def reset(token: Token[ActorContext]) -> None:

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from apps.core import context
 from apps.core.choices import TeamFunction
 
 if TYPE_CHECKING:
@@ -23,6 +24,23 @@ def is_administrator(user: Viewer | None) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active and user.is_superuser)
 
 
+def user_teams(user: User) -> tuple[tuple[str, str], ...]:
+    """The ``(slug, function)`` of each team of ``user``, by slug: read once per request.
+
+    Every permission check of a request asks about the same person's teams (is an auditor, is a
+    validator, the roles kept with each audit event); they change only through ``user.teams`` and a
+    team's own form, which tell the request's memo to forget (apps/accounts/receivers.py).
+    """
+    return context.memoised(
+        ("teams", user.pk), lambda: tuple(user.teams.order_by("slug").values_list("slug", "function"))
+    )
+
+
+def team_functions(user: User) -> frozenset[str]:
+    """The functions (audit, validation, compliance, ...) of the teams ``user`` is in."""
+    return frozenset(function for _, function in user_teams(user))
+
+
 def reads_everything(user: Viewer) -> bool:
     """Active administrators and members of an audit team: they read every project and the whole trail.
 
@@ -31,7 +49,7 @@ def reads_everything(user: Viewer) -> bool:
     """
     if not (user.is_authenticated and user.is_active):
         return False
-    return is_administrator(user) or user.teams.filter(function=TeamFunction.AUDIT).exists()
+    return is_administrator(user) or TeamFunction.AUDIT in team_functions(user)
 
 
 class DenyAll(BasePermission):

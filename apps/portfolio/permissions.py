@@ -8,7 +8,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from apps.accounts.choices import TeamFunction
-from apps.accounts.permissions import is_administrator
+from apps.accounts.permissions import is_administrator, team_functions
 
 if TYPE_CHECKING:
     from apps.core.types import Viewer
@@ -21,7 +21,7 @@ def can_view_portfolio(user: Viewer) -> bool:
     """Administrators, the audit team, the second line (risk validation) and compliance."""
     if not (user.is_authenticated and user.is_active):
         return False
-    return is_administrator(user) or user.teams.filter(function__in=OVERSIGHT_TEAMS).exists()
+    return is_administrator(user) or bool(team_functions(user) & set(OVERSIGHT_TEAMS))
 
 
 class CanViewPortfolio(BasePermission):

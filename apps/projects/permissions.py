@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 from apps.accounts.choices import TeamFunction
-from apps.accounts.permissions import is_administrator
+from apps.accounts.permissions import is_administrator, team_functions
 from apps.projects.choices import (
     BUILD_ROLES,
     EDIT_PROJECT_ROLES,
@@ -48,7 +48,7 @@ def can_view_project(user: Viewer, project: Project) -> bool:
 
 def can_propose_project(user: Viewer) -> bool:
     """Anyone in a team may propose a use case; people in no team, and the third line (audit), may not."""
-    return bool(user.is_authenticated and user.is_active and user.teams.exclude(function=TeamFunction.AUDIT).exists())
+    return bool(user.is_authenticated and user.is_active and team_functions(user) - {TeamFunction.AUDIT})
 
 
 def can_edit_project(user: Viewer, project: Project) -> bool:
@@ -109,7 +109,7 @@ def judge_refusal(user: User, project: Project, role: str) -> str | None:
 
     A judge belongs to the matching team and never builds or owns the project (DESIGN section 4).
     """
-    teams = frozenset(user.teams.values_list("function", flat=True))
+    teams = team_functions(user)
     return judge_refusal_from(user, role, teams=teams, built=lambda: ever_built(user, project))
 
 

@@ -20,9 +20,21 @@ def sees_every_project(user: Viewer) -> bool:
 class ProjectQuerySet(models.QuerySet):
     def visible_to(self, user: Viewer) -> ProjectQuerySet:
         """Projects the user is a member of; every project for auditors and administrators."""
+        ids = self.ids_visible_to(user)
+        return self.all() if ids is None else self.filter(pk__in=ids)
+
+    def ids_visible_to(self, user: Viewer) -> models.QuerySet | None:
+        """The ids of the projects ``visible_to(user)`` holds, as a subquery; None: every project.
+
+        What the restricted querysets of the apps above filter on (``project_id IN (...)``): one
+        level of subquery on the memberships, which PostgreSQL plans in a fraction of the time of a
+        subquery of projects wrapping one of memberships, and no filter at all for those who see
+        every project.
+        """
+        # Through the reverse relation: Membership's module (models) builds its manager from this one.
+        memberships = self.model._meta.get_field("memberships").related_model._default_manager
         if not (user.is_authenticated and user.is_active):
-            return self.none()
+            return memberships.none().values("project_id")
         if sees_every_project(user):
-            return self.all()
-        # Through the reverse relation of Membership, whose module (models) builds its manager from this one.
-        return self.filter(pk__in=self.filter(memberships__user=user).values("pk"))
+            return None
+        return memberships.filter(user=user).values("project_id")

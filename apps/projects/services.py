@@ -14,7 +14,7 @@ from apps.accounts.choices import TeamFunction
 from apps.accounts.models import User
 from apps.audit.actions import Action
 from apps.audit.services import audit_chain_lock, audit_record, changes_between, snapshot
-from apps.core.permissions import require, unique_or_invalid
+from apps.core.permissions import require, team_functions, unique_or_invalid
 from apps.core.unset import UNSET, Unset, given
 from apps.projects import permissions as can
 from apps.projects.choices import BUILD_ROLES, JUDGE_TEAMS, ProjectRole
@@ -170,7 +170,7 @@ def membership_add(*, actor: User, project: Project, user: User, role: str) -> M
         raise ValidationError({"role": f"Choose one of: {', '.join(ProjectRole.values)}."})
     if not user.is_active:
         raise ValidationError({"user": "This person's account is deactivated."})
-    if role != ProjectRole.VIEWER and user.teams.filter(function=TeamFunction.AUDIT).exists():
+    if role != ProjectRole.VIEWER and TeamFunction.AUDIT in team_functions(user):
         raise ValidationError({"role": "Members of the audit team stay independent: they can only be viewers."})
     if role in JUDGE_TEAMS and (refusal := can.judge_refusal(user, project, role)):
         raise ValidationError({"role": refusal})

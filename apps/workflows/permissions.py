@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from apps.accounts.choices import TeamFunction
 from apps.accounts.models import User
-from apps.accounts.permissions import awaits_own_password, is_administrator
+from apps.accounts.permissions import awaits_own_password, is_administrator, team_functions
 from apps.projects import permissions as can
 from apps.projects.choices import JUDGE_TEAMS, ProjectRole
 from apps.projects.models import Project
@@ -49,7 +49,7 @@ def can_deploy(user: User | AnonymousUser, project: Project) -> bool:
 def can_edit_policies(user: User | AnonymousUser) -> bool:
     """Administrators and the compliance team publish approval policies."""
     return is_administrator(user) or (
-        user.is_authenticated and user.is_active and user.teams.filter(function=TeamFunction.COMPLIANCE).exists()
+        user.is_authenticated and user.is_active and TeamFunction.COMPLIANCE in team_functions(user)
     )
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Q
 
 from apps.accounts.models import User
-from apps.accounts.permissions import awaits_own_password, is_administrator
+from apps.accounts.permissions import awaits_own_password, is_administrator, team_functions
 from apps.projects import permissions as can
 from apps.projects.models import Membership, Project
 from apps.projects.selectors import project_people
@@ -109,7 +109,7 @@ def sign_off_facts(
         "project_id", "role"
     ):
         roles[project_id].add(role)
-    teams = frozenset(user.teams.values_list("function", flat=True))
+    teams = team_functions(user)
     cycles: dict[int, list[tuple[int, datetime | None, int | None]]] = defaultdict(list)
     for version_id, cycle, closed_at, submitted_by in Review.objects.filter(version_id__in=versions).values_list(
         "version_id", "cycle", "closed_at", "submitted_by_id"
