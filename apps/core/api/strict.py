@@ -13,6 +13,7 @@ Every app's serializers use these classes (``strict.CharField`` where DRF has
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, ClassVar, TypeVar
 
 from django.core.validators import RegexValidator
@@ -145,3 +146,29 @@ class ModelSerializer(serializers.ModelSerializer[_M]):
         models.BooleanField: BooleanField,
     }
     serializer_choice_field = ChoiceField
+
+
+class ReadModelSerializer(ModelSerializer[_M]):
+    """A ModelSerializer for answers only, whose fields are built once per class, not once per answer.
+
+    DRF builds a ModelSerializer's fields (model introspection, deep copies of the declared ones)
+    each time one is made: about a millisecond, more than the rest of a one-object read. The
+    representation here is DRF's own loop over those fields, built once on a prototype, so it is the
+    same by construction; which is why every field must be read-only and none may read the
+    serializer's context (the prototype has none). tests/core/test_read_serializers.py compares the two.
+    """
+
+    _prototype_fields: ClassVar[Sequence[Field]]
+
+    @property
+    def _readable_fields(self) -> Sequence[Field]:  # type: ignore[override]
+        cls = type(self)
+        fields = cls.__dict__.get("_prototype_fields")
+        if fields is None:
+            built = cls().fields
+            writable = [name for name, field in built.items() if not field.read_only]
+            if writable:
+                raise TypeError(f"{cls.__name__} answers only: make {', '.join(writable)} read-only")
+            fields = tuple(built.values())
+            cls._prototype_fields = fields  # built twice by two first answers at once: the same either way
+        return fields

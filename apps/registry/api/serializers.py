@@ -16,14 +16,14 @@ from apps.registry.models import Dataset, DatasetVersion, ModelCard, ModelVersio
 from apps.registry.services.common import VERSION_FIELDS
 
 
-class VersionBriefSerializer(strict.ModelSerializer[ModelVersion]):
+class VersionBriefSerializer(strict.ReadModelSerializer[ModelVersion]):
     class Meta:
         model = ModelVersion
         fields = ("id", "number", "status")
         read_only_fields = fields
 
 
-class RegisteredModelSerializer(strict.ModelSerializer[RegisteredModel]):
+class RegisteredModelSerializer(strict.ReadModelSerializer[RegisteredModel]):
     project = strict.CharField(source="project.slug", read_only=True)
     tags = serializers.SerializerMethodField()
     latest_version = serializers.SerializerMethodField()
@@ -69,7 +69,7 @@ class RegisteredModelUpdateSerializer(serializers.Serializer[dict[str, Any]]):
     tags = tag_list_field(required=False)
 
 
-class ModelVersionSerializer(strict.ModelSerializer[ModelVersion]):
+class ModelVersionSerializer(strict.ReadModelSerializer[ModelVersion]):
     model = strict.CharField(source="model.name", read_only=True)
     created_by = strict.CharField(source="created_by.username", read_only=True)
     card_revision = strict.IntegerField(source="card.revision", read_only=True)
@@ -119,7 +119,7 @@ class ModelVersionWriteSerializer(serializers.Serializer[dict[str, Any]]):
         return value.lower()
 
 
-class ModelCardSerializer(strict.ModelSerializer[ModelCard]):
+class ModelCardSerializer(strict.ReadModelSerializer[ModelCard]):
     sections = serializers.SerializerMethodField()
     completeness = serializers.SerializerMethodField()
     updated_by = strict.CharField(source="updated_by.username", read_only=True, default=None)
@@ -157,7 +157,7 @@ class ModelCardWriteSerializer(serializers.Serializer[dict[str, Any]]):
     )
 
 
-class DatasetSerializer(strict.ModelSerializer[Dataset]):
+class DatasetSerializer(strict.ReadModelSerializer[Dataset]):
     project = strict.CharField(source="project.slug", read_only=True)
     owner = strict.CharField(source="owner.username", read_only=True)
 
@@ -186,7 +186,7 @@ class DatasetCreateSerializer(serializers.Serializer[dict[str, Any]]):
     contains_personal_data = strict.BooleanField(required=False, default=False)
 
 
-class DatasetVersionSerializer(strict.ModelSerializer[DatasetVersion]):
+class DatasetVersionSerializer(strict.ReadModelSerializer[DatasetVersion]):
     created_by = strict.CharField(source="created_by.username", read_only=True)
 
     class Meta:
