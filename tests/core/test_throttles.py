@@ -102,3 +102,23 @@ def test_a_malformed_rate_stops_start_up_naming_the_variable(value: str) -> None
 
     with pytest.raises(ImproperlyConfiguredEnv, match="API_RATE_PER_TOKEN must be a count per period"):
         env_rate("API_RATE_PER_TOKEN", "1200/minute", environ={"API_RATE_PER_TOKEN": value})
+
+
+def test_the_window_slides_a_full_budget_spent_before_a_minute_turns_still_counts_after_it(
+    org: Org, token_for, low_rates: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [6_000_000.0 + 58.0]  # two seconds before a minute turns
+    monkeypatch.setattr(throttles._SettingsRate, "timer", lambda self: clock[0])
+    api = Client(headers=bearer(token_for(org.developer)))
+    assert [api.get("/api/v1/models/").status_code for _ in range(3)] == [200, 200, 200]
+    clock[0] += 3.0  # one second into the next minute: the last 60 seconds still hold 3 calls
+    response = api.get("/api/v1/models/")
+    _assert_throttled(response)
+    # Counted as spread over the last minute: one of the three is out of the window 20 s after it turned.
+    assert int(response["Retry-After"]) == 19
+    clock[0] += 19.0
+    assert api.get("/api/v1/models/").status_code == 200  # one call fits where one slid out
+    _assert_throttled(api.get("/api/v1/models/"))
+    clock[0] += 120.0  # two quiet minutes later the budget is whole again
+    assert [api.get("/api/v1/models/").status_code for _ in range(3)] == [200, 200, 200]
+    _assert_throttled(api.get("/api/v1/models/"))

@@ -11,6 +11,7 @@ every call because Redis restarted protects nothing. Sign-in keeps its own, stri
 from __future__ import annotations
 
 import logging
+import math
 import time
 from typing import Any
 
@@ -29,6 +30,20 @@ _skip_cache_until = 0.0
 
 
 class _SettingsRate(SimpleRateThrottle):
+    """DRF's throttle with its rate from settings, counted in a sliding window of two counters.
+
+    DRF's own keeps the time of every call of the last period in one cache entry that each call
+    reads and writes whole: at 1,200 calls a minute, 1,200 numbers twice a call, and a busy
+    pipeline's calls get slower the busier it is. Here each period has a counter; a call is let
+    through while this period's count plus the last period's, weighted by how much of the last
+    period the sliding window still covers (rounded up), is under the rate: one read of two counters
+    and one increment, whatever the rate.
+    """
+
+    num_requests: int | None  # set by SimpleRateThrottle.__init__ from the rate
+    duration: int | None
+    _wait_s: float | None = None
+
     def get_rate(self) -> str | None:
         return str(settings.SIGNET_API_RATES[str(self.scope)])
 
@@ -36,10 +51,33 @@ class _SettingsRate(SimpleRateThrottle):
         if time.monotonic() < _skip_cache_until:
             return True
         try:
-            return super().allow_request(request, view)
+            return self._count(request, view)
         except (RedisError, OSError) as exc:
             _cache_failed(exc)
             return True
+
+    def _count(self, request: Any, view: Any) -> bool:
+        key = self.get_cache_key(request, view)
+        if key is None or self.num_requests is None or self.duration is None:
+            return True
+        limit, period = self.num_requests, self.duration
+        now = self.timer()
+        window, elapsed = divmod(now, period)
+        current, previous = f"{key}:{int(window)}", f"{key}:{int(window) - 1}"
+        counts = self.cache.get_many([current, previous])
+        done, before = counts.get(current, 0), counts.get(previous, 0)
+        # Rounded up: a call of the last period counts whole until the window has slid past its share.
+        if done + math.ceil(before * (1 - elapsed / period)) >= limit:
+            # Until the weighted count falls under the rate: the last period slides out, or this one ends.
+            room = limit - done - 1
+            self._wait_s = period - room * period / before - elapsed if room >= 0 else period - elapsed
+            return False
+        if not self.cache.add(current, 1, timeout=2 * period):
+            self.cache.incr(current)
+        return True
+
+    def wait(self) -> float | None:
+        return self._wait_s
 
 
 def _cache_failed(exc: BaseException) -> None:
