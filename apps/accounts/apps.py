@@ -14,6 +14,6 @@ class AccountsConfig(AppConfig):
         from apps.accounts.models import Team, User  # noqa: PLC0415 - imports models
         from apps.accounts.receivers import forget_teams  # noqa: PLC0415 - as above
 
-        m2m_changed.connect(forget_teams, sender=User.teams.through, dispatch_uid="accounts.forget_teams.members")
-        post_save.connect(forget_teams, sender=Team, dispatch_uid="accounts.forget_teams.saved")
-        post_delete.connect(forget_teams, sender=Team, dispatch_uid="accounts.forget_teams.deleted")
+        m2m_changed.connect(forget_teams, sender=User.teams.through, dispatch_uid="accounts.forget_teams_on_members")
+        post_save.connect(forget_teams, sender=Team, dispatch_uid="accounts.forget_teams_on_team_saved")
+        post_delete.connect(forget_teams, sender=Team, dispatch_uid="accounts.forget_teams_on_team_deleted")

@@ -54,9 +54,28 @@ def _latest() -> QuerySet[ModelVersion]:
     return ModelVersion.objects.filter(model=OuterRef("pk")).order_by("-number")
 
 
-def models_listed(queryset: QuerySet[RegisteredModel]) -> QuerySet[RegisteredModel]:
-    """What a list shows of each model but its latest version: project, author, tags (one query a page)."""
-    return queryset.select_related("project", "created_by").prefetch_related("tags")
+def models_listed(queryset: QuerySet[RegisteredModel], *, tags: bool = True) -> QuerySet[RegisteredModel]:
+    """What a list shows of each model but its latest version: project, author, tags (one query a page).
+
+    ``tags=False`` for lists that name them with ``with_tag_names`` once the page is cut (the API).
+    """
+    listed = queryset.select_related("project", "created_by")
+    return listed.prefetch_related("tags") if tags else listed
+
+
+def with_tag_names(models: list[RegisteredModel]) -> list[RegisteredModel]:
+    """Give each model its ``tag_names``, sorted, in one query of names for the whole page.
+
+    What ``prefetch_related("tags")`` gives, without a related manager and a queryset made for each
+    model and a Tag built for each tag: most of the time of an API page of 50 models.
+    """
+    names: dict[int, list[str]] = {model.pk: [] for model in models}
+    pairs = RegisteredModel.tags.through.objects.filter(registeredmodel_id__in=names).order_by("tag__name")
+    for model_id, name in pairs.values_list("registeredmodel_id", "tag__name"):
+        names[model_id].append(name)
+    for model in models:
+        model.tag_names = names[model.pk]  # type: ignore[attr-defined]
+    return models
 
 
 def models_with_latest_version(queryset: QuerySet[RegisteredModel]) -> QuerySet[RegisteredModel]:
@@ -66,7 +85,7 @@ def models_with_latest_version(queryset: QuerySet[RegisteredModel]) -> QuerySet[
     single rows only: PostgreSQL computes these for every row an OFFSET skips, so a numbered page
     fetches its latest versions with ``latest_versions`` instead.
     """
-    return models_listed(queryset).annotate(
+    return models_listed(queryset, tags=False).annotate(
         latest_version_id=Subquery(_latest().values("pk")[:1]),
         latest_version_number=Subquery(_latest().values("number")[:1]),
         latest_version_status=Subquery(_latest().values("status")[:1]),
@@ -138,10 +157,10 @@ DATASET_SORTS = {"name": "name", "-created": "-created_at", "project": "project_
 
 
 def model_list(
-    *, user: Viewer, filters: Mapping[str, Any] | None = None, sort: str = "name"
+    *, user: Viewer, filters: Mapping[str, Any] | None = None, sort: str = "name", tags: bool = True
 ) -> QuerySet[RegisteredModel]:
     """Return the models ``user`` may see that pass ``filters`` (``RegisteredModelFilter``), sorted."""
-    models = RegisteredModelFilter(filters, queryset=models_listed(models_visible_to(user))).qs
+    models = RegisteredModelFilter(filters, queryset=models_listed(models_visible_to(user), tags=tags)).qs
     return models.order_by(MODEL_SORTS.get(sort, "name"), "pk")
 
 

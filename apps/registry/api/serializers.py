@@ -35,7 +35,8 @@ class RegisteredModelSerializer(strict.ReadModelSerializer[RegisteredModel]):
         read_only_fields = fields
 
     def get_tags(self, model: RegisteredModel) -> list[str]:
-        return [tag.name for tag in model.tags.all()]
+        names = getattr(model, "tag_names", None)  # selectors.with_tag_names: one query for a page
+        return list(names) if names is not None else [tag.name for tag in model.tags.all()]
 
     @extend_schema_field(VersionBriefSerializer(allow_null=True))
     def get_latest_version(self, model: RegisteredModel) -> dict[str, Any] | None:

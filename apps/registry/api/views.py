@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,11 @@ def _models(request: Request) -> QuerySet[RegisteredModel]:
     return selectors.models_with_latest_version(selectors.models_visible_to(request.user))
 
 
+def _model(request: Request, model_id: int) -> RegisteredModel:
+    """One model the caller may see, with its latest version and tag names, or a 404."""
+    return selectors.with_tag_names([get_object_or_404(_models(request), pk=model_id)])[0]
+
+
 class RegisteredModelListView(generics.ListCreateAPIView[RegisteredModel]):
     """Registered models you can see; ``?project=<slug>``, ``?task=``, ``?tag=``, ``?q=``."""
 
@@ -55,8 +61,12 @@ class RegisteredModelListView(generics.ListCreateAPIView[RegisteredModel]):
     def get_queryset(self) -> QuerySet[RegisteredModel]:
         # Keyset pages (CursorPagination): the latest version is annotated on the rows of the page only.
         return selectors.models_with_latest_version(
-            selectors.model_list(user=self.request.user, filters=self.request.query_params)
+            selectors.model_list(user=self.request.user, filters=self.request.query_params, tags=False)
         )
+
+    def paginate_queryset(self, queryset: QuerySet[RegisteredModel] | Sequence[Any]) -> list[RegisteredModel] | None:
+        page = super().paginate_queryset(queryset)
+        return None if page is None else selectors.with_tag_names(list(page))
 
     @extend_schema(parameters=filter_parameters(RegisteredModelFilter))
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -69,9 +79,7 @@ class RegisteredModelListView(generics.ListCreateAPIView[RegisteredModel]):
         fields = dict(data.validated_data)
         project = _visible_project(request, fields.pop("project"))
         model = services.model_create(actor=acting_user(request), project=project, **fields)
-        return Response(
-            RegisteredModelSerializer(_models(request).get(pk=model.pk)).data, status=status.HTTP_201_CREATED
-        )
+        return Response(RegisteredModelSerializer(_model(request, model.pk)).data, status=status.HTTP_201_CREATED)
 
 
 class RegisteredModelDetailView(APIView):
@@ -79,7 +87,7 @@ class RegisteredModelDetailView(APIView):
 
     @extend_schema(responses=RegisteredModelSerializer)
     def get(self, request: Request, model_id: int) -> Response:
-        return Response(RegisteredModelSerializer(get_object_or_404(_models(request), pk=model_id)).data)
+        return Response(RegisteredModelSerializer(_model(request, model_id)).data)
 
     @extend_schema(request=RegisteredModelUpdateSerializer, responses=RegisteredModelSerializer)
     def patch(self, request: Request, model_id: int) -> Response:
@@ -87,7 +95,7 @@ class RegisteredModelDetailView(APIView):
         data = RegisteredModelUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         services.model_update(actor=acting_user(request), model=model, **data.validated_data)
-        return Response(RegisteredModelSerializer(_models(request).get(pk=model.pk)).data)
+        return Response(RegisteredModelSerializer(_model(request, model.pk)).data)
 
 
 def _versions(request: Request) -> QuerySet[ModelVersion]:
