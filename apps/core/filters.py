@@ -24,6 +24,17 @@ class ListFilterSet(django_filters.FilterSet):
         super().__init__(self.params, *args, **kwargs)
 
     @classmethod
+    def apply(cls, data: Mapping[str, Any] | None, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        """``cls(data, queryset=queryset).qs``: the rows that pass the filters given in ``data``.
+
+        With none given the queryset is the answer as it is, without building the FilterSet and its
+        form for nothing (an empty filter filters nothing): most calls of a list's API give none.
+        """
+        if not any(cls.read(data).values()):
+            return queryset.all()
+        return cls(data, queryset=queryset).qs
+
+    @classmethod
     def read(cls, data: Mapping[str, Any] | None) -> dict[str, str]:
         """Return the list's filters as given in ``data`` (a query string), trimmed and bounded."""
         given = data or {}

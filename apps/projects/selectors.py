@@ -46,7 +46,7 @@ def project_get(*, user: Viewer, slug: str) -> Project:
 
 def project_list(*, user: Viewer, filters: Mapping[str, Any] | None = None, sort: str = "name") -> QuerySet[Project]:
     """Return the projects ``user`` may see that pass ``filters`` (``ProjectFilter``), sorted."""
-    projects = ProjectFilter(filters, queryset=projects_visible_to(user)).qs
+    projects = ProjectFilter.apply(filters, projects_visible_to(user))
     return projects.order_by(SORTS.get(sort, "name"), "pk")
 
 

@@ -160,13 +160,13 @@ def model_list(
     *, user: Viewer, filters: Mapping[str, Any] | None = None, sort: str = "name", tags: bool = True
 ) -> QuerySet[RegisteredModel]:
     """Return the models ``user`` may see that pass ``filters`` (``RegisteredModelFilter``), sorted."""
-    models = RegisteredModelFilter(filters, queryset=models_listed(models_visible_to(user), tags=tags)).qs
+    models = RegisteredModelFilter.apply(filters, models_listed(models_visible_to(user), tags=tags))
     return models.order_by(MODEL_SORTS.get(sort, "name"), "pk")
 
 
 def dataset_list(*, user: Viewer, filters: Mapping[str, Any] | None = None, sort: str = "name") -> QuerySet[Dataset]:
     """Return the datasets ``user`` may see that pass ``filters`` (``DatasetFilter``), sorted."""
-    datasets = DatasetFilter(filters, queryset=datasets_visible_to(user).select_related("project", "owner")).qs
+    datasets = DatasetFilter.apply(filters, datasets_visible_to(user).select_related("project", "owner"))
     return datasets.order_by(DATASET_SORTS.get(sort, "name"), "pk")
 
 

@@ -82,3 +82,17 @@ def test_the_project_list_page_and_endpoint_filter_alike(catalogue, query: str, 
     api = {row["name"] for row in client.get(f"/api/v1/projects/?{query}").json()["results"]}
     assert api == expected
     assert _page_names(client, f"/projects/?{query}", {"Churn", "Credit scoring"}) == expected
+
+
+@pytest.mark.parametrize(
+    "given",
+    [{}, {"project": "", "task": "  ", "tag": "", "q": ""}, {"tag": "retail"}, {"q": "FRAUD"}, {"project": "churn"}],
+)
+def test_apply_is_the_filtersets_answer_and_builds_none_when_nothing_filters(catalogue, given: dict[str, str]) -> None:
+    from apps.registry.filters import RegisteredModelFilter
+    from apps.registry.models import RegisteredModel
+
+    everything = RegisteredModel.objects.order_by("pk")
+    applied = RegisteredModelFilter.apply(given, everything)
+    assert list(applied) == list(RegisteredModelFilter(given, queryset=everything).qs)
+    assert len(applied) == (2 if not any(value.strip() for value in given.values()) else 1)
