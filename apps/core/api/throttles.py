@@ -16,6 +16,8 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
@@ -36,8 +38,8 @@ class _SettingsRate(SimpleRateThrottle):
     reads and writes whole: at 1,200 calls a minute, 1,200 numbers twice a call, and a busy
     pipeline's calls get slower the busier it is. Here each period has a counter; a call is let
     through while this period's count plus the last period's, weighted by how much of the last
-    period the sliding window still covers (rounded up), is under the rate: one read of two counters
-    and one increment, whatever the rate.
+    period the sliding window still covers (rounded up), is under the rate: on Redis one round trip
+    (a script that reads both and counts the call), whatever the rate.
     """
 
     num_requests: int | None  # set by SimpleRateThrottle.__init__ from the rate
@@ -64,20 +66,48 @@ class _SettingsRate(SimpleRateThrottle):
         now = self.timer()
         window, elapsed = divmod(now, period)
         current, previous = f"{key}:{int(window)}", f"{key}:{int(window) - 1}"
-        counts = self.cache.get_many([current, previous])
-        done, before = counts.get(current, 0), counts.get(previous, 0)
-        # Rounded up: a call of the last period counts whole until the window has slid past its share.
-        if done + math.ceil(before * (1 - elapsed / period)) >= limit:
+        weight = 1 - elapsed / period
+        backend = caches["default"]  # DRF's ``self.cache`` is a proxy of it: not a RedisCache itself
+        if isinstance(backend, RedisCache):
+            allowed, done, before = _redis_count(backend, current, previous, limit, weight, 2 * period)
+        else:
+            counts = backend.get_many([current, previous])
+            done, before = counts.get(current, 0), counts.get(previous, 0)
+            allowed = done + math.ceil(before * weight) < limit
+            if allowed and not backend.add(current, 1, timeout=2 * period):
+                backend.incr(current)
+        if not allowed:
             # Until the weighted count falls under the rate: the last period slides out, or this one ends.
             room = limit - done - 1
             self._wait_s = period - room * period / before - elapsed if room >= 0 else period - elapsed
-            return False
-        if not self.cache.add(current, 1, timeout=2 * period):
-            self.cache.incr(current)
-        return True
+        return allowed
 
     def wait(self) -> float | None:
         return self._wait_s
+
+
+# Redis: the same decision and increment in one round trip, atomically. Lua numbers are doubles, so
+# ``math.ceil(before * weight)`` is the same number as in Python. Keys and integers as Django's
+# RedisCache stores them (its serializer keeps integers as they are), so either path reads the other's.
+_SLIDING_WINDOW = """
+local done = tonumber(redis.call('GET', KEYS[1]) or '0')
+local before = tonumber(redis.call('GET', KEYS[2]) or '0')
+if done + math.ceil(before * tonumber(ARGV[2])) >= tonumber(ARGV[1]) then
+  return {0, done, before}
+end
+redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return {1, done, before}
+"""
+
+
+def _redis_count(
+    cache: RedisCache, current: str, previous: str, limit: int, weight: float, ttl: int
+) -> tuple[bool, int, int]:
+    keys = [cache.make_and_validate_key(current), cache.make_and_validate_key(previous)]
+    client = cache._cache.get_client(keys[0], write=True)  # type: ignore[attr-defined]  # no public way to run a script
+    allowed, done, before = client.eval(_SLIDING_WINDOW, 2, *keys, limit, repr(weight), ttl)
+    return bool(allowed), int(done), int(before)
 
 
 def _cache_failed(exc: BaseException) -> None:
