@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,7 @@ from apps.audit.chain import GENESIS_HASH, compute_hash, format_time
 from apps.audit.models import AuditChainHead, AuditEvent
 from apps.audit.permissions import can_read_audit_trail
 from apps.core import context
+from apps.core.bulk import bulk_insert, unsaved
 from apps.core.text import storable
 
 if TYPE_CHECKING:
@@ -46,8 +48,48 @@ class _Encoder(DjangoJSONEncoder):
         return super().default(o)
 
 
+class _NotPlain(Exception):
+    """A value the quick walk of ``_clean_json`` does not take: it goes through JSON text instead."""
+
+
+def _plain(node: Any) -> Any:
+    """``node`` made of exactly str, int, float, bool, None, list, tuple and str-keyed dict, cleaned as
+    ``_clean_json`` cleans it; raises _NotPlain at anything else (a subclass, a time, a Decimal...)."""
+    kind = type(node)
+    if kind is str:
+        return node if node.isascii() and "\x00" not in node else _clean_text(node)
+    if kind is dict:
+        out = {}
+        for key, item in node.items():
+            if type(key) is not str:
+                raise _NotPlain
+            if not key.isascii() or "\x00" in key:
+                key = _clean_text(key)  # noqa: PLW2901 - the key as it is stored
+            leaf = type(item)
+            if leaf is str:  # the leaves inline: most of a snapshot is strings
+                out[key] = item if item.isascii() and "\x00" not in item else _clean_text(item)
+            elif leaf is int or leaf is bool or item is None:
+                out[key] = item
+            else:
+                out[key] = _plain(item)
+        return out
+    if kind is int or kind is bool or node is None:
+        return node
+    if kind is list or kind is tuple:
+        return [_plain(item) for item in node]
+    if kind is float:
+        if not math.isfinite(node):
+            raise _NotPlain  # json.dumps refuses it: the slow path raises ValueError
+        return int(node) if node.is_integer() else node
+    raise _NotPlain
+
+
 def _clean_json(value: Any) -> Any:
     """Return ``value`` as plain JSON types, exactly as it will read back from the database."""
+    try:
+        return _plain(value)  # most values (strings, numbers, dicts of them): no JSON text needed
+    except (_NotPlain, RecursionError):
+        pass  # JSON text says what it makes of the rest, and refuses what it cannot take
     plain = json.loads(json.dumps(value, cls=_Encoder, allow_nan=False))
 
     def walk(node: Any) -> Any:
@@ -278,11 +320,11 @@ def audit_record_many(
 
     Each event is the one ``audit_record`` would have written for the same entry at the same moment:
     same fields, same actor context (read once, now), same canonical hash chained from the one
-    before. It costs one lock, one read of the head, one INSERT per ``batch_size`` events and one
-    update of the recorded head, instead of all of these per event. Every entry is checked before
-    anything is written. Side effects: takes the chain lock until the surrounding transaction ends,
-    inserts the events. Raises ValueError, writing nothing, when any entry has an action missing
-    from apps/audit/actions.py or data that is not JSON.
+    before. It costs one lock, one read of the head, one COPY (PostgreSQL; elsewhere one INSERT per
+    ``batch_size`` events) and one update of the recorded head, instead of all of these per event.
+    Every entry is checked before anything is written. Side effects: takes the chain lock until the
+    surrounding transaction ends, inserts the events. Raises ValueError, writing nothing, when any
+    entry has an action missing from apps/audit/actions.py or data that is not JSON.
     """
     ctx = context.current()
     roles_of: dict[int, list[str]] = {}
@@ -312,17 +354,15 @@ def audit_record_many(
     ]
     if not prepared:
         return []
-    events: list[AuditEvent] = []
     with transaction.atomic(using=using):
         _lock_chain(using)
         seq, prev_hash = _chain_head(using)
         for fields in prepared:
             seq += 1
             fields["seq"] = seq
-            digest = compute_hash(prev_hash, fields)
-            events.append(AuditEvent(prev_hash=prev_hash, hash=digest, **fields))
-            prev_hash = digest
-        AuditEvent.objects.using(using).bulk_create(events, batch_size=batch_size)
+            fields["prev_hash"] = prev_hash
+            fields["hash"] = prev_hash = compute_hash(prev_hash, fields)
+        events = bulk_insert(unsaved(AuditEvent, prepared), using=using, batch_size=batch_size)  # COPY on PostgreSQL
         _move_head(using, events[-1])
     return events
 
