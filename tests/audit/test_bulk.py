@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.choices import TeamFunction
@@ -235,3 +235,23 @@ def test_both_writers_store_the_events_audit_record_stores(
     assert bulk_rows[-1]["actor_name"] == "\\N"
     result = verify(selectors.audit_chain())
     assert result.ok, result.reason
+
+
+@pytest.mark.django_db(databases=["default", "sqlite"])
+def test_on_sqlite_the_events_go_in_by_bulk_create_and_the_chain_verifies() -> None:
+    """The embedded default (SQLite) has no COPY: the same events through bulk_create."""
+    entries = [
+        AuditEntry(actor=None, action="test.bulk.recorded", actor_name='a,"b"\\N\n', data={"i": i, "x": [1.0, "é"]})
+        for i in range(7)
+    ]
+    with transaction.atomic(using="sqlite"):
+        with CaptureQueriesContext(connections["sqlite"]) as queries:
+            events = audit_record_many(entries, using="sqlite", batch_size=5)
+        assert len([q for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "audit_auditevent"')]) == 2
+        assert all(event.pk for event in events)
+        rows = list(selectors.audit_chain(using="sqlite"))[-7:]
+        assert [row["data"] for row in rows] == [{"i": i, "x": [1, "é"]} for i in range(7)]
+        assert rows[0]["actor_name"] == 'a,"b"\\N\n'
+        result = verify(selectors.audit_chain(using="sqlite"))
+        assert result.ok, result.reason
+        transaction.set_rollback(True)

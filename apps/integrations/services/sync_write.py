@@ -116,16 +116,7 @@ def _write_once(  # noqa: PLR0912, PLR0915 - one transaction, step by step
                 continue
             previous[mirror.name] = {"description": mirror.description, "tags": dict(mirror.tags)}
             if mirror.deleted_at is not None:
-                audit.append(
-                    AuditEntry(
-                        actor=actor,
-                        actor_name=actor_name,
-                        action=Action.MLFLOW_MODEL_RETURNED,
-                        target=mirror,
-                        project=mirror.model.project if mirror.model else None,
-                        data={"connection": connection.name, "mlflow_model": mirror.name},
-                    )
-                )
+                audit.append(_bridge_entry(connection, Action.MLFLOW_MODEL_RETURNED, mirror, mirror))
             for key, value in values.items():
                 setattr(mirror, key, value)
             mirror.deleted_at, mirror.seen_at = None, now
@@ -206,16 +197,7 @@ def _write_once(  # noqa: PLR0912, PLR0915 - one transaction, step by step
                     counts.versions_unchanged += 1
                     continue
                 if row.deleted_at is not None:
-                    audit.append(
-                        AuditEntry(
-                            actor=actor,
-                            actor_name=actor_name,
-                            action=Action.MLFLOW_VERSION_RETURNED,
-                            target=row,
-                            project=mirror.model.project if mirror.model else None,
-                            data={"connection": connection.name, "mlflow_model": mirror.name, "number": number},
-                        )
-                    )
+                    audit.append(_bridge_entry(connection, Action.MLFLOW_VERSION_RETURNED, row, mirror, number=number))
                 if values["source"] != row.source:  # other files: hash them again
                     if reason := known_unreachable(values["source"]):
                         row.artifact_state, row.artifact_message = ArtifactState.UNREACHABLE, reason[:500]
@@ -290,7 +272,6 @@ def _write_aliases(
 ) -> None:
     """Bring the batch's alias rows to MLflow's, each change audited; models whose aliases moved go to alias_moved."""
     connection = state.connection
-    actor, actor_name = connection.service_user, connection.actor_name
     model_ids = [m.pk for m in mirrors.values()]
     aliases: dict[int, dict[str, MlflowAlias]] = {}
     for alias in MlflowAlias.objects.filter(mlflow_model_id__in=model_ids):
@@ -302,19 +283,18 @@ def _write_aliases(
         mirror = mirrors[str(item["name"])]
         now_aliases = aliases_of(item)
         before_aliases = aliases.get(mirror.pk, {})
-        if {a: x.number for a, x in before_aliases.items()} == now_aliases:
+        before = {a: x.number for a, x in before_aliases.items()}
+        if before == now_aliases:
             continue
         alias_moved.append(mirror)
         # What was in production is history the trail keeps: every alias set, moved or removed in MLflow.
         audit.append(
-            AuditEntry(
-                actor=actor,
-                actor_name=actor_name,
-                action=Action.MLFLOW_ALIASES_CHANGED,
-                target=mirror,
-                project=mirror.model.project if mirror.model else None,
-                changes={"aliases": {"before": {a: x.number for a, x in before_aliases.items()}, "after": now_aliases}},
-                data={"connection": connection.name, "mlflow_model": mirror.name},
+            _bridge_entry(
+                connection,
+                Action.MLFLOW_ALIASES_CHANGED,
+                mirror,
+                mirror,
+                changes={"aliases": {"before": before, "after": now_aliases}},
             )
         )
         gone_aliases += [x.pk for a, x in before_aliases.items() if a not in now_aliases]
@@ -328,6 +308,27 @@ def _write_aliases(
     MlflowAlias.objects.filter(pk__in=gone_aliases).delete()
     MlflowAlias.objects.bulk_create(new_aliases)
     MlflowAlias.objects.bulk_update(moved_aliases, ["number", "changed_at"])
+
+
+def _bridge_entry(
+    connection: MlflowConnection,
+    action: str,
+    target: MlflowModel | MlflowVersion,
+    mirror: MlflowModel,
+    *,
+    changes: dict[str, Any] | None = None,
+    **data: Any,
+) -> AuditEntry:
+    """An event of the bridge about a mirror row: its service user as actor, the model's project if governed."""
+    return AuditEntry(
+        actor=connection.service_user,
+        actor_name=connection.actor_name,
+        action=action,
+        target=target,
+        project=mirror.model.project if mirror.model else None,
+        changes=changes,
+        data={"connection": connection.name, "mlflow_model": mirror.name, **data},
+    )
 
 
 def _changed(row: Any, values: dict[str, Any], fields: tuple[str, ...]) -> bool:
