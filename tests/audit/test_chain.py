@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apps.audit import selectors, services
+from apps.audit import selectors, values
 from apps.audit.chain import GENESIS_HASH, Checkpoint, canonical_json, compute_hash, verify
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
@@ -272,7 +272,7 @@ def test_a_trail_cut_short_does_not_verify_while_the_recorded_head_is_further_on
     )
 )
 def test_the_quick_clean_gives_what_the_json_text_gives(value: Any) -> None:
-    """_clean_json walks plain values itself; whatever it is given, it returns what the round trip returns
+    """clean_json walks plain values itself; whatever it is given, it returns what the round trip returns
     (compared by repr: True is not 1, 1 is not 1.0, and the order of keys counts)."""
     for wrapped in (value, {"k": value, "\x00é": [value]}):
-        assert repr(services._clean_json(wrapped)) == repr(services._clean_json_text(wrapped))
+        assert repr(values.clean_json(wrapped)) == repr(values.clean_json_text(wrapped))
