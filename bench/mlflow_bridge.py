@@ -352,6 +352,8 @@ def summarise(runs: list[Measurement]) -> dict[str, Any]:
 def print_profile(name: str, report: dict[str, Any]) -> None:
     total = report["pass_s"] or 1.0
     print(f"\nprofile of {name} ({report['pass_s']:.2f} s): {report.get('message', '')}")
+    if "pass_cpu_s" in report:
+        print(f"  CPU of the pass (its process, all threads): {report['pass_cpu_s']:.2f} s")
     for part in ("http_s", "sql_s", "broker_s", "python_s"):
         print(f"  {part[:-2]:<7} {report[part]:8.2f} s  {100 * report[part] / total:5.1f}%")
     print(f"  MLflow calls: {report['http_calls']}")
@@ -496,7 +498,7 @@ def main() -> None:  # noqa: PLR0912, PLR0915 - one run, step by step, as bench/
             print_profile(name, runs[name][-1].detail)
             profile_file = scratch_root / f"{name}-{args.repeat - 1}" / "cprofile.txt"
             if profile_file.exists():
-                print(profile_file.read_text()[:6000])
+                print(profile_file.read_text()[:14000])
 
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     args.results.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.choices import TeamFunction
@@ -19,7 +19,7 @@ from apps.audit import selectors
 from apps.audit.chain import CHAINED_FIELDS, compute_hash, verify
 from apps.audit.models import AuditChainHead, AuditEvent
 from apps.audit.services import AuditEntry, audit_record, audit_record_many
-from apps.core import context
+from apps.core import bulk, context
 from apps.core.choices import AuthMethod
 from apps.projects.models import Project
 from tests.factories import make_project, make_user
@@ -176,7 +176,82 @@ def test_bulk_costs_a_few_statements_whatever_the_number_of_events(people: tuple
     entries = [AuditEntry(actor=(actor, other)[i % 2], action="test.bulk.recorded", data={"i": i}) for i in range(25)]
     with CaptureQueriesContext(connection) as queries:
         audit_record_many(entries, batch_size=10)
+    # PostgreSQL: the 25 ids in one statement, then one COPY (which Django's query log does not show).
+    assert not [q for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "audit_auditevent"')]
+    assert len([q for q in queries.captured_queries if "nextval" in q["sql"]]) == 1
+    # Two role snapshots (one per actor), the lock, the head, the ids, the head's update.
+    assert len(queries.captured_queries) == 2 + 1 + 1 + 1 + 1 + 2  # + the savepoint and its release
+    assert AuditEvent.objects.filter(seq__gt=_head_seq() - 25).count() == 25
+
+
+def test_without_copy_the_events_go_in_batch_size_at_a_time(
+    people: tuple[User, User, Project], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The path of other databases (SQLite): bulk_create, batch_size rows an INSERT."""
+    monkeypatch.setattr(bulk, "_copy", lambda objs, using: False)
+    actor, other, _ = people
+    entries = [AuditEntry(actor=(actor, other)[i % 2], action="test.bulk.recorded", data={"i": i}) for i in range(25)]
+    with CaptureQueriesContext(connection) as queries:
+        audit_record_many(entries, batch_size=10)
     inserts = [q for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "audit_auditevent"')]
     assert len(inserts) == 3  # 10 + 10 + 5
-    # Two role snapshots (one per actor), the lock, the head, three inserts, the head's update.
-    assert len(queries.captured_queries) == 2 + 1 + 1 + 3 + 1 + 2  # + the savepoint and its release
+    assert verify(selectors.audit_chain()).ok
+
+
+@pytest.mark.parametrize("copy", [True, False], ids=["copy", "bulk_create"])
+def test_both_writers_store_the_events_audit_record_stores(
+    people: tuple[User, User, Project], monkeypatch: pytest.MonkeyPatch, copy: bool
+) -> None:
+    """Field by field, COPY and bulk_create store what audit_record stores (text with separators, quotes,
+    backslashes, newlines, a \\N, non-ASCII; nested JSON), and the chain verifies."""
+    if not copy:
+        monkeypatch.setattr(bulk, "_copy", lambda objs, using: False)
+    actor, other, project = people
+    awkward = 'a,b;"quoted" \\N back\\slash\ttab\nnew line\r\n\\. é 中'
+    entries = [
+        *_entries(actor, other, project),
+        AuditEntry(
+            actor=actor,
+            action="test.bulk.recorded",
+            target_repr=awkward,
+            actor_name=awkward,
+            data={awkward: [awkward, {"k": awkward}]},
+        ),
+        AuditEntry(actor=None, action="test.bulk.recorded", actor_name="\\N", target_repr="", data={}),
+    ]
+    start = _head_seq()
+    with transaction.atomic():
+        _one_by_one(entries)
+        one_by_one = _rows_after(start)
+        transaction.set_rollback(True)
+    audit_record_many(entries)
+    bulk_rows = _rows_after(start)
+    assert len(bulk_rows) == len(one_by_one) == len(entries)
+    for single, many in zip(one_by_one, bulk_rows, strict=True):
+        for name in CHAINED_FIELDS:
+            if name != "occurred_at":
+                assert single[name] == many[name], name
+    assert bulk_rows[-2]["target_repr"] == awkward
+    assert bulk_rows[-1]["actor_name"] == "\\N"
+    result = verify(selectors.audit_chain())
+    assert result.ok, result.reason
+
+
+@pytest.mark.django_db(databases=["default", "sqlite"])
+def test_on_sqlite_the_events_go_in_by_bulk_create_and_the_chain_verifies() -> None:
+    """The embedded default (SQLite) has no COPY: the same events through bulk_create."""
+    entries = [
+        AuditEntry(actor=None, action="test.bulk.recorded", actor_name='a,"b"\\N\n', data={"i": i, "x": [1.0, "é"]})
+        for i in range(7)
+    ]
+    with transaction.atomic(using="sqlite"):
+        with CaptureQueriesContext(connections["sqlite"]) as queries:
+            events = audit_record_many(entries, using="sqlite", batch_size=5)
+        assert len([q for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "audit_auditevent"')]) == 2
+        assert all(event.pk for event in events)
+        rows = list(selectors.audit_chain(using="sqlite"))[-7:]
+        assert [row["data"] for row in rows] == [{"i": i, "x": [1, "é"]} for i in range(7)]
+        assert rows[0]["actor_name"] == 'a,"b"\\N\n'
+        result = verify(selectors.audit_chain(using="sqlite"))
+        assert result.ok, result.reason
+        transaction.set_rollback(True)

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apps.audit import selectors
+from apps.audit import selectors, values
 from apps.audit.chain import GENESIS_HASH, Checkpoint, canonical_json, compute_hash, verify
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
@@ -263,3 +263,16 @@ def test_an_emptied_trail_does_not_verify_while_the_recorded_head_says_events_we
 
 def test_a_trail_cut_short_does_not_verify_while_the_recorded_head_is_further_on() -> None:
     assert "broken at seq 3: the chain ends at seq 2, before the recorded head at seq 4" in str(_cut_and_verify(keep=2))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.recursive(
+        JSON_VALUES | EXTRA_VALUES, lambda c: st.lists(c, max_size=3).map(tuple) | st.lists(c, max_size=3), max_leaves=6
+    )
+)
+def test_the_quick_clean_gives_what_the_json_text_gives(value: Any) -> None:
+    """clean_json walks plain values itself; whatever it is given, it returns what the round trip returns
+    (compared by repr: True is not 1, 1 is not 1.0, and the order of keys counts)."""
+    for wrapped in (value, {"k": value, "\x00é": [value]}):
+        assert repr(values.clean_json(wrapped)) == repr(values.clean_json_text(wrapped))

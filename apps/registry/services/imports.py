@@ -23,6 +23,7 @@ from django.utils.text import slugify
 from apps.accounts.models import User
 from apps.audit.actions import Action
 from apps.audit.services import AuditEntry, audit_record, audit_record_many, changes_between, snapshot
+from apps.core.bulk import bulk_insert, unsaved
 from apps.projects.models import Project
 from apps.registry.choices import ModelTask, VersionStatus
 from apps.registry.models import ModelCard, ModelVersion, RegisteredModel
@@ -240,25 +241,30 @@ def versions_import_many(
     caller links an existing one instead). Side effects: ``registry.model_version.created`` for
     each, written now, or appended to ``audit`` when given (see ``models_import``).
     """
-    rows = [
-        ModelVersion(model=model, number=item["number"], created_by=item["created_by"], **_clean(dict(item)))
+    values = [
+        (model, item["created_by"], {"number": item["number"], **_clean(dict(item))})
         for model, versions in batches
         for item in versions
     ]
-    if not rows:
+    if not values:
         return []
-    created = ModelVersion.objects.bulk_create(rows)
-    ModelCard.objects.bulk_create([ModelCard(version=version, updated_by=actor) for version in created])
+    rows = unsaved(
+        ModelVersion, ({"model": model, "created_by": builder, **fields} for model, builder, fields in values)
+    )
+    created = bulk_insert(rows)  # COPY on PostgreSQL
+    bulk_insert(unsaved(ModelCard, ({"version": version, "updated_by": actor} for version in created)))
+    # The snapshot of each new version, from the values it was made of (no dataset, no parent: the
+    # fields changes_between leaves out when empty), as snapshot(version, ...) reads it back.
     entries = [
         AuditEntry(
             actor=actor,
             actor_name=actor_name,
             action=Action.VERSION_CREATED,
             target=version,
-            project=version.model.project,
-            changes=changes_between({}, snapshot(version, ("number", *VERSION_FIELDS))),
+            project=model.project,
+            changes=changes_between({}, fields),
         )
-        for version in created
+        for version, (model, _, fields) in zip(created, values, strict=True)
     ]
     _record(audit, entries)
     return created
