@@ -41,7 +41,7 @@ def sample(numbers: Numbers) -> Sample:
 
 def numeric_drift(reference: Sample, current: Sample) -> dict[str, Measure]:
     """Return PSI, KS statistic and KS p-value of a numeric feature."""
-    note = _excluded_note(reference, current)
+    note = excluded_note(reference, current)
     ref = reference.values
     cur = current.values
     if ref.shape[0] == 0 or cur.shape[0] == 0:
@@ -117,14 +117,20 @@ def categorical_drift(reference: Codes, current: Codes) -> dict[str, Measure]:
     size = len(texts)
     ref_counts = np.bincount(ref_codes[ref_codes >= 0], minlength=size)
     cur_counts = np.bincount(cur_codes[cur_codes >= 0], minlength=size)
+    return categorical_count_drift(ref_counts, cur_counts, reference.missing, current.missing)
+
+
+def categorical_count_drift(
+    ref_counts: np.ndarray, cur_counts: np.ndarray, ref_missing: int, cur_missing: int
+) -> dict[str, Measure]:
+    """Return PSI and the chi-square p-value from both datasets' counts over the sorted union of categories."""
     # A Parquet dictionary may list values no row uses; they are not categories of either dataset.
     present = (ref_counts + cur_counts) > 0
     ref_counts, cur_counts = ref_counts[present], cur_counts[present]
     notes = []
-    if reference.missing or current.missing:
+    if ref_missing or cur_missing:
         notes.append(
-            f"missing values left out: {reference.missing:,} in the reference, "
-            f"{current.missing:,} in the current dataset"
+            f"missing values left out: {ref_missing:,} in the reference, {cur_missing:,} in the current dataset"
         )
     unseen = int(np.count_nonzero((ref_counts == 0) & (cur_counts > 0)))
     if unseen:
@@ -155,7 +161,7 @@ def chi2_pvalue(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
     return chi2_sf(statistic, observed.shape[1] - 1)
 
 
-def _excluded_note(reference: Sample, current: Sample) -> str | None:
+def excluded_note(reference: Sample, current: Sample) -> str | None:
     parts = []
     for what, attribute in (("missing", "missing"), ("not numbers", "invalid"), ("infinite", "infinite")):
         ref_count, cur_count = getattr(reference, attribute), getattr(current, attribute)

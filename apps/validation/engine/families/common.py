@@ -52,17 +52,9 @@ class SharedLabels:
             except ValueError as exc:
                 return f"The {role} column {name!r} has {exc}; binary classification needs two labels."
         seen = set().union(*(column.seen for column in read.values()))
-        others = sorted(seen - {positive})
-        if len(others) > 1:
-            shown = ", ".join(repr(text) for text in others[:10]) + (" …" if len(others) > 10 else "")
-            return (
-                f"Binary classification needs two labels, one of them the positive label {positive!r}; "
-                f'besides it the target and prediction hold {shown}. Set "positive_label" in the suite '
-                "or map the labels to 0/1."
-            )
-        note = None
-        if seen and positive not in seen:
-            note = f"the positive label {positive!r} never appears in the target or the prediction"
+        problem, note = binary_verdict(seen, positive)
+        if problem is not None:
+            return problem
         target, prediction = read.get("target"), read.get("prediction")
         return Labels(
             target=target.positive if target else None,
@@ -71,6 +63,24 @@ class SharedLabels:
             prediction_present=prediction.present if prediction else None,
             note=note,
         )
+
+
+def binary_verdict(seen: set[str], positive: str) -> tuple[str | None, str | None]:
+    """Return (why the labels are not binary, or None; the note every result using them says, or None).
+
+    `seen` holds the labels of the target and the prediction in label_text spelling.
+    """
+    others = sorted(seen - {positive})
+    if len(others) > 1:
+        shown = ", ".join(repr(text) for text in others[:10]) + (" …" if len(others) > 10 else "")
+        return (
+            f"Binary classification needs two labels, one of them the positive label {positive!r}; "
+            f'besides it the target and prediction hold {shown}. Set "positive_label" in the suite '
+            "or map the labels to 0/1."
+        ), None
+    if seen and positive not in seen:
+        return None, f"the positive label {positive!r} never appears in the target or the prediction"
+    return None, None
 
 
 def left_out(rows: np.ndarray, what: str) -> str | None:
