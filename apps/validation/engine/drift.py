@@ -44,12 +44,25 @@ def numeric_drift(reference: Sample, current: Sample) -> dict[str, Measure]:
     note = excluded_note(reference, current)
     ref = reference.values
     cur = current.values
-    if ref.shape[0] == 0 or cur.shape[0] == 0:
-        which = "reference" if ref.shape[0] == 0 else "current"
-        undefined = Measure.undefined(_sentence(note, f"the {which} dataset has no numeric values in this column"))
-        return dict.fromkeys(("psi", "ks_statistic", "ks_pvalue"), undefined)
+    empty = empty_numeric_drift(ref.shape[0], cur.shape[0], note)
+    if empty is not None:
+        return empty
     psi = numeric_psi(ref, cur)
     statistic, pvalue = stats.ks_2samp(ref, cur)
+    return numeric_measures(psi, statistic, pvalue, note)
+
+
+def empty_numeric_drift(ref_size: int, cur_size: int, note: str | None) -> dict[str, Measure] | None:
+    """Return the undefined measures when either dataset has no numeric value in the column, else None."""
+    if ref_size and cur_size:
+        return None
+    which = "reference" if ref_size == 0 else "current"
+    undefined = Measure.undefined(_sentence(note, f"the {which} dataset has no numeric values in this column"))
+    return dict.fromkeys(("psi", "ks_statistic", "ks_pvalue"), undefined)
+
+
+def numeric_measures(psi: float, statistic: float, pvalue: float, note: str | None) -> dict[str, Measure]:
+    """Return the PSI and KS measures of a numeric feature, saying why a p-value is undefined."""
     measures = {
         "psi": Measure.number(psi, note),
         "ks_statistic": Measure.number(statistic, note),
@@ -69,7 +82,7 @@ def numeric_psi(ref_sorted: np.ndarray, cur_sorted: np.ndarray) -> float:
     A value v falls in bin i = the number of edges strictly below v, so bin i holds
     edge[i-1] < v <= edge[i]; with sorted samples each bin's count is a difference of searches.
     """
-    edges = np.unique(sorted_quantiles(ref_sorted, DECILES))
+    edges = psi_edges(ref_sorted)
     return psi(_bin_shares(ref_sorted, edges), _bin_shares(cur_sorted, edges))
 
 
@@ -97,11 +110,20 @@ def sorted_quantiles(sorted_values: np.ndarray, quantiles: np.ndarray) -> np.nda
     return np.where(gamma >= 0.5, high - difference * (1 - gamma), result)
 
 
-def _bin_shares(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+def psi_edges(ref_sorted: np.ndarray) -> np.ndarray:
+    """Return the PSI bin edges of a sorted, non-empty reference sample: its unique deciles."""
+    return np.unique(sorted_quantiles(ref_sorted, DECILES))
+
+
+def bin_counts(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Return how many values of a sorted sample fall in each bin (edge[i-1] < v <= edge[i])."""
     n = sorted_values.shape[0]
     at_or_below = np.searchsorted(sorted_values, edges, side="right")
-    counts = np.diff(np.concatenate([[0], at_or_below, [n]]))
-    return counts / n
+    return np.diff(np.concatenate([[0], at_or_below, [n]]))
+
+
+def _bin_shares(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    return bin_counts(sorted_values, edges) / sorted_values.shape[0]
 
 
 def psi(reference_shares: np.ndarray, current_shares: np.ndarray) -> float:

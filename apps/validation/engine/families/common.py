@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -42,15 +44,9 @@ class SharedLabels:
 
     def _read(self) -> Labels | str:
         positive = label_text(self.spec.positive_label)
-        read: dict[str, BinaryColumn] = {}
-        for role in ("target", "prediction"):
-            name = getattr(self.spec.columns, role)
-            if name is None:
-                continue
-            try:
-                read[role] = binary_column(self.current.column(name), positive)
-            except ValueError as exc:
-                return f"The {role} column {name!r} has {exc}; binary classification needs two labels."
+        read = read_binary(self.spec, self.current.column)
+        if isinstance(read, str):
+            return read
         seen = set().union(*(column.seen for column in read.values()))
         problem, note = binary_verdict(seen, positive)
         if problem is not None:
@@ -63,6 +59,21 @@ class SharedLabels:
             prediction_present=prediction.present if prediction else None,
             note=note,
         )
+
+
+def read_binary(spec: Spec, column: Callable[[str], Any]) -> dict[str, BinaryColumn] | str:
+    """Flag the positive rows of the target and prediction columns (`column(name)` reads one), or say why not."""
+    positive = label_text(spec.positive_label)
+    read: dict[str, BinaryColumn] = {}
+    for role in ("target", "prediction"):
+        name = getattr(spec.columns, role)
+        if name is None:
+            continue
+        try:
+            read[role] = binary_column(column(name), positive)
+        except ValueError as exc:
+            return f"The {role} column {name!r} has {exc}; binary classification needs two labels."
+    return read
 
 
 def binary_verdict(seen: set[str], positive: str) -> tuple[str | None, str | None]:
@@ -85,7 +96,11 @@ def binary_verdict(seen: set[str], positive: str) -> tuple[str | None, str | Non
 
 def left_out(rows: np.ndarray, what: str) -> str | None:
     """Say how many rows the mask `rows` leaves out for lack of `what`, or None when none."""
-    excluded = int(rows.shape[0] - np.count_nonzero(rows))
+    return left_out_count(int(rows.shape[0] - np.count_nonzero(rows)), what)
+
+
+def left_out_count(excluded: int, what: str) -> str | None:
+    """Say that `excluded` rows were left out for lack of `what`, or None when none."""
     if not excluded:
         return None
     return f"{plural(excluded, 'row')} without {what} {'was' if excluded == 1 else 'were'} left out"
