@@ -1,0 +1,182 @@
+"""Profile a predictions batch: its exact counts per time bucket, with the validation engine's readers.
+
+Each count is what the validation family of the same check computes on a whole dataset, taken on
+the rows of one bucket: to_numbers for numeric features (the same missing, invalid and infinite
+rules), to_categories for categories, binary_column for labels, the fairness count table, the
+quality missing counts and range test. Summing the counts of the buckets of a window therefore
+gives the counts validation would compute on the window's rows put together.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pyarrow.compute as pc  # type: ignore[import-untyped, unused-ignore]
+
+from apps.monitoring.engine.batches import MAX_AGE, MAX_FUTURE, read_predictions
+from apps.monitoring.engine.profile import Groups, Labels, Profile
+from apps.monitoring.engine.reference import Reference
+from apps.monitoring.engine.tables import Source
+from apps.validation.engine import quality
+from apps.validation.engine.fairness import count_table
+from apps.validation.engine.families.common import read_binary
+from apps.validation.engine.reader import encode, to_categories, to_labels, to_numbers, unify
+from apps.validation.engine.spec import Spec
+
+DAY = 86_400
+_MICROS = 1_000_000
+
+
+def range_key(column: str, low: float | None, high: float | None) -> str:
+    """The key of a range check's counts in a profile."""
+    return json.dumps([column, low, high])
+
+
+def profile_batch(
+    source: Source,
+    reference: Reference,
+    *,
+    now: datetime,
+    outcomes: Sequence[Source] = (),
+    bucket_seconds: int = 3600,
+    max_age: timedelta = MAX_AGE,
+    max_future: timedelta = MAX_FUTURE,
+) -> list[Profile]:
+    """Return the batch's profiles, one per UTC time bucket its rows fall in, earliest first.
+
+    `outcomes` are outcome batches in the order they arrived: the last one naming a prediction id
+    gives that prediction its target. Raises BatchError, with a sentence for a person, when the
+    batch or an outcomes file cannot be used; nothing is counted then.
+    """
+    if bucket_seconds <= 0 or DAY % bucket_seconds:
+        raise ValueError("bucket_seconds must divide a day (3600 for hours, 86400 for days)")
+    table, micros, _ = read_predictions(
+        source, reference, now=now, outcomes=outcomes, max_age=max_age, max_future=max_future
+    )
+    buckets = micros // (bucket_seconds * _MICROS)
+    if buckets.shape[0] > 1 and np.any(buckets[1:] < buckets[:-1]):
+        order = np.argsort(buckets, kind="stable")
+        table = table.take(order)
+        buckets = buckets[order]
+    edges = np.flatnonzero(buckets[1:] != buckets[:-1]) + 1
+    starts = np.concatenate([[0], edges]).astype(np.int64)
+    stops = np.concatenate([edges, [buckets.shape[0]]]).astype(np.int64)
+    counter = _Counter(reference)
+    return [
+        counter.profile(
+            table.slice(int(start), int(stop - start)), int(buckets[start]) * bucket_seconds, bucket_seconds
+        )
+        for start, stop in zip(starts, stops, strict=True)
+        if stop > start
+    ]
+
+
+class _Counter:
+    """Count the rows of one bucket against a reference."""
+
+    def __init__(self, reference: Reference) -> None:
+        self.reference = reference
+        self.spec: Spec = reference.spec
+        _, checks, _, _ = reference.plan(reference.spec)
+        self.ranges = [
+            (check.column, check.thresholds.min, check.thresholds.max)
+            for check in checks
+            if check.check == "quality" and check.metric == "range" and check.column is not None
+        ]
+
+    def profile(self, table: Any, start: int, bucket_seconds: int) -> Profile:
+        profile = Profile(reference=self.reference.key, start=start, bucket_seconds=bucket_seconds, rows=table.num_rows)
+        for name in table.column_names:
+            profile.missing[name] = quality.missing_count(table.column(name))
+        target = self.spec.columns.target
+        if target is not None:
+            profile.labelled = profile.rows - profile.missing[target]
+        for name, bins in self.reference.numeric.items():
+            numbers = to_numbers(table.column(name))
+            counts = np.bincount(np.searchsorted(bins.edges, numbers.values, side="left"), minlength=len(bins.counts))
+            counts[-1] -= numbers.excluded  # NaN (every value left out) sorts past the last edge
+            profile.bins[name] = [int(count) for count in counts]
+            profile.excluded[name] = [numbers.missing, numbers.invalid, numbers.infinite]
+        for name in self.reference.categorical:
+            codes = to_categories(table.column(name))
+            counts = np.bincount(codes.codes[codes.codes >= 0], minlength=len(codes.texts))
+            into: dict[str, int] = {}
+            for text, count in zip(codes.texts, counts, strict=True):
+                if count:
+                    into[text] = into.get(text, 0) + int(count)
+            profile.categories[name] = into
+            profile.category_missing[name] = codes.missing
+        for column, low, high in self.ranges:
+            numbers = to_numbers(table.column(column))
+            measure = quality.out_of_range(numbers, low, high)
+            profile.ranges[range_key(column, low, high)] = [int(measure.value or 0), numbers.invalid, numbers.infinite]
+        if self.spec.task == "binary_classification":
+            self._binary(table, profile)
+        elif self.spec.task == "multiclass" and target is not None and self.spec.columns.prediction is not None:
+            self._multiclass(table, profile)
+        return profile
+
+    def _binary(self, table: Any, profile: Profile) -> None:
+        read = read_binary(self.spec, table.column)
+        if isinstance(read, str):
+            profile.labels = Labels(error=read)
+            return
+        labels = profile.labels
+        labels.seen = set().union(*(column.seen for column in read.values()))
+        target, prediction = read.get("target"), read.get("prediction")
+        if target is not None and prediction is not None:
+            both = target.present & prediction.present
+            positive_target = target.positive & both
+            positive_prediction = prediction.positive & both
+            labels.both = int(np.count_nonzero(both))
+            labels.true_positives = int(np.count_nonzero(positive_target & positive_prediction))
+            labels.predicted = int(np.count_nonzero(positive_prediction))
+            labels.actual = int(np.count_nonzero(positive_target))
+            labels.correct = labels.both - int(np.count_nonzero(positive_target ^ positive_prediction))
+        if prediction is None:
+            return
+        usable = prediction.present.copy()
+        if target is not None:
+            usable &= target.present
+        labels.usable = int(np.count_nonzero(usable))
+        for attribute in self.spec.columns.sensitive:
+            indices, dictionary = encode(table.column(attribute))
+            texts = [str(text) for text in pc.cast(dictionary, "string").to_pylist()] if len(dictionary) else []
+            keys = dictionary.to_pylist()
+            rows = usable & (indices >= 0)
+            counts = count_table(
+                indices, prediction.positive, target.positive if target else None, rows, len(texts)
+            ).reshape(len(texts), 4)
+            groups = Groups(without_group=int(np.count_nonzero(usable & (indices < 0))))
+            for code in np.flatnonzero(counts.sum(axis=1)):
+                text = texts[code]
+                key = keys[code]
+                groups.keys[text] = key if isinstance(key, bool | int | float | str) else text
+                previous = groups.counts.get(text, [0, 0, 0, 0])
+                groups.counts[text] = [a + int(b) for a, b in zip(previous, counts[code], strict=True)]
+            profile.fairness[attribute] = groups
+
+    def _multiclass(self, table: Any, profile: Profile) -> None:
+        columns = self.spec.columns
+        assert columns.target is not None
+        assert columns.prediction is not None
+        try:
+            target = to_labels(table.column(columns.target))
+            prediction = to_labels(table.column(columns.prediction))
+        except ValueError as exc:
+            profile.labels = Labels(error=f"A label column has {exc}.")
+            return
+        target_codes, prediction_codes, classes = unify(target, prediction)
+        rows = (target_codes >= 0) & (prediction_codes >= 0)
+        y_true, y_pred = target_codes[rows], prediction_codes[rows]
+        size = len(classes)
+        correct = np.bincount(y_true[y_true == y_pred], minlength=size)
+        actual = np.bincount(y_true, minlength=size)
+        predicted = np.bincount(y_pred, minlength=size)
+        profile.labels.both = int(y_true.shape[0])
+        for code in np.flatnonzero(actual + predicted):
+            profile.labels.classes[classes[code]] = [int(correct[code]), int(actual[code]), int(predicted[code])]
