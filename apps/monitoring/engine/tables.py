@@ -169,7 +169,8 @@ def _to_micros(column: Any, label: str, name: str) -> np.ndarray:
         if isinstance(exc, BatchError):
             raise
         raise BatchError(
-            f"The timestamp column {name!r} of the {label} could not be read: {one_line(str(exc))}"
+            f"The timestamp column {name!r} of the {label} could not be read ({one_line(str(exc)).rstrip('.')}); "
+            "send ISO 8601 text such as 2026-12-07T10:00:00Z or a timestamp type."
         ) from exc
     if column.null_count:
         raise BatchError(f"{column.null_count:,} rows of the {label} have no timestamp in column {name!r}.")

@@ -10,11 +10,13 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
+from scipy import stats
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 WINDOW_START = datetime(2026, 12, 5, tzinfo=UTC)
-BINARY_SPEC = {
+BINARY_SPEC: dict[str, Any] = {
     "task": "binary_classification",
     "columns": {"target": "y_true", "prediction": "y_pred", "score": "y_score", "sensitive": ["group"]},
     "checks": "standard",
@@ -106,3 +108,46 @@ def split(table: pa.Table, parts: int, seed: int) -> list[pa.Table]:
 
 def sort_like(table: pa.Table) -> pa.Table:
     return table.take(pc.sort_indices(table, sort_keys=[("prediction_id", "ascending")]))
+
+
+def write_csv(table: pa.Table, path: Path) -> Path:
+    pa_csv.write_csv(table, path)
+    return path
+
+
+def task_table(task: str, rng: np.random.Generator, rows: int, shift: float) -> pa.Table:
+    """Two numeric features, one categorical, and a multiclass or regression target and prediction."""
+    f0 = rng.normal(shift, 1.0, rows)
+    f1 = rng.gamma(2.0, 1.0 + shift, rows)
+    c0 = rng.choice(np.array(["n", "s", "e", "w"]), size=rows)
+    if task == "multiclass":
+        classes = np.array(["cat", "dog", "fish", "bird"])
+        y_true = classes[np.clip((f0 + 1.5).astype(int), 0, 3)]
+        noisy = np.clip((f0 + rng.normal(0, 0.7, rows) + 1.5).astype(int), 0, 3)
+        y_pred: Any = classes[noisy]
+    else:
+        y_true = 3.0 * f0 - f1 + rng.normal(0, 1.0, rows)
+        y_pred = 2.8 * f0 - 0.9 * f1
+    return pa.table({"f0": f0, "f1": f1, "c0": c0, "y_true": y_true, "y_pred": y_pred})
+
+
+def task_window(task: str, rng: np.random.Generator, rows: int) -> Window:
+    table = task_table(task, rng, rows, 0.4)
+    ids = np.arange(rows, dtype=np.int64)
+    seconds = rng.integers(0, 86_400, rows)
+    stamps = pa.array([WINDOW_START + timedelta(seconds=int(s)) for s in seconds], pa.timestamp("us", tz="UTC"))
+    has_outcome = rng.random(rows) < 0.9
+    predictions = pa.table(
+        {"prediction_id": ids, "timestamp": stamps, **{n: table.column(n) for n in ("f0", "f1", "c0", "y_pred")}}
+    )
+    outcomes = [pa.table({"prediction_id": ids[has_outcome], "y_true": table.column("y_true").filter(has_outcome)})]
+    target = pc.if_else(pa.array(has_outcome), table.column("y_true"), pa.nulls(rows, table.column("y_true").type))
+    combined = table.set_column(3, "y_true", target)
+    return Window(predictions, outcomes, combined)
+
+
+def ks_of(reference: Path, rows: pa.Table, column: str) -> float:
+    """The KS statistic by scipy, of a column of the reference file and of `rows`."""
+    ref = pq.read_table(reference, columns=[column]).column(0).to_numpy()
+    cur = rows.column(column).to_numpy()
+    return float(stats.ks_2samp(ref[~np.isnan(ref)], cur[~np.isnan(cur)], method="asymp").statistic)
