@@ -30,6 +30,7 @@ from apps.monitoring.engine.tables import (
     read_columns,
     timestamps,
 )
+from apps.validation.engine.reader import numpy_of
 
 MAX_AGE = timedelta(days=400)
 MAX_FUTURE = timedelta(minutes=5)
@@ -105,12 +106,28 @@ def join_outcomes(ids: Any, outcomes: list[Any], own: Any, reference: Reference)
     id_columns = _id_type([ids, *(table.column(reference.id_column) for table in newest_first)])
     value_set = pa.concat_arrays([chunk for column in id_columns[1:] for chunk in column.chunks])
     labels = common_type([table.column(target) for table in newest_first])
-    found = pc.index_in(id_columns[0], value_set=value_set)
+    found = _positions(id_columns[0], value_set)
     joined = pa.chunked_array([chunk for column in labels for chunk in column.chunks], type=labels[0].type).take(found)
     if own is None:
         return joined
     joined, own = common_type([joined, own])
     return pc.coalesce(joined, own)
+
+
+def _positions(ids: Any, value_set: Any) -> Any:
+    """Return, for each id, the position of its first occurrence in `value_set` (null when absent)."""
+    if not pa.types.is_integer(value_set.type):
+        return pc.index_in(ids, value_set=value_set)
+    values = numpy_of(value_set, np.int64)
+    wanted = numpy_of(ids, np.int64)
+    order = np.argsort(values, kind="stable")  # stable: of equal ids, the first occurrence sorts first
+    ordered = values[order]
+    at = np.searchsorted(ordered, wanted, side="left")
+    inside = at < ordered.shape[0]
+    found = np.zeros(wanted.shape[0], dtype=bool)
+    found[inside] = ordered[at[inside]] == wanted[inside]
+    positions = np.where(found, order[np.minimum(at, ordered.shape[0] - 1)] if ordered.shape[0] else 0, 0)
+    return pa.array(positions, mask=~found)
 
 
 def _id_type(columns: list[Any]) -> list[Any]:

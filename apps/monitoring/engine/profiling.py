@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 import pyarrow.compute as pc  # type: ignore[import-untyped, unused-ignore]
 
 from apps.monitoring.engine.batches import MAX_AGE, MAX_FUTURE, read_predictions
@@ -24,11 +25,36 @@ from apps.monitoring.engine.tables import Source
 from apps.validation.engine import quality
 from apps.validation.engine.fairness import count_table
 from apps.validation.engine.families.common import read_binary
-from apps.validation.engine.reader import encode, to_categories, to_labels, to_numbers, unify
+from apps.validation.engine.reader import encode, numpy_of, to_categories, to_labels, to_numbers, unify
 from apps.validation.engine.spec import Spec
 
 DAY = 86_400
 _MICROS = 1_000_000
+
+
+def _missing_flags(column: Any) -> np.ndarray | None:
+    """Flag the values quality.missing_count counts (null, or NaN in a float column); None when there are none."""
+    value_type = column.type
+    floating = pa.types.is_floating(value_type)
+    if not column.null_count and not floating:
+        return None
+    if floating:
+        return np.isnan(numpy_of(column, np.float64, fill=np.nan))
+    return numpy_of(pc.is_null(column), np.bool_)
+
+
+def bin_codes(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Return each value's PSI bin: the number of edges strictly below it (searchsorted "left"), 0 for NaN.
+
+    With ten edges at most, one comparison pass per edge is faster than a binary search per value.
+    """
+    codes = np.zeros(values.shape[0], dtype=np.intp)
+    above = np.empty(values.shape[0], dtype=bool)
+    with np.errstate(invalid="ignore"):
+        for edge in edges:
+            np.greater(values, edge, out=above)
+            codes += above
+    return codes
 
 
 def range_key(column: str, low: float | None, high: float | None) -> str:
@@ -65,51 +91,76 @@ def profile_batch(
     edges = np.flatnonzero(buckets[1:] != buckets[:-1]) + 1
     starts = np.concatenate([[0], edges]).astype(np.int64)
     stops = np.concatenate([edges, [buckets.shape[0]]]).astype(np.int64)
-    counter = _Counter(reference)
+    counter = _Counter(reference, table)
     return [
-        counter.profile(
-            table.slice(int(start), int(stop - start)), int(buckets[start]) * bucket_seconds, bucket_seconds
-        )
-        for start, stop in zip(starts, stops, strict=True)
-        if stop > start
+        counter.profile(int(begin), int(stop), int(buckets[begin]) * bucket_seconds, bucket_seconds)
+        for begin, stop in zip(starts, stops, strict=True)
+        if stop > begin
     ]
 
 
 class _Counter:
-    """Count the rows of one bucket against a reference."""
+    """Count the rows of each bucket of a batch (sorted by bucket) against a reference.
 
-    def __init__(self, reference: Reference) -> None:
+    Every column is converted once for the whole batch (bin and category codes, missing flags), and
+    each bucket counts its slice of those arrays; the labels, whose distinct values are part of the
+    profile, are read per bucket.
+    """
+
+    def __init__(self, reference: Reference, table: Any) -> None:
         self.reference = reference
         self.spec: Spec = reference.spec
+        self.table = table
         _, checks, _, _ = reference.plan(reference.spec)
         self.ranges = [
             (check.column, check.thresholds.min, check.thresholds.max)
             for check in checks
             if check.check == "quality" and check.metric == "range" and check.column is not None
         ]
+        self.missing = {name: _missing_flags(table.column(name)) for name in table.column_names}
+        self.bins: dict[str, np.ndarray | None] = {}
+        for name, bins in reference.numeric.items():
+            numbers = to_numbers(table.column(name))
+            if numbers.invalid or numbers.infinite:
+                self.bins[name] = None  # rare: counted per bucket by to_numbers, which tells the three apart
+                continue
+            codes = bin_codes(numbers.values, bins.edges)
+            codes[np.isnan(numbers.values)] = len(bins.counts)  # a slot past the bins for the missing values
+            self.bins[name] = codes
+        self.categories = {}
+        for name in reference.categorical:
+            codes = to_categories(table.column(name))
+            self.categories[name] = (np.where(codes.codes >= 0, codes.codes, len(codes.texts)), codes.texts)
 
-    def profile(self, table: Any, start: int, bucket_seconds: int) -> Profile:
-        profile = Profile(reference=self.reference.key, start=start, bucket_seconds=bucket_seconds, rows=table.num_rows)
-        for name in table.column_names:
-            profile.missing[name] = quality.missing_count(table.column(name))
+    def profile(self, start: int, stop: int, bucket: int, bucket_seconds: int) -> Profile:
+        rows = slice(start, stop)
+        table = self.table.slice(start, stop - start)
+        profile = Profile(reference=self.reference.key, start=bucket, bucket_seconds=bucket_seconds, rows=stop - start)
+        for name, flags in self.missing.items():
+            profile.missing[name] = 0 if flags is None else int(np.count_nonzero(flags[rows]))
         target = self.spec.columns.target
         if target is not None:
             profile.labelled = profile.rows - profile.missing[target]
         for name, bins in self.reference.numeric.items():
-            numbers = to_numbers(table.column(name))
-            counts = np.bincount(np.searchsorted(bins.edges, numbers.values, side="left"), minlength=len(bins.counts))
-            counts[-1] -= numbers.excluded  # NaN (every value left out) sorts past the last edge
-            profile.bins[name] = [int(count) for count in counts]
-            profile.excluded[name] = [numbers.missing, numbers.invalid, numbers.infinite]
-        for name in self.reference.categorical:
-            codes = to_categories(table.column(name))
-            counts = np.bincount(codes.codes[codes.codes >= 0], minlength=len(codes.texts))
+            codes = self.bins[name]
+            size = len(bins.counts)
+            if codes is None:
+                numbers = to_numbers(table.column(name))
+                counts = np.bincount(np.searchsorted(bins.edges, numbers.values, side="left"), minlength=size)
+                counts[-1] -= numbers.excluded  # NaN (every value left out) sorts past the last edge
+                excluded = [numbers.missing, numbers.invalid, numbers.infinite]
+            else:
+                counts = np.bincount(codes[rows], minlength=size + 1)
+                excluded = [int(counts[size]), 0, 0]
+            profile.bins[name] = [int(count) for count in counts[:size]]
+            profile.excluded[name] = excluded
+        for name, (codes, texts) in self.categories.items():
+            counts = np.bincount(codes[rows], minlength=len(texts) + 1)
             into: dict[str, int] = {}
-            for text, count in zip(codes.texts, counts, strict=True):
-                if count:
-                    into[text] = into.get(text, 0) + int(count)
+            for code in np.flatnonzero(counts[: len(texts)]):
+                into[texts[code]] = into.get(texts[code], 0) + int(counts[code])
             profile.categories[name] = into
-            profile.category_missing[name] = codes.missing
+            profile.category_missing[name] = int(counts[len(texts)])
         for column, low, high in self.ranges:
             numbers = to_numbers(table.column(column))
             measure = quality.out_of_range(numbers, low, high)

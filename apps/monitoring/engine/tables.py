@@ -21,7 +21,7 @@ from apps.monitoring.engine.errors import BatchError
 from apps.registry.ingest import UnusableFile
 from apps.registry.ingest.common import ARROW_ERRORS, check_names, column_type, one_line
 from apps.validation.engine.errors import InputError
-from apps.validation.engine.reader import MAX_COLUMNS, MAX_ROWS, Dataset, open_dataset
+from apps.validation.engine.reader import MAX_COLUMNS, MAX_ROWS, Dataset, numpy_of, open_dataset
 
 Source = str | Path | Any  # a CSV or Parquet file, or a pyarrow Table
 NUMERIC = frozenset({"integer", "float"})
@@ -114,6 +114,8 @@ def check_ids(ids: Any, label: str, name: str) -> Any:
         raise BatchError(f"The id column {name!r} of the {label} must hold integers or text, not {kind} values.")
     if ids.null_count:
         raise BatchError(f"{ids.null_count:,} rows of the {label} have no value in the id column {name!r}.")
+    if _all_distinct(ids):
+        return ids
     distinct = int(pc.count_distinct(ids).as_py())
     if distinct != len(ids):
         counts = pc.value_counts(ids).flatten()
@@ -124,6 +126,17 @@ def check_ids(ids: Any, label: str, name: str) -> Any:
             f"(for example {example}). Every prediction needs its own id."
         )
     return ids
+
+
+def _all_distinct(ids: Any) -> bool:
+    """Whether no id repeats: integers by a sort (nothing to sort when they arrive in order), text by hashing."""
+    if not pa.types.is_integer(ids.type):
+        return int(pc.count_distinct(ids).as_py()) == len(ids)
+    values = numpy_of(ids, np.int64)
+    if values.shape[0] < 2 or bool(np.all(values[1:] > values[:-1])):
+        return True
+    values.sort()
+    return not bool(np.any(values[1:] == values[:-1]))
 
 
 def timestamps(
