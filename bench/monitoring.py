@@ -42,7 +42,7 @@ sys.path.insert(0, str(BENCH))
 
 from generate import CATEGORICAL, GROUPS, NUMERIC, PREDICTION, SCORE, SENSITIVE, TARGET, make_chunk  # noqa: E402
 
-from apps.monitoring.engine import Profile, build_reference, profile_batch, window_results  # noqa: E402
+from apps.monitoring.engine import Profile, build_reference, profile_batch, window_results, window_series  # noqa: E402
 from apps.monitoring.engine.reference import Reference  # noqa: E402
 from apps.validation.engine import parse_spec  # noqa: E402
 
@@ -77,7 +77,9 @@ def day_batch(day: int, rows: int, seed: int, *, start: datetime = START) -> tup
 
 def generate(folder: Path, rows: int, seed: int) -> dict[str, Any]:
     """Write the reference, 30 daily batches with their outcomes, and the window's rows for Evidently."""
-    reference = pa.concat_tables([make_chunk(np.random.default_rng([seed, 999, i]), 500_000, current=False) for i in range(2)])
+    reference = pa.concat_tables(
+        [make_chunk(np.random.default_rng([seed, 999, i]), 500_000, current=False) for i in range(2)]
+    )
     pq.write_table(reference, folder / "reference.parquet")
     per_day = rows // DAYS
     writer = None
@@ -142,23 +144,40 @@ def measure_year(reference: Reference, rows_per_day: int, seed: int, repeat: int
     start = NOW - timedelta(days=365)
     for day in range(365):
         predictions, outcomes = day_batch(day, rows_per_day, seed + 1, start=start)
-        daily.extend(p.to_bytes() for p in profile_batch(predictions, reference, now=NOW, outcomes=[outcomes], bucket_seconds=86_400))
+        daily.extend(
+            p.to_bytes()
+            for p in profile_batch(predictions, reference, now=NOW, outcomes=[outcomes], bucket_seconds=86_400)
+        )
         hourly.append([p.to_bytes() for p in profile_batch(predictions, reference, now=NOW, outcomes=[outcomes])])
 
-    def from_daily() -> list[Any]:
+    def series_daily() -> Any:
+        return window_series([[Profile.from_bytes(item)] for item in daily], reference)
+
+    def series_hourly() -> Any:
+        return window_series([[Profile.from_bytes(item) for item in day] for day in hourly], reference)
+
+    def one_by_one() -> list[Any]:
         return [window_results([Profile.from_bytes(item)], reference) for item in daily]
 
-    def from_hourly() -> list[Any]:
-        return [window_results([Profile.from_bytes(item) for item in day], reference) for day in hourly]
-
-    daily_s, answers = timed(from_daily, repeat)
-    hourly_s, hourly_answers = timed(from_hourly, repeat)
-    assert answers == hourly_answers  # the same windows whichever buckets they were summed from
+    daily_s, series = timed(series_daily, repeat)
+    hourly_s, hourly_series = timed(series_hourly, repeat)
+    loop_s, answers = timed(one_by_one, 1)
+    assert series.values == hourly_series.values  # the same windows whichever buckets they were summed from
+    for index, results in enumerate(answers):  # and the same values and statuses as window_results
+        found = {
+            key: (values[index], statuses[index])
+            for key, values, statuses in zip(series.keys, series.values, series.statuses, strict=True)
+        }
+        for item in results:
+            key = (item["check"], item["metric"], item["column"], item["attribute"], item["group"])
+            assert found[key] == (item["value"], item["status"]), key
     return {
         "windows": len(answers),
         "results_per_window": len(answers[0]),
-        "daily_profiles_ms": daily_s * 1000,
-        "hourly_profiles_ms": hourly_s * 1000,
+        "series_daily_profiles_ms": daily_s * 1000,
+        "series_hourly_profiles_ms": hourly_s * 1000,
+        "window_results_one_by_one_ms": loop_s * 1000,
+        "computed_one_by_one": series.computed_one_by_one,
         "profiles_hourly": sum(len(day) for day in hourly),
     }
 
@@ -215,12 +234,16 @@ def main() -> None:
             evidently = run_evidently(folder / "reference.parquet", folder / "window.parquet", folder / "e1.json")
             binned(folder / "reference.parquet", folder / "reference-binned.parquet", reference)
             binned(folder / "window.parquet", folder / "window-binned.parquet", reference)
-            same_bins = run_evidently(folder / "reference-binned.parquet", folder / "window-binned.parquet", folder / "e2.json")
+            same_bins = run_evidently(
+                folder / "reference-binned.parquet", folder / "window-binned.parquet", folder / "e2.json"
+            )
             differences = {name: abs(drift["psi"][name] - same_bins["psi"][name]) for name in drift["psi"]}
             figures["evidently"] = {
                 "own_bins": {"wall_s": evidently["wall_s"], "phases": evidently["phases"]},
                 "same_bins": {"wall_s": same_bins["wall_s"], "phases": same_bins["phases"]},
-                "psi": {name: [drift["psi"][name], same_bins["psi"][name], evidently["psi"][name]] for name in drift["psi"]},
+                "psi": {
+                    name: [drift["psi"][name], same_bins["psi"][name], evidently["psi"][name]] for name in drift["psi"]
+                },
                 "largest_psi_difference_same_bins": max(differences.values()),
                 "ratio_wall_own_bins": evidently["wall_s"] / drift["seconds"],
                 "ratio_compute_own_bins": evidently["phases"]["compute_s"] / drift["seconds"],

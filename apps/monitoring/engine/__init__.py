@@ -17,6 +17,7 @@ from apps.monitoring.engine.profile import Profile, merge
 from apps.monitoring.engine.profiling import profile_batch
 from apps.monitoring.engine.raw import RawWindow
 from apps.monitoring.engine.reference import Reference, build_reference
+from apps.monitoring.engine.series import Series, window_series
 from apps.monitoring.engine.window import RAW_METRICS, window_results
 from apps.validation.engine.runner import overall_status
 
@@ -26,10 +27,12 @@ __all__ = [
     "Profile",
     "RawWindow",
     "Reference",
+    "Series",
     "build_reference",
     "check_outcomes",
     "merge",
     "overall_status",
     "profile_batch",
     "window_results",
+    "window_series",
 ]

@@ -129,8 +129,8 @@ class _Counter:
             self.bins[name] = codes
         self.categories = {}
         for name in reference.categorical:
-            codes = to_categories(table.column(name))
-            self.categories[name] = (np.where(codes.codes >= 0, codes.codes, len(codes.texts)), codes.texts)
+            encoded = to_categories(table.column(name))
+            self.categories[name] = (np.where(encoded.codes >= 0, encoded.codes, len(encoded.texts)), encoded.texts)
 
     def profile(self, start: int, stop: int, bucket: int, bucket_seconds: int) -> Profile:
         rows = slice(start, stop)

@@ -183,7 +183,7 @@ class _Window:
 
     def _fairness(self, attribute: str, note: str | None) -> Any:
         groups = self.total.fairness.get(attribute, Groups())
-        texts = sorted(groups.counts, key=lambda text: _natural(groups.keys.get(text), text))
+        texts = sorted(groups.counts, key=lambda text: natural_order(groups.keys.get(text), text))
         table = np.array([groups.counts[text] for text in texts], dtype=np.int64).reshape(len(texts), 2, 2)
         missing = left_out_count(self.total.rows - self.total.labels.usable, "a target or a prediction")
         said = "; ".join(part for part in (note, missing) if part) or None
@@ -208,7 +208,7 @@ class _Window:
         self.quality.provide(missing, duplicates, ranges, skipped)
 
 
-def _natural(key: Any, text: str) -> tuple[int, Any]:
+def natural_order(key: Any, text: str) -> tuple[int, Any]:
     """Order groups as validation does (the values' natural order: 2 before 10, text by code point)."""
     if isinstance(key, bool | int | float):
         return (0, key)

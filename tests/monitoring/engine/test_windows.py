@@ -21,11 +21,21 @@ from apps.monitoring.engine import (
     merge,
     profile_batch,
     window_results,
+    window_series,
 )
 from apps.validation.engine import parse_spec, run_suite
 from tests.monitoring.engine import data
 
 TOLERANCE = 1e-9
+STANDARD_CHECKS = (
+    [{"check": "drift", "metric": metric} for metric in ("psi", "ks_statistic", "chi2_pvalue")]
+    + [{"check": "performance", "metric": metric} for metric in ("accuracy", "precision", "recall", "f1", "roc_auc")]
+    + [
+        {"check": "fairness", "metric": metric}
+        for metric in ("count", "selection_rate", "tpr", "fpr", "demographic_parity_ratio", "equalized_odds_difference")
+    ]
+    + [{"check": "quality", "metric": metric} for metric in ("row_count", "missing_rate", "schema", "duplicate_rows")]
+)
 
 
 def assert_same_results(got: list[dict[str, Any]], expected: list[dict[str, Any]]) -> None:
@@ -232,3 +242,28 @@ def test_a_window_takes_only_the_raw_rows_within_its_bounds(tmp_path: Path) -> N
         pa.array(np.asarray(window.predictions["timestamp"].to_numpy()) < np.datetime64("2026-12-06"))
     )
     assert ks["value"] == pytest.approx(data.ks_of(reference_path, day_rows, "f0"), abs=1e-12)
+
+
+@pytest.mark.parametrize("bucket_seconds", [3600, 86_400])
+def test_window_series_gives_each_windows_values_and_statuses_exactly(tmp_path: Path, bucket_seconds: int) -> None:
+    reference_path = data.write(data.reference_table(15), tmp_path / "reference.parquet")
+    window = data.window(15, rows=12_000)
+    suite: dict[str, Any] = dict(data.BINARY_SPEC)
+    suite["checks"] = [*STANDARD_CHECKS, {"check": "quality", "metric": "range", "column": "f1", "max": 3.0}]
+    reference = build_reference(reference_path, parse_spec(suite))
+    outcomes = [data.write(t, tmp_path / f"outcomes-{i}.parquet") for i, t in enumerate(window.outcomes)]
+    batch = data.write(window.predictions, tmp_path / "batch.parquet")
+    profiles = profile_batch(batch, reference, now=data.NOW, outcomes=outcomes, bucket_seconds=bucket_seconds)
+    windows = [[profile] for profile in profiles] + [profiles]  # every bucket, and all of them together
+
+    series = window_series(windows, reference)
+
+    assert series.computed_one_by_one < len(windows)  # most windows take the vectorised path
+    for index, group in enumerate(windows):
+        found = {
+            key: (v[index], s[index]) for key, v, s in zip(series.keys, series.values, series.statuses, strict=True)
+        }
+        results = window_results(group, reference)
+        keys = [(r["check"], r["metric"], r["column"], r["attribute"], r["group"]) for r in results]
+        assert [found[key] for key in keys] == [(r["value"], r["status"]) for r in results]
+        assert all(found[key] == (None, "skipped") for key in found if key not in keys)
