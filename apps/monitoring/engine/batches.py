@@ -120,7 +120,10 @@ def _positions(ids: Any, value_set: Any) -> Any:
         return pc.index_in(ids, value_set=value_set)
     values = numpy_of(value_set, np.int64)
     wanted = numpy_of(ids, np.int64)
-    order = np.argsort(values, kind="stable")  # stable: of equal ids, the first occurrence sorts first
+    if values.shape[0] < 2 or bool(np.all(values[1:] > values[:-1])):
+        order = np.arange(values.shape[0])  # one file of ids in increasing order: nothing to sort
+    else:
+        order = np.argsort(values, kind="stable")  # stable: of equal ids, the first occurrence sorts first
     ordered = values[order]
     at = np.searchsorted(ordered, wanted, side="left")
     inside = at < ordered.shape[0]

@@ -223,13 +223,23 @@ def _count(value: Any) -> int:
 
 
 def _counts(values: dict[str, Any]) -> dict[str, int]:
-    return {str(name): _count(value) for name, value in values.items()}
+    if type(values) is not dict or not all(type(name) is str for name in values):
+        raise TypeError("counts must be an object")
+    _check(values.values())
+    return values
 
 
 def _list(values: list[Any]) -> list[int]:
-    if not isinstance(values, list):
+    if type(values) is not list:
         raise TypeError("counts must be a list")
-    return [_count(value) for value in values]
+    _check(values)
+    return values
+
+
+def _check(values: Any) -> None:
+    """Refuse anything but non-negative integers (JSON's true and false are not counts)."""
+    if not all(type(value) is int for value in values) or min(values, default=0) < 0:
+        raise ValueError("a count must be a non-negative integer")
 
 
 def _key(value: Any) -> Any:

@@ -48,12 +48,12 @@ def bin_codes(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
     With ten edges at most, one comparison pass per edge is faster than a binary search per value.
     """
-    codes = np.zeros(values.shape[0], dtype=np.intp)
+    codes = np.zeros(values.shape[0], dtype=np.int8)  # at most 10 edges (deciles), so codes fit a byte
     above = np.empty(values.shape[0], dtype=bool)
     with np.errstate(invalid="ignore"):
         for edge in edges:
             np.greater(values, edge, out=above)
-            codes += above
+            codes += above.view(np.int8)
     return codes
 
 
@@ -117,7 +117,6 @@ class _Counter:
             for check in checks
             if check.check == "quality" and check.metric == "range" and check.column is not None
         ]
-        self.missing = {name: _missing_flags(table.column(name)) for name in table.column_names}
         self.bins: dict[str, np.ndarray | None] = {}
         for name, bins in reference.numeric.items():
             numbers = to_numbers(table.column(name))
@@ -127,6 +126,10 @@ class _Counter:
             codes = bin_codes(numbers.values, bins.edges)
             codes[np.isnan(numbers.values)] = len(bins.counts)  # a slot past the bins for the missing values
             self.bins[name] = codes
+        # Missing values of a numeric feature are its codes past the bins; the other columns are flagged.
+        self.missing = {
+            name: _missing_flags(table.column(name)) for name in table.column_names if self.bins.get(name) is None
+        }
         self.categories = {}
         for name in reference.categorical:
             encoded = to_categories(table.column(name))
@@ -138,9 +141,6 @@ class _Counter:
         profile = Profile(reference=self.reference.key, start=bucket, bucket_seconds=bucket_seconds, rows=stop - start)
         for name, flags in self.missing.items():
             profile.missing[name] = 0 if flags is None else int(np.count_nonzero(flags[rows]))
-        target = self.spec.columns.target
-        if target is not None:
-            profile.labelled = profile.rows - profile.missing[target]
         for name, bins in self.reference.numeric.items():
             codes = self.bins[name]
             size = len(bins.counts)
@@ -152,6 +152,7 @@ class _Counter:
             else:
                 counts = np.bincount(codes[rows], minlength=size + 1)
                 excluded = [int(counts[size]), 0, 0]
+                profile.missing[name] = int(counts[size])  # null or NaN: missing_count's definition
             profile.bins[name] = [int(count) for count in counts[:size]]
             profile.excluded[name] = excluded
         for name, (codes, texts) in self.categories.items():
@@ -165,6 +166,9 @@ class _Counter:
             numbers = to_numbers(table.column(column))
             measure = quality.out_of_range(numbers, low, high)
             profile.ranges[range_key(column, low, high)] = [int(measure.value or 0), numbers.invalid, numbers.infinite]
+        target = self.spec.columns.target
+        if target is not None:
+            profile.labelled = profile.rows - profile.missing[target]
         if self.spec.task == "binary_classification":
             self._binary(table, profile)
         elif self.spec.task == "multiclass" and target is not None and self.spec.columns.prediction is not None:
