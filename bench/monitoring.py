@@ -124,16 +124,24 @@ def measure_profiling(folder: Path, reference: Reference) -> tuple[dict[str, Any
         cpu += time.process_time() - c0
         rows += sum(p.rows for p in profiles)
         stored.extend(p.to_bytes() for p in profiles)
-    return {"rows": rows, "wall_s": wall, "cpu_s": cpu, "rows_per_s": rows / wall, "profiles": len(stored)}, stored
+    figures = {"rows": rows, "wall_s": wall, "cpu_s": cpu, "rows_per_s": rows / wall, "rows_per_cpu_s": rows / cpu}
+    return {**figures, "profiles": len(stored)}, stored
+
+
+CPU: dict[str, float] = {}  # the median CPU seconds of the last timed() call of each function
 
 
 def timed(function: Any, repeat: int) -> tuple[float, Any]:
+    """Return the median wall seconds of `repeat` calls and the last result (CPU seconds go to CPU)."""
     times = []
+    cpu = []
     result = None
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         result = function()
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    CPU[function.__name__] = statistics.median(cpu)
     return statistics.median(times), result
 
 
@@ -176,6 +184,8 @@ def measure_year(reference: Reference, rows_per_day: int, seed: int, repeat: int
         "results_per_window": len(answers[0]),
         "series_daily_profiles_ms": daily_s * 1000,
         "series_hourly_profiles_ms": hourly_s * 1000,
+        "series_daily_profiles_cpu_ms": CPU["series_daily"] * 1000,
+        "series_hourly_profiles_cpu_ms": CPU["series_hourly"] * 1000,
         "window_results_one_by_one_ms": loop_s * 1000,
         "computed_one_by_one": series.computed_one_by_one,
         "profiles_hourly": sum(len(day) for day in hourly),
@@ -190,7 +200,7 @@ def measure_drift(folder: Path, reference: Reference, stored: list[bytes], repea
 
     seconds, results = timed(report, repeat)
     psi = {r["column"]: r["value"] for r in results if r["metric"] == "psi"}
-    return {"seconds": seconds, "results": len(results), "psi": psi}
+    return {"seconds": seconds, "cpu_seconds": CPU["report"], "results": len(results), "psi": psi}
 
 
 def run_evidently(reference_path: Path, current_path: Path, output: Path) -> dict[str, Any]:
@@ -219,6 +229,7 @@ def main() -> None:
     pa.set_cpu_count(args.threads)
     pa.set_io_thread_count(args.threads)
     figures: dict[str, Any] = {"started": datetime.now(UTC).isoformat(), "rows": args.rows, "threads": args.threads}
+    figures["load_average_at_start"] = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="monitoring-bench-") as temporary:
         folder = Path(temporary)
         figures["data"] = generate(folder, args.rows, args.seed)

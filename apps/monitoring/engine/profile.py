@@ -17,6 +17,7 @@ from typing import Any
 from apps.monitoring.engine.errors import BatchError
 
 FORMAT_VERSION = 1
+_INTEGER = {int}  # exactly int: JSON's true and false parse as bool, a subclass, and are refused
 
 
 @dataclass
@@ -110,23 +111,31 @@ class Profile:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Profile:
+        """Rebuild a profile from to_dict's JSON object; BatchError if it is not one.
+
+        Every count is checked to be a non-negative integer, all of them in one pass at the end.
+        """
+        counts: list[Any] = []  # every count read, checked together
+        lists = _Lists(counts)
         try:
             if data["version"] != FORMAT_VERSION:
                 raise BatchError(f"The stored profile has format {data['version']!r}; profile the batch again.")
             labels = data["labels"]
-            both, true_positives, predicted, actual, correct = (_count(value) for value in labels["counts"])
-            return cls(
+            both, true_positives, predicted, actual, correct = lists.items(labels["counts"])
+            scalars = [data["bucket_seconds"], data["rows"], data["labelled"], labels["usable"]]
+            counts.extend(scalars)
+            profile = cls(
                 reference=str(data["reference"]),
                 start=int(data["start"]),
-                bucket_seconds=_count(data["bucket_seconds"]),
-                rows=_count(data["rows"]),
-                labelled=_count(data["labelled"]),
-                missing=_counts(data["missing"]),
-                bins={str(name): _list(values) for name, values in data["bins"].items()},
-                excluded={str(name): _list(values) for name, values in data["excluded"].items()},
-                categories={str(name): _counts(values) for name, values in data["categories"].items()},
-                category_missing=_counts(data["category_missing"]),
-                ranges={str(name): _list(values) for name, values in data["ranges"].items()},
+                bucket_seconds=scalars[0],
+                rows=scalars[1],
+                labelled=scalars[2],
+                missing=lists.mapping(data["missing"]),
+                bins=lists.lists(data["bins"]),
+                excluded=lists.lists(data["excluded"]),
+                categories={name: lists.mapping(values) for name, values in lists.objects(data["categories"])},
+                category_missing=lists.mapping(data["category_missing"]),
+                ranges=lists.lists(data["ranges"]),
                 labels=Labels(
                     error=None if labels["error"] is None else str(labels["error"]),
                     seen={str(text) for text in labels["seen"]},
@@ -135,20 +144,53 @@ class Profile:
                     predicted=predicted,
                     actual=actual,
                     correct=correct,
-                    usable=_count(labels["usable"]),
-                    classes={str(name): _list(values) for name, values in labels["classes"].items()},
+                    usable=scalars[3],
+                    classes=lists.lists(labels["classes"]),
                 ),
                 fairness={
-                    str(name): Groups(
-                        without_group=_count(item["without_group"]),
-                        keys={str(text): _key(key) for text, key in item["keys"].items()},
-                        counts={str(text): _list(values) for text, values in item["counts"].items()},
+                    name: Groups(
+                        without_group=item["without_group"],
+                        keys={text: _key(key) for text, key in item["keys"].items()},
+                        counts=lists.lists(item["counts"]),
                     )
-                    for name, item in data["fairness"].items()
+                    for name, item in lists.objects(data["fairness"])
                 },
             )
+            counts.extend(groups.without_group for groups in profile.fairness.values())
+            if not set(map(type, counts)) <= _INTEGER or min(counts, default=0) < 0:
+                raise ValueError("a count must be a non-negative integer")
+            return profile
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise BatchError(f"The stored profile is damaged or not a profile ({type(exc).__name__}).") from exc
+
+
+class _Lists:
+    """Read the containers of a stored profile, collecting their counts for one check at the end."""
+
+    def __init__(self, counts: list[Any]) -> None:
+        self.counts = counts
+
+    def items(self, values: Any) -> list[Any]:
+        if type(values) is not list:
+            raise TypeError("counts must be a list")
+        self.counts.extend(values)
+        return values
+
+    def mapping(self, values: Any) -> dict[str, int]:
+        if type(values) is not dict:
+            raise TypeError("counts must be an object")
+        self.counts.extend(values.values())
+        return values
+
+    def objects(self, values: Any) -> Any:
+        if type(values) is not dict:
+            raise TypeError("expected an object")
+        return values.items()
+
+    def lists(self, values: Any) -> dict[str, list[int]]:
+        for items in self.objects(values):
+            self.items(items[1])
+        return values
 
 
 def merge(profiles: Iterable[Profile]) -> Profile:
@@ -214,32 +256,6 @@ def _add_lists(into: dict[str, list[int]], counts: dict[str, list[int]]) -> None
             raise BatchError(f"The profiles disagree on the shape of {name!r}; profile the batches again.")
         else:
             into[name] = [a + b for a, b in zip(current, values, strict=True)]
-
-
-def _count(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError("a count must be a non-negative integer")
-    return value
-
-
-def _counts(values: dict[str, Any]) -> dict[str, int]:
-    if type(values) is not dict or not all(type(name) is str for name in values):
-        raise TypeError("counts must be an object")
-    _check(values.values())
-    return values
-
-
-def _list(values: list[Any]) -> list[int]:
-    if type(values) is not list:
-        raise TypeError("counts must be a list")
-    _check(values)
-    return values
-
-
-def _check(values: Any) -> None:
-    """Refuse anything but non-negative integers (JSON's true and false are not counts)."""
-    if not all(type(value) is int for value in values) or min(values, default=0) < 0:
-        raise ValueError("a count must be a non-negative integer")
 
 
 def _key(value: Any) -> Any:

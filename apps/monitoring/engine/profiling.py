@@ -124,7 +124,8 @@ class _Counter:
                 self.bins[name] = None  # rare: counted per bucket by to_numbers, which tells the three apart
                 continue
             codes = bin_codes(numbers.values, bins.edges)
-            codes[np.isnan(numbers.values)] = len(bins.counts)  # a slot past the bins for the missing values
+            if numbers.missing:
+                codes[np.isnan(numbers.values)] = len(bins.counts)  # a slot past the bins for the missing values
             self.bins[name] = codes
         # Missing values of a numeric feature are its codes past the bins; the other columns are flagged.
         self.missing = {
