@@ -22,6 +22,7 @@ from apps.monitoring.engine.reference import Reference
 from apps.monitoring.engine.tables import (
     NUMERIC,
     Source,
+    arrow_of,
     check_columns,
     check_ids,
     check_kind,
@@ -130,7 +131,7 @@ def _positions(ids: Any, value_set: Any) -> Any:
     found = np.zeros(wanted.shape[0], dtype=bool)
     found[inside] = ordered[at[inside]] == wanted[inside]
     positions = np.where(found, order[np.minimum(at, ordered.shape[0] - 1)] if ordered.shape[0] else 0, 0)
-    return pa.array(positions, mask=~found)
+    return arrow_of(positions.astype(np.int64), found)
 
 
 def _id_type(columns: list[Any]) -> list[Any]:

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 import pyarrow.compute as pc  # type: ignore[import-untyped, unused-ignore]
 
 from apps.monitoring.engine.batches import read_outcomes, read_predictions
 from apps.monitoring.engine.errors import BatchError
 from apps.monitoring.engine.reference import Reference
-from apps.monitoring.engine.tables import Source, TableDataset, common_type, open_source, table_dataset
+from apps.monitoring.engine.tables import Source, TableDataset, arrow_of, common_type, open_source, table_dataset
 from apps.validation.engine import drift, quality, stats
 from apps.validation.engine.errors import InputError
 from apps.validation.engine.families.common import SharedLabels
@@ -91,13 +92,12 @@ def load(raw: RawWindow, reference: Reference) -> RawData:
         table, micros, _ = read_predictions(
             source, reference, now=None, outcomes=outcomes, label=f"raw batch {position} of the window"
         )
-        keep = None
+        keep = np.ones(micros.shape[0], dtype=bool)
         if raw.start is not None:
-            keep = pc.greater_equal(pa.array(micros), _micros(raw.start))
+            keep &= micros >= _micros(raw.start)
         if raw.end is not None:
-            before = pc.less(pa.array(micros), _micros(raw.end))
-            keep = before if keep is None else pc.and_(keep, before)
-        tables.append(table if keep is None else table.filter(keep))
+            keep &= micros < _micros(raw.end)
+        tables.append(table if keep.all() else table.filter(arrow_of(keep)))
     names = list(reference.window_kinds)
     if tables:
         columns = {name: common_type([table.column(name) for table in tables]) for name in names}

@@ -228,6 +228,20 @@ def _iso(micros: int) -> str:
     return (EPOCH + timedelta(microseconds=micros)).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def arrow_of(values: np.ndarray, valid: np.ndarray | None = None) -> Any:
+    """Return a numpy array (int64, float64 or bool) as a pyarrow Array, null where `valid` is False.
+
+    Built from buffers: pa.array() of a numpy array imports pandas wherever it is installed.
+    """
+    length = values.shape[0]
+    validity = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    if values.dtype == np.bool_:
+        data = pa.py_buffer(np.packbits(values, bitorder="little"))
+        return pa.Array.from_buffers(pa.bool_(), length, [validity, data])
+    kind = {np.dtype(np.int64): pa.int64(), np.dtype(np.float64): pa.float64()}[values.dtype]
+    return pa.Array.from_buffers(kind, length, [validity, pa.py_buffer(np.ascontiguousarray(values))])
+
+
 def common_type(arrays: list[Any]) -> list[Any]:
     """Cast columns of one role from several files to one type: numbers to float64 if they differ, else text."""
     decoded = [array.cast(array.type.value_type) if pa.types.is_dictionary(array.type) else array for array in arrays]
