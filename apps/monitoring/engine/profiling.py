@@ -131,6 +131,7 @@ class _Counter:
         self.missing = {
             name: _missing_flags(table.column(name)) for name in table.column_names if self.bins.get(name) is None
         }
+        self.group_codes: dict[str, tuple[np.ndarray, list[str], list[Any]]] = {}
         self.categories = {}
         for name in reference.categorical:
             encoded = to_categories(table.column(name))
@@ -171,12 +172,12 @@ class _Counter:
         if target is not None:
             profile.labelled = profile.rows - profile.missing[target]
         if self.spec.task == "binary_classification":
-            self._binary(table, profile)
+            self._binary(table, profile, rows)
         elif self.spec.task == "multiclass" and target is not None and self.spec.columns.prediction is not None:
             self._multiclass(table, profile)
         return profile
 
-    def _binary(self, table: Any, profile: Profile) -> None:
+    def _binary(self, table: Any, profile: Profile, span: slice) -> None:
         read = read_binary(self.spec, table.column)
         if isinstance(read, str):
             profile.labels = Labels(error=read)
@@ -200,9 +201,8 @@ class _Counter:
             usable &= target.present
         labels.usable = int(np.count_nonzero(usable))
         for attribute in self.spec.columns.sensitive:
-            indices, dictionary = encode(table.column(attribute))
-            texts = [str(text) for text in pc.cast(dictionary, "string").to_pylist()] if len(dictionary) else []
-            keys = dictionary.to_pylist()
+            indices, texts, keys = self._groups(attribute)
+            indices = indices[span]
             rows = usable & (indices >= 0)
             counts = count_table(
                 indices, prediction.positive, target.positive if target else None, rows, len(texts)
@@ -215,6 +215,14 @@ class _Counter:
                 previous = groups.counts.get(text, [0, 0, 0, 0])
                 groups.counts[text] = [a + int(b) for a, b in zip(previous, counts[code], strict=True)]
             profile.fairness[attribute] = groups
+
+    def _groups(self, attribute: str) -> tuple[np.ndarray, list[str], list[Any]]:
+        """The attribute's group codes for the whole batch, its group texts and values (read once)."""
+        if attribute not in self.group_codes:
+            indices, dictionary = encode(self.table.column(attribute))
+            texts = [str(text) for text in pc.cast(dictionary, "string").to_pylist()] if len(dictionary) else []
+            self.group_codes[attribute] = (indices, texts, dictionary.to_pylist())
+        return self.group_codes[attribute]
 
     def _multiclass(self, table: Any, profile: Profile) -> None:
         columns = self.spec.columns
