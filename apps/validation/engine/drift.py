@@ -41,15 +41,28 @@ def sample(numbers: Numbers) -> Sample:
 
 def numeric_drift(reference: Sample, current: Sample) -> dict[str, Measure]:
     """Return PSI, KS statistic and KS p-value of a numeric feature."""
-    note = _excluded_note(reference, current)
+    note = excluded_note(reference, current)
     ref = reference.values
     cur = current.values
-    if ref.shape[0] == 0 or cur.shape[0] == 0:
-        which = "reference" if ref.shape[0] == 0 else "current"
-        undefined = Measure.undefined(_sentence(note, f"the {which} dataset has no numeric values in this column"))
-        return dict.fromkeys(("psi", "ks_statistic", "ks_pvalue"), undefined)
+    empty = empty_numeric_drift(ref.shape[0], cur.shape[0], note)
+    if empty is not None:
+        return empty
     psi = numeric_psi(ref, cur)
     statistic, pvalue = stats.ks_2samp(ref, cur)
+    return numeric_measures(psi, statistic, pvalue, note)
+
+
+def empty_numeric_drift(ref_size: int, cur_size: int, note: str | None) -> dict[str, Measure] | None:
+    """Return the undefined measures when either dataset has no numeric value in the column, else None."""
+    if ref_size and cur_size:
+        return None
+    which = "reference" if ref_size == 0 else "current"
+    undefined = Measure.undefined(_sentence(note, f"the {which} dataset has no numeric values in this column"))
+    return dict.fromkeys(("psi", "ks_statistic", "ks_pvalue"), undefined)
+
+
+def numeric_measures(psi: float, statistic: float, pvalue: float, note: str | None) -> dict[str, Measure]:
+    """Return the PSI and KS measures of a numeric feature, saying why a p-value is undefined."""
     measures = {
         "psi": Measure.number(psi, note),
         "ks_statistic": Measure.number(statistic, note),
@@ -69,7 +82,7 @@ def numeric_psi(ref_sorted: np.ndarray, cur_sorted: np.ndarray) -> float:
     A value v falls in bin i = the number of edges strictly below v, so bin i holds
     edge[i-1] < v <= edge[i]; with sorted samples each bin's count is a difference of searches.
     """
-    edges = np.unique(sorted_quantiles(ref_sorted, DECILES))
+    edges = psi_edges(ref_sorted)
     return psi(_bin_shares(ref_sorted, edges), _bin_shares(cur_sorted, edges))
 
 
@@ -97,11 +110,20 @@ def sorted_quantiles(sorted_values: np.ndarray, quantiles: np.ndarray) -> np.nda
     return np.where(gamma >= 0.5, high - difference * (1 - gamma), result)
 
 
-def _bin_shares(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+def psi_edges(ref_sorted: np.ndarray) -> np.ndarray:
+    """Return the PSI bin edges of a sorted, non-empty reference sample: its unique deciles."""
+    return np.unique(sorted_quantiles(ref_sorted, DECILES))
+
+
+def bin_counts(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Return how many values of a sorted sample fall in each bin (edge[i-1] < v <= edge[i])."""
     n = sorted_values.shape[0]
     at_or_below = np.searchsorted(sorted_values, edges, side="right")
-    counts = np.diff(np.concatenate([[0], at_or_below, [n]]))
-    return counts / n
+    return np.diff(np.concatenate([[0], at_or_below, [n]]))
+
+
+def _bin_shares(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    return bin_counts(sorted_values, edges) / sorted_values.shape[0]
 
 
 def psi(reference_shares: np.ndarray, current_shares: np.ndarray) -> float:
@@ -117,14 +139,20 @@ def categorical_drift(reference: Codes, current: Codes) -> dict[str, Measure]:
     size = len(texts)
     ref_counts = np.bincount(ref_codes[ref_codes >= 0], minlength=size)
     cur_counts = np.bincount(cur_codes[cur_codes >= 0], minlength=size)
+    return categorical_count_drift(ref_counts, cur_counts, reference.missing, current.missing)
+
+
+def categorical_count_drift(
+    ref_counts: np.ndarray, cur_counts: np.ndarray, ref_missing: int, cur_missing: int
+) -> dict[str, Measure]:
+    """Return PSI and the chi-square p-value from both datasets' counts over the sorted union of categories."""
     # A Parquet dictionary may list values no row uses; they are not categories of either dataset.
     present = (ref_counts + cur_counts) > 0
     ref_counts, cur_counts = ref_counts[present], cur_counts[present]
     notes = []
-    if reference.missing or current.missing:
+    if ref_missing or cur_missing:
         notes.append(
-            f"missing values left out: {reference.missing:,} in the reference, "
-            f"{current.missing:,} in the current dataset"
+            f"missing values left out: {ref_missing:,} in the reference, {cur_missing:,} in the current dataset"
         )
     unseen = int(np.count_nonzero((ref_counts == 0) & (cur_counts > 0)))
     if unseen:
@@ -155,7 +183,7 @@ def chi2_pvalue(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
     return chi2_sf(statistic, observed.shape[1] - 1)
 
 
-def _excluded_note(reference: Sample, current: Sample) -> str | None:
+def excluded_note(reference: Sample, current: Sample) -> str | None:
     parts = []
     for what, attribute in (("missing", "missing"), ("not numbers", "invalid"), ("infinite", "infinite")):
         ref_count, cur_count = getattr(reference, attribute), getattr(current, attribute)

@@ -57,11 +57,27 @@ def attribute_fairness(
     """
     rows = usable & (groups.codes >= 0)
     without_group = int(np.count_nonzero(usable & (groups.codes < 0)))
+    table = count_table(groups.codes, y_pred, y_true, rows, len(groups.texts))
+    return table_fairness(table, groups.texts, order, y_true is not None, without_group, left_out)
+
+
+def table_fairness(
+    table: np.ndarray,
+    texts: list[str],
+    order: list[int],
+    has_target: bool,
+    without_group: int,
+    left_out: str | None = None,
+) -> AttributeFairness:
+    """Return the fairness measures from the [group, actual, predicted] table of count_table.
+
+    `without_group` counts the usable rows without a value for the attribute (said in the notes).
+    """
     notes = [left_out] if left_out else []
     if without_group:
         notes.append(f"{plural(without_group, 'row')} without a value for the attribute were left out")
     note = "; ".join(notes) or None
-    counts = _count(groups.codes, y_pred, y_true, rows, len(groups.texts))
+    counts = _counts(table, has_target)
 
     results: list[GroupMeasures] = []
     rates: dict[str, list[float]] = {"selection_rate": [], "tpr": [], "fpr": []}
@@ -70,7 +86,7 @@ def attribute_fairness(
         if counts.rows[code] == 0:
             continue  # a value no usable row has: not a group of these data
         measures = _group_measures(counts, code, note)
-        name = groups.texts[code]
+        name = texts[code]
         for metric, values in rates.items():
             measure = measures.get(metric)
             if measure is not None and isinstance(measure.value, float):
@@ -78,12 +94,13 @@ def attribute_fairness(
             elif measure is not None:
                 undefined.setdefault(metric, []).append(name)
         results.append(GroupMeasures(name, measures))
-    return AttributeFairness(results, _attribute_measures(rates, undefined, y_true is not None, note))
+    return AttributeFairness(results, _attribute_measures(rates, undefined, has_target, note))
 
 
-def _count(
+def count_table(
     codes: np.ndarray, predicted: np.ndarray, actual: np.ndarray | None, counted: np.ndarray, size: int
-) -> _Counts:
+) -> np.ndarray:
+    """Return the counted rows' size x 2 x 2 table [group, actual, predicted] (actual 0 without a target)."""
     # One pass over the rows, no copies of the columns: each row counted falls in cell (group, actual,
     # predicted) of a size x 2 x 2 table; the rows left out go to one extra cell, dropped afterwards.
     cells = codes.astype(np.intp, copy=True)
@@ -93,10 +110,13 @@ def _count(
         np.add(cells, actual, out=cells)
         np.add(cells, actual, out=cells)
     cells[~counted] = size * 4
-    table = np.bincount(cells, minlength=size * 4 + 1)[: size * 4].reshape(size, 2, 2)  # [group, actual, predicted]
+    return np.bincount(cells, minlength=size * 4 + 1)[: size * 4].reshape(size, 2, 2)  # [group, actual, predicted]
+
+
+def _counts(table: np.ndarray, has_target: bool) -> _Counts:
     rows = table.sum(axis=(1, 2))
     selected = table[:, :, 1].sum(axis=1)
-    if actual is None:
+    if not has_target:
         return _Counts(rows, selected, None, None, None, None)
     return _Counts(
         rows=rows,

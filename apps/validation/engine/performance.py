@@ -20,13 +20,22 @@ _EPS = float(np.finfo(np.float64).eps)  # log loss clips probabilities to [eps, 
 def binary_label_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, Measure]:
     """Return accuracy, precision, recall and F1 of boolean labels (positive = True)."""
     n = y_true.shape[0]
-    if n == 0:
-        none = Measure.undefined("no rows have both a target and a prediction")
-        return dict.fromkeys(("accuracy", "precision", "recall", "f1"), none)
     tp = int(np.count_nonzero(y_true & y_pred))
     predicted = int(np.count_nonzero(y_pred))
     actual = int(np.count_nonzero(y_true))
     correct = n - int(np.count_nonzero(y_true ^ y_pred))
+    return binary_count_metrics(n, tp, predicted, actual, correct)
+
+
+def binary_count_metrics(n: int, tp: int, predicted: int, actual: int, correct: int) -> dict[str, Measure]:
+    """Return accuracy, precision, recall and F1 from the confusion counts of n rows.
+
+    `predicted` and `actual` count the positive predictions and targets, `correct` the rows where
+    they agree: the counts of binary_label_metrics, which monitoring sums over batches.
+    """
+    if n == 0:
+        none = Measure.undefined("no rows have both a target and a prediction")
+        return dict.fromkeys(("accuracy", "precision", "recall", "f1"), none)
     return {
         "accuracy": Measure.number(correct / n),
         "precision": _ratio(tp, predicted, "no row is predicted positive"),
@@ -118,17 +127,24 @@ def multiclass_metrics(y_true: np.ndarray, y_pred: np.ndarray, classes: int) -> 
 
     Macro F1 averages over the classes present in the target or the prediction, as scikit-learn.
     """
-    n = y_true.shape[0]
-    if n == 0:
-        none = Measure.undefined("no rows have both a target and a prediction")
-        return {"accuracy": none, "macro_f1": none}
     hits = y_true == y_pred
     true_positives = np.bincount(y_true[hits], minlength=classes)
     actual = np.bincount(y_true, minlength=classes)
     predicted = np.bincount(y_pred, minlength=classes)
+    return multiclass_count_metrics(true_positives, actual, predicted)
+
+
+def multiclass_count_metrics(
+    true_positives: np.ndarray, actual: np.ndarray, predicted: np.ndarray
+) -> dict[str, Measure]:
+    """Return accuracy and macro F1 from per-class counts (correct, in the target, in the prediction)."""
+    n = int(actual.sum())
+    if n == 0:
+        none = Measure.undefined("no rows have both a target and a prediction")
+        return {"accuracy": none, "macro_f1": none}
     present = (actual + predicted) > 0
     f1 = 2 * true_positives[present] / (actual[present] + predicted[present])
     return {
-        "accuracy": Measure.number(int(np.count_nonzero(hits)) / n),
+        "accuracy": Measure.number(int(true_positives.sum()) / n),
         "macro_f1": Measure.number(float(np.mean(f1))),
     }

@@ -171,11 +171,16 @@ def out_of_range(numbers: Numbers, low: float | None, high: float | None) -> Mea
         if high is not None:
             outside |= values > high
     count = int(np.count_nonzero(outside)) + numbers.invalid + numbers.infinite
+    return range_measure(count, numbers.invalid, numbers.infinite, low, high)
+
+
+def range_measure(count: int, invalid: int, infinite: int, low: float | None, high: float | None) -> Measure:
+    """Return the range measure of `count` values outside [low, high], `invalid` and `infinite` among them."""
     notes = []
-    if numbers.invalid:
-        notes.append(f"{plural(numbers.invalid, 'value')} {_are(numbers.invalid)} not a number")
-    if numbers.infinite:
-        notes.append(f"{plural(numbers.infinite, 'value')} {_are(numbers.infinite)} infinite")
+    if invalid:
+        notes.append(f"{plural(invalid, 'value')} {_are(invalid)} not a number")
+    if infinite:
+        notes.append(f"{plural(infinite, 'value')} {_are(infinite)} infinite")
     if count:
         bounds = f"[{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}]"
         notes.insert(0, f"{plural(count, 'value')} lie outside {bounds}")

@@ -314,7 +314,7 @@ def _decode(column: Any) -> Any:
 def encode(column: Any) -> tuple[np.ndarray, Any]:
     """Return (int64 codes with -1 for missing, dictionary array) for any column; NaN counts as missing."""
     if pa.types.is_null(column.type):
-        return np.full(len(column), -1, dtype=np.int64), pa.array([], pa.string())
+        return np.full(len(column), -1, dtype=np.int64), pa.nulls(0, pa.string())  # pa.array() would import pandas
     if pa.types.is_floating(column.type):
         column = pc.if_else(pc.is_nan(column), pa.scalar(None, column.type), column)
     if not pa.types.is_dictionary(column.type):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -42,27 +44,13 @@ class SharedLabels:
 
     def _read(self) -> Labels | str:
         positive = label_text(self.spec.positive_label)
-        read: dict[str, BinaryColumn] = {}
-        for role in ("target", "prediction"):
-            name = getattr(self.spec.columns, role)
-            if name is None:
-                continue
-            try:
-                read[role] = binary_column(self.current.column(name), positive)
-            except ValueError as exc:
-                return f"The {role} column {name!r} has {exc}; binary classification needs two labels."
+        read = read_binary(self.spec, self.current.column)
+        if isinstance(read, str):
+            return read
         seen = set().union(*(column.seen for column in read.values()))
-        others = sorted(seen - {positive})
-        if len(others) > 1:
-            shown = ", ".join(repr(text) for text in others[:10]) + (" …" if len(others) > 10 else "")
-            return (
-                f"Binary classification needs two labels, one of them the positive label {positive!r}; "
-                f'besides it the target and prediction hold {shown}. Set "positive_label" in the suite '
-                "or map the labels to 0/1."
-            )
-        note = None
-        if seen and positive not in seen:
-            note = f"the positive label {positive!r} never appears in the target or the prediction"
+        problem, note = binary_verdict(seen, positive)
+        if problem is not None:
+            return problem
         target, prediction = read.get("target"), read.get("prediction")
         return Labels(
             target=target.positive if target else None,
@@ -73,9 +61,46 @@ class SharedLabels:
         )
 
 
+def read_binary(spec: Spec, column: Callable[[str], Any]) -> dict[str, BinaryColumn] | str:
+    """Flag the positive rows of the target and prediction columns (`column(name)` reads one), or say why not."""
+    positive = label_text(spec.positive_label)
+    read: dict[str, BinaryColumn] = {}
+    for role in ("target", "prediction"):
+        name = getattr(spec.columns, role)
+        if name is None:
+            continue
+        try:
+            read[role] = binary_column(column(name), positive)
+        except ValueError as exc:
+            return f"The {role} column {name!r} has {exc}; binary classification needs two labels."
+    return read
+
+
+def binary_verdict(seen: set[str], positive: str) -> tuple[str | None, str | None]:
+    """Return (why the labels are not binary, or None; the note every result using them says, or None).
+
+    `seen` holds the labels of the target and the prediction in label_text spelling.
+    """
+    others = sorted(seen - {positive})
+    if len(others) > 1:
+        shown = ", ".join(repr(text) for text in others[:10]) + (" …" if len(others) > 10 else "")
+        return (
+            f"Binary classification needs two labels, one of them the positive label {positive!r}; "
+            f'besides it the target and prediction hold {shown}. Set "positive_label" in the suite '
+            "or map the labels to 0/1."
+        ), None
+    if seen and positive not in seen:
+        return None, f"the positive label {positive!r} never appears in the target or the prediction"
+    return None, None
+
+
 def left_out(rows: np.ndarray, what: str) -> str | None:
     """Say how many rows the mask `rows` leaves out for lack of `what`, or None when none."""
-    excluded = int(rows.shape[0] - np.count_nonzero(rows))
+    return left_out_count(int(rows.shape[0] - np.count_nonzero(rows)), what)
+
+
+def left_out_count(excluded: int, what: str) -> str | None:
+    """Say that `excluded` rows were left out for lack of `what`, or None when none."""
     if not excluded:
         return None
     return f"{plural(excluded, 'row')} without {what} {'was' if excluded == 1 else 'were'} left out"

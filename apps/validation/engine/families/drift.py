@@ -34,6 +34,10 @@ class DriftChecks:
         """Measure one column's drift; safe to run in a worker thread."""
         self._measures[name] = self._column_drift(name, self._kinds[name])
 
+    def provide(self, name: str, measures: dict[str, Measure]) -> None:
+        """Take a column's measures computed elsewhere (monitoring sums them from batch profiles)."""
+        self._measures[name] = measures
+
     def results(self, check: Check) -> list[dict[str, Any]]:
         return [
             result(

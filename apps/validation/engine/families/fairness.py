@@ -43,6 +43,10 @@ class FairnessChecks:
         self._fairness[attribute] = fairness
         return fairness
 
+    def provide(self, attribute: str, fairness: AttributeFairness | str) -> None:
+        """Take an attribute's fairness computed elsewhere (monitoring sums it from batch profiles)."""
+        self._fairness[attribute] = fairness
+
     def results(self, check: Check) -> list[dict[str, Any]]:
         return [item for attribute in self.attributes(check) for item in self._attribute_results(check, attribute)]
 

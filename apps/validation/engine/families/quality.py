@@ -23,6 +23,7 @@ class QualityChecks:
         self.plan = plan
         self._scan: tuple[dict[str, int], int | None] | None = None
         self._skipped: list[str] = []  # columns the duplicate count could not compare
+        self._ranges: dict[tuple[str, float | None, float | None], Measure] = {}
 
     def needs_scan(self) -> bool:
         return any(c.check == "quality" and c.metric in SCANNED for c in self.plan)
@@ -59,6 +60,18 @@ class QualityChecks:
         self._skipped = hasher.skipped if hasher is not None else []
         return self._scan
 
+    def provide(
+        self,
+        missing: dict[str, int],
+        duplicates: int | None,
+        ranges: dict[tuple[str, float | None, float | None], Measure],
+        skipped: list[str] | None = None,
+    ) -> None:
+        """Take the scan's counts and the range measures computed elsewhere (monitoring sums them)."""
+        self._scan = (missing, duplicates)
+        self._ranges = ranges
+        self._skipped = skipped or []
+
     def results(self, check: Check) -> list[dict[str, Any]]:
         kind, metric = check.check, check.metric
         rows = self.current.row_count
@@ -76,8 +89,12 @@ class QualityChecks:
             return [item]
         if metric == "range":
             assert check.column is not None
-            numbers = to_numbers(self.current.column(check.column))
-            measure = quality.out_of_range(numbers, check.thresholds.min, check.thresholds.max)
+            key = (check.column, check.thresholds.min, check.thresholds.max)
+            if key in self._ranges:
+                measure = self._ranges[key]
+            else:
+                numbers = to_numbers(self.current.column(check.column))
+                measure = quality.out_of_range(numbers, check.thresholds.min, check.thresholds.max)
             item = result(check=kind, metric=metric, column=check.column, measure=measure, thresholds=Thresholds())
             item["threshold"] = check.thresholds.as_dict()
             item["status"] = "fail" if measure.value else "pass"

@@ -1,0 +1,1 @@
+"""Tests of continuous monitoring (issue #14)."""

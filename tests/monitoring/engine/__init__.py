@@ -1,0 +1,1 @@
+"""Tests of the monitoring engine: profiles, windows, hostile batches (no database)."""
