@@ -1,0 +1,1 @@
+"""Continuous monitoring of deployed versions (issue #14)."""
