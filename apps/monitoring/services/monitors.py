@@ -121,7 +121,7 @@ def monitor_create(
         outcome_lookback_days=outcome_lookback_days,
         created_by=actor,
     )
-    monitor.full_clean(exclude=["reference_state"])
+    monitor.full_clean(exclude=["reference_state"], validate_unique=False, validate_constraints=False)
     with transaction.atomic():
         with unique_or_invalid("name", "This deployment already has a monitor with this name."):
             monitor.save()
