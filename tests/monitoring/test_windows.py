@@ -125,3 +125,24 @@ def test_a_quarantined_batch_does_not_count(watched: Watched) -> None:
     assert not BatchProfile.objects.filter(batch=batch).exists()
     assert AuditEvent.objects.filter(action="monitoring.batch.quarantined", target_id=str(batch.pk)).count() == 1
     assert not Batch.objects.filter(monitor=watched.monitor, status="profiled").exists()
+
+
+def test_the_api_gives_a_metric_over_time_and_the_breaches(watched: Watched, api) -> None:
+    watched.send(traffic(800, start=hour(3), seed=51, shift=1.5), "drift.csv")
+    settle(watched)
+    watched.send(traffic(3000, start=hour(1), seed=52, first_id=9000), "calm.csv")
+    settle(watched)
+    base = f"/api/v1/monitors/{watched.monitor.pk}"
+    series = api(watched.flow.owner).get(f"{base}/windows/?metric=psi&column=f0").json()["results"]
+    assert [w["size"] for w in series] == ["day", "day"]
+    assert series[0]["start"] < series[1]["start"]
+    assert (series[0]["status"], series[1]["status"]) == ("fail", "pass")
+    hours = api(watched.flow.owner).get(f"{base}/windows/?size=hour&metric=psi&column=f0").json()["results"]
+    assert len(hours) >= 2
+    assert all(w["size"] == "hour" for w in hours)
+    breaches = api(watched.flow.validator).get(f"{base}/breaches/").json()["results"]
+    f0 = next(b for b in breaches if b["metric"] == "psi" and b["column"] == "f0")
+    assert (f0["open"], f0["finding"] is not None) == (False, True)
+    assert api(watched.flow.owner).get(f"{base}/windows/?size=month").status_code == 400
+    assert api(watched.flow.outsider).get(f"{base}/breaches/").status_code == 404
+    assert api(watched.flow.outsider).get(f"{base}/windows/").status_code == 404
