@@ -36,16 +36,11 @@ from apps.projects import selectors as project_selectors
 from apps.projects import services as project_services
 from apps.projects.models import Kpi
 from apps.registry import selectors as registry_selectors
+from apps.registry.api.views import PayloadTooLarge
 from apps.registry.uploads import too_large_message, upload_too_large
 from apps.workflows import selectors as workflow_selectors
 
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
-
-
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "too_large"
-    default_detail = "The upload is too large."
 
 
 class Conflict(exceptions.APIException):

@@ -19,6 +19,7 @@ from apps.monitoring.services.breaches import judge_breaches
 from apps.monitoring.services.common import local_files, read_bytes
 from apps.monitoring.services.profiles import JOINABLE
 from apps.monitoring.windows import window_of
+from apps.validation.models import result_fields
 
 
 def windows_compute(*, monitor_id: int, hours: list[str]) -> int:
@@ -58,17 +59,9 @@ def _compute(monitor: Monitor, size: str, start: datetime, end: datetime) -> Non
             start=start,
             end=end,
             position=position,
-            check_name=str(item.get("check") or "")[:20],
-            metric=str(item.get("metric") or "")[:60],
-            column=str(item.get("column") or "")[:256],
-            attribute=str(item.get("attribute") or "")[:256],
-            group="" if item.get("group") is None else str(item["group"])[:256],
-            value=item["value"] if isinstance(item.get("value"), (int, float)) else None,
-            status=str(item.get("status") or "error")[:10],
-            threshold=item.get("threshold"),
-            message=str(item.get("message") or ""),
             rows=rows,
             computed_at=now,
+            **result_fields(item),
         )
         for position, item in enumerate(results)
     )
