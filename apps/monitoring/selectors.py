@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from apps.monitoring.models import Batch, Breach, KpiActual, Monitor, WindowResult
 from apps.projects.models import Project
@@ -75,3 +75,28 @@ def gate_refusals(version: ModelVersion, label: str) -> list[str]:
         for b in breaches
     ]
     return reasons[:GATE_REASONS_SHOWN]
+
+
+def recent_windows(monitor: Monitor, *, size: str, windows: int) -> list[WindowResult]:
+    """The results of the monitor's newest ``windows`` windows of ``size``, oldest first."""
+    starts = list(
+        WindowResult.objects.filter(monitor=monitor, size=size, position=0)
+        .order_by("-start")
+        .values_list("start", flat=True)[:windows]
+    )
+    if not starts:
+        return []
+    return list(
+        WindowResult.objects.filter(monitor=monitor, size=size, start__gte=min(starts)).order_by("start", "position")
+    )
+
+
+def monitoring_panel(*, user: Viewer, version: ModelVersion) -> dict[str, object]:
+    """What the version page shows of monitoring: its monitors, each with its open breaches counted (one query)."""
+    monitors = (
+        Monitor.objects.filter(version=version)
+        .select_related("deployment")
+        .annotate(breaching=Count("breaches", filter=Q(breaches__recovered_at__isnull=True)))
+        .order_by("name")
+    )
+    return {"monitors": list(monitors[:20])}

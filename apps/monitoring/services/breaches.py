@@ -35,7 +35,7 @@ def finding_source(monitor: Monitor, key: str) -> str:
 
 
 def monitor_url(monitor: Monitor) -> str:
-    return reverse("api_monitor", kwargs={"monitor_id": monitor.pk})
+    return reverse("monitoring:monitor_detail", kwargs={"monitor_id": monitor.pk})
 
 
 def judge_breaches(monitor: Monitor) -> tuple[int, int]:
