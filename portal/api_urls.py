@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("apps.validation.api.urls")),
     path("", include("apps.portfolio.api.urls")),
     path("", include("apps.integrations.api.urls")),
+    path("", include("apps.monitoring.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     # The split view serves Swagger UI's start-up code as a script file, not inline: the CSP allows no
     # inline script. Redoc is not offered: it needs inline styles and fonts from the internet (0014).

@@ -30,6 +30,7 @@ urlpatterns = [
     path("validation/", include("apps.validation.urls")),
     path("portfolio/", include("apps.portfolio.urls")),
     path("integrations/", include("apps.integrations.urls")),
+    path("monitoring/", include("apps.monitoring.urls")),
     path("api/v1/", include("portal.api_urls")),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),

@@ -51,6 +51,18 @@ class Action(StrEnum):
     MLFLOW_MODEL_RETURNED = "integrations.model.returned"
     MLFLOW_VERSION_GONE = "integrations.version.gone"
     MLFLOW_VERSION_RETURNED = "integrations.version.returned"
+    # monitoring
+    MONITOR_BATCH_PROFILED = "monitoring.batch.profiled"
+    MONITOR_BATCH_QUARANTINED = "monitoring.batch.quarantined"
+    MONITOR_BATCH_RECEIVED = "monitoring.batch.received"
+    MONITOR_BATCH_RAW_DELETED = "monitoring.batch.raw_deleted"
+    MONITOR_BATCH_STARTED = "monitoring.batch.profiling_started"
+    MONITOR_BREACH_OPENED = "monitoring.breach.opened"
+    MONITOR_BREACH_RECOVERED = "monitoring.breach.recovered"
+    MONITOR_CREATED = "monitoring.monitor.created"
+    MONITOR_FEED_LATE = "monitoring.monitor.feed_late"
+    MONITOR_FEED_RESUMED = "monitoring.monitor.feed_resumed"
+    MONITOR_KPI_LINKED = "monitoring.kpi_actual.linked"
     # notifications
     WEBHOOK_CREATED = "notifications.webhook.created"
     WEBHOOK_SECRET_REPLACED = "notifications.webhook.secret_replaced"

@@ -16,6 +16,10 @@ class Event(models.TextChoices):
     DEPLOYMENT_RECORDED = "deployment.recorded", "A deployment was recorded"
     VERSION_RETIRED = "version.retired", "A version was retired"
     VALIDATION_FINISHED = "validation.finished", "A validation run finished"
+    MONITOR_BREACHED = "monitor.breached", "A monitored metric crossed its threshold"
+    MONITOR_RECOVERED = "monitor.recovered", "A monitored metric is back within its threshold"
+    MONITOR_FEED_LATE = "monitor.feed_late", "A monitor has not been fed for longer than expected"
+    KPI_MISSED = "kpi.missed", "A KPI value missed its target"
 
 
 class EmailStatus(models.TextChoices):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +32,7 @@ from apps.projects.models import (
 )
 from apps.projects.questionnaires import V1_HIGH_FROM, V1_MEDIUM_FROM, V1_QUESTIONS
 from apps.projects.risk import derive_tier, validate_answers
+from apps.projects.signals import kpi_measured
 
 PROJECT_FIELDS = ("name", "slug", "business_objective", "intended_users", "out_of_scope", "status")
 
@@ -239,18 +241,32 @@ def kpi_create(
     return kpi
 
 
-def kpi_record_value(*, actor: User, kpi: Kpi, value: Decimal) -> KpiMeasurement:
-    """Record the KPI's current value (history is kept). Side effects: ``projects.kpi.measured``."""
+def kpi_record_value(*, actor: User, kpi: Kpi, value: Decimal, measured_at: datetime | None = None) -> KpiMeasurement:
+    """Record the KPI's value now, or as measured at ``measured_at`` (history is kept).
+
+    Side effects: ``projects.kpi.measured``; the ``kpi_measured`` signal in the same transaction.
+    Raises PermissionDenied, ValidationError (a time in the future).
+    """
     project = kpi.project
     require(
         can.can_edit_project(actor, project) or can.can_build(actor, project),
         "Only the project's owners, business owners and developers record KPI values.",
     )
-    measurement = KpiMeasurement(kpi=kpi, value=value, recorded_by=actor)
+    now = timezone.now()
+    if measured_at is not None and measured_at > now + timedelta(minutes=5):
+        raise ValidationError({"measured_at": "A KPI value is measured in the past, not in the future."})
+    measurement = KpiMeasurement(kpi=kpi, value=value, recorded_by=actor, measured_at=measured_at or now)
     measurement.full_clean()
     with transaction.atomic():
         measurement.save()
-        audit_record(actor=actor, action=Action.KPI_MEASURED, target=kpi, project=project, data={"value": str(value)})
+        audit_record(
+            actor=actor,
+            action=Action.KPI_MEASURED,
+            target=kpi,
+            project=project,
+            data={"value": str(value), "measured_at": measurement.measured_at.isoformat()},
+        )
+        kpi_measured.send(sender=KpiMeasurement, measurement=measurement)
     return measurement
 
 

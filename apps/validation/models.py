@@ -6,6 +6,8 @@ conditional update and holds a lease; results are written once, with the run's f
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -80,6 +82,22 @@ class ValidationRun(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.ERROR)
+
+
+def result_fields(item: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a stored result from one of the engine's result dicts (DESIGN.md section 6), cut to fit."""
+    value = item.get("value")
+    return {
+        "check_name": str(item.get("check") or "")[:20],
+        "metric": str(item.get("metric") or "")[:60],
+        "column": str(item.get("column") or "")[:256],
+        "attribute": str(item.get("attribute") or "")[:256],
+        "group": "" if item.get("group") is None else str(item["group"])[:256],
+        "value": value if isinstance(value, (int, float)) else None,
+        "status": item.get("status") if item.get("status") in CheckStatus.values else CheckStatus.ERROR,
+        "threshold": item.get("threshold"),
+        "message": str(item.get("message") or ""),
+    }
 
 
 class CheckResult(models.Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -32,6 +33,19 @@ def blocking_findings(version: ModelVersion) -> bool:
         .filter(status__in=(FindingStatus.OPEN, FindingStatus.REMEDIATED), severity__in=BLOCKING_SEVERITIES)
         .exists()
     )
+
+
+# Why an app built on workflows refuses a version (monitoring: a gate-blocking monitor breaches). Each
+# source takes the version and its label and returns its reasons; it is registered in the app's
+# ``AppConfig.ready``, so the gate asks it without importing the app (an import would close a cycle).
+RefusalSource = Callable[[ModelVersion, str], list[str]]
+_refusal_sources: list[RefusalSource] = []
+
+
+def contribute_refusals(source: RefusalSource) -> None:
+    """Register ``source`` of gate refusals; registering the same source twice keeps one."""
+    if source not in _refusal_sources:
+        _refusal_sources.append(source)
 
 
 @dataclass(frozen=True)
@@ -100,6 +114,8 @@ def gate_check(
             )
     if blocking_findings(version):
         reasons.append(f"{label} has open high or critical findings.")
+    for source in _refusal_sources:
+        reasons += source(version, label)
     reasons += [
         refusal
         for refusal in (

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "apps.validation",
     "apps.notifications",
     "apps.integrations",
+    "apps.monitoring",
     "apps.portfolio",
     "apps.home",
 ]

@@ -109,6 +109,8 @@ SIGNET_PERIODIC_TASKS = (
     "apps.validation.tasks.validation_schedule",
     "apps.integrations.tasks.reconcile_all",
     "apps.integrations.tasks.reconcile_connection",
+    "apps.monitoring.tasks.monitoring_sweep",
+    "apps.monitoring.tasks.monitoring_feeds",
 )
 
 
@@ -137,4 +139,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.validation.tasks.validation_sweep",
         "schedule": float(SIGNET_VALIDATION_SWEEP_SECONDS),
     },
+    # Batches are leased like validation runs, and swept as often (docs/monitoring.md).
+    "monitoring-sweep": {
+        "task": "apps.monitoring.tasks.monitoring_sweep",
+        "schedule": float(SIGNET_VALIDATION_SWEEP_SECONDS),
+    },
+    "monitoring-feeds": {"task": "apps.monitoring.tasks.monitoring_feeds", "schedule": 300.0},
 }

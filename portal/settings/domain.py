@@ -30,6 +30,14 @@ if SIGNET_VALIDATION_HEARTBEAT_SECONDS * 2 > SIGNET_VALIDATION_LEASE_SECONDS:
 # file:// artifact URIs inside these folders are hashed by the integrity check; others are not reachable.
 SIGNET_ARTIFACT_ROOTS = env_list("ARTIFACT_ROOTS", [str(VAR_DIR / "artifacts")])
 
+# --- monitoring ----------------------------------------------------------------------------------
+# A batch sent as JSON rows holds at most this many rows (larger ones go as a file); any batch at most
+# this many columns (a wider one is refused from its header, before its rows are read).
+SIGNET_MONITORING_MAX_JSON_ROWS = env_int("MONITORING_MAX_JSON_ROWS", 100_000, minimum=1, maximum=10_000_000)
+SIGNET_MONITORING_MAX_COLUMNS = env_int("MONITORING_MAX_COLUMNS", 2000, minimum=2, maximum=2000)
+# KPI values are linked to the deployment in this environment at their time.
+SIGNET_MONITORING_PRODUCTION_ENVIRONMENT = env_str("MONITORING_PRODUCTION_ENVIRONMENT", "production") or "production"
+
 # --- the MLflow bridge ---------------------------------------------------------------------------
 # Connections read their token or password from SIGNET_MLFLOW_* variables or from files in this folder.
 SIGNET_SECRETS_DIR = env_str("SECRETS_DIR", "/run/secrets")

@@ -94,9 +94,9 @@ def _deep_cursor(client: Client) -> str:
 
 # Queries per request, as the developer (a bearer token for the API, a session for the pages).
 API_READS = {"list": 4, "deep page": 4, "by tag": 4, "versions of a model": 4, "one model": 4, "one version": 3}
-PAGES = {"models": 8, "models, page 2": 8, "models by tag": 8, "a model": 13, "a version": 18}
+PAGES = {"models": 8, "models, page 2": 8, "models by tag": 8, "a model": 13, "a version": 19}
 # The model page counts its findings (it lists the 50 newest); the version page counts its findings and
-# deployments (50 and 20 newest shown): one query each, whatever the rows.
+# deployments (50 and 20 newest shown): one query each, whatever the rows; its monitors (20 shown) one more.
 
 
 def _api_urls(registry: Registry, client: Client) -> dict[str, str]:

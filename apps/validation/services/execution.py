@@ -29,7 +29,7 @@ from apps.projects.selectors import project_people
 from apps.registry.cards import card_completeness
 from apps.validation.choices import CheckStatus, RunStatus, RunTrigger
 from apps.validation.heartbeat import Heartbeat
-from apps.validation.models import CheckResult, ValidationRun
+from apps.validation.models import CheckResult, ValidationRun, result_fields
 from apps.validation.sandbox.parent import Outcome, run_in_sandbox
 from apps.validation.services.common import enqueue_after_commit
 from apps.validation.services.leases import lease_seconds, run_claim, run_lease_renew
@@ -162,16 +162,8 @@ def _finish(
             CheckResult(
                 run=locked,
                 position=position,
-                check_name=str(item.get("check") or "")[:20],
-                metric=str(item.get("metric") or "")[:60],
-                column=str(item.get("column") or "")[:256],
-                attribute=str(item.get("attribute") or "")[:256],
-                group="" if item.get("group") is None else str(item["group"])[:256],
-                value=item.get("value") if isinstance(item.get("value"), (int, float)) else None,
                 value_text=str(item["value"])[:200] if isinstance(item.get("value"), str) else "",
-                status=item.get("status") if item.get("status") in CheckStatus.values else CheckStatus.ERROR,
-                threshold=item.get("threshold"),
-                message=str(item.get("message") or ""),
+                **result_fields(item),
             )
             for position, item in enumerate(results)
         )

@@ -248,12 +248,46 @@ def finding_raise_unapproved(
 
     Signet raises it, not a person: no permission check (the caller decided that what it saw is
     unapproved), ``raised_by`` is the account that made the report, ``actor_name`` names the
-    automaton in the trail ("deployment-report", "mlflow"). Owned by the project's first owner. While
+    automaton in the trail ("deployment-report", "mlflow"). See ``finding_raise_automatic`` for the
+    rest (one per source while open, owner, transaction). Since the finding must outlive a refused
+    request, call it after the refused transaction rolled back, not inside it.
+    """
+    return finding_raise_automatic(
+        version=version,
+        kind=FindingType.UNAPPROVED_DEPLOYMENT,
+        severity=FindingSeverity.HIGH,
+        raised_by=raised_by,
+        actor_name=actor_name,
+        source=source,
+        title=title,
+        description=description,
+        due_days=7,
+        actor=actor,
+        reported=f"\nReported by {raised_by.get_username()}.",
+    )
+
+
+def finding_raise_automatic(
+    *,
+    version: ModelVersion,
+    kind: str,
+    severity: str,
+    raised_by: User,
+    actor_name: str,
+    source: str,
+    title: str,
+    description: str,
+    due_days: int,
+    actor: User | None = None,
+    reported: str = "",
+) -> Finding | None:
+    """Raise a finding Signet itself found (an unapproved deployment, a breaching monitor), once per source.
+
+    No permission check: the caller decided what it saw. Owned by the project's first owner. While
     one from the same ``source`` is open (or remediated) on the version, no other is raised: the
-    partial unique constraint ``finding_one_open_per_source`` decides, so two reports at once raise
+    partial unique constraint ``finding_one_open_per_source`` decides, so two callers at once raise
     one, and this returns None. Works inside a caller's transaction (a savepoint: the caller's work
-    goes on either way) or outside one (its own transaction). Since the finding must outlive a
-    refused request, call it after the refused transaction rolled back, not inside it.
+    goes on either way) or outside one (its own transaction).
     Side effects: ``workflows.finding.raised`` (by ``actor``, None for Signet itself, named ``actor_name``),
     a ``finding.assigned`` notification to the project's owners, validators and compliance people.
     """
@@ -264,14 +298,14 @@ def finding_raise_unapproved(
     finding = Finding(
         model=model,
         version=version,
-        kind=FindingType.UNAPPROVED_DEPLOYMENT,
-        severity=FindingSeverity.HIGH,
+        kind=kind,
+        severity=severity,
         title=title[:200],
         description=description[:4000],
         owner=owner,
         raised_by=raised_by,
         source=source[:80],
-        due_date=timezone.localdate() + timedelta(days=7),
+        due_date=timezone.localdate() + timedelta(days=due_days),
     )
     with transaction.atomic():  # its own transaction outside a caller's, a savepoint inside one
         try:
@@ -298,7 +332,7 @@ def finding_raise_unapproved(
         announce(
             event=Event.FINDING_ASSIGNED,
             title=f"{finding.get_severity_display()} finding on {model.name}: {finding.title}",
-            body=finding.description + f"\nReported by {raised_by.get_username()}.",
+            body=finding.description + reported,
             recipients=[
                 owner,
                 *project_people(project, ProjectRole.OWNER, ProjectRole.VALIDATOR, ProjectRole.COMPLIANCE),

@@ -1,0 +1,199 @@
+"""Receive a batch of production data: checked in the request, stored once, profiled by a worker.
+
+Every refusal happens before anything is stored (a 4xx with the reason, state unchanged); a batch
+sent again (the same key, or the same content) is the batch already received, never a second one.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.audit.actions import Action
+from apps.audit.services import audit_record
+from apps.core.permissions import require
+from apps.monitoring import profiling
+from apps.monitoring.choices import BatchKind, MonitorStatus
+from apps.monitoring.models import Batch, Monitor
+from apps.monitoring.permissions import FEED_DENIED, can_feed
+from apps.monitoring.services.common import ACTOR, PROFILE_BATCH, discard, send_after_commit, store
+from apps.registry import ingest
+
+MAX_KEY = 200
+
+
+class BatchKeyConflict(Exception):
+    """The batch key was used before for different data (the API answers 409)."""
+
+
+def rows_to_parquet(rows: object, folder: Path) -> Path:
+    """Write JSON rows (a list of objects, one per prediction) as a Parquet file; ValidationError if they are not."""
+    if not isinstance(rows, list) or not rows:
+        raise ValidationError({"rows": "Send the rows as a non-empty list of objects, one per prediction."})
+    limit = settings.SIGNET_MONITORING_MAX_JSON_ROWS
+    if len(rows) > limit:
+        raise ValidationError({"rows": f"Send at most {limit} rows as JSON; send larger batches as a file."})
+    columns = settings.SIGNET_MONITORING_MAX_COLUMNS
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise ValidationError({"rows": f"Row {index + 1} is not an object of column names and values."})
+        if len(row) > columns:
+            raise ValidationError({"rows": f"Row {index + 1} has {len(row)} columns; a batch has at most {columns}."})
+        for value in row.values():
+            if isinstance(value, float) and not math.isfinite(value):  # pragma: no cover - JSON has no NaN
+                raise ValidationError({"rows": f"Row {index + 1} holds a value that is not a finite number."})
+            if isinstance(value, (dict, list)):
+                raise ValidationError({"rows": f"Row {index + 1} holds a nested value; send plain values."})
+    try:
+        table = pa.Table.from_pylist(rows)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
+        raise ValidationError({"rows": f"The rows do not form a table: {ingest.one_line(str(exc))[:300]}"}) from None
+    path = folder / "rows.parquet"
+    pq.write_table(table, path)
+    return path
+
+
+def _facts(path: Path, original_name: str) -> ingest.FileFacts:
+    try:
+        file_format = ingest.detect_format(original_name)
+        return ingest.inspect_file(path, claimed_format=file_format, max_columns=settings.SIGNET_MONITORING_MAX_COLUMNS)
+    except ingest.UnusableFile as exc:
+        raise ValidationError({"file": str(exc)}) from None
+
+
+def _resent(monitor: Monitor, kind: str, key: str, sha256: str) -> Batch | None:
+    """The batch this one repeats, if any; BatchKeyConflict when its key names other data."""
+    earlier = Batch.objects.filter(Q(key=key) | Q(kind=kind, sha256=sha256), monitor=monitor).order_by("pk").first()
+    if earlier is None:
+        return None
+    if earlier.key == key and (earlier.sha256 != sha256 or earlier.kind != kind):
+        raise BatchKeyConflict(
+            f"The batch key {key[:80]!r} was used for batch {earlier.pk} with other data; send new data with a new key."
+        )
+    return earlier
+
+
+def _check_rows(monitor: Monitor, kind: str, path: Path, now: datetime) -> int:
+    try:
+        if kind == BatchKind.OUTCOMES:
+            return profiling.check_outcomes(path, monitor.reference_state)
+        return profiling.check_predictions(path, monitor.reference_state, now=now)
+    except profiling.BatchError as exc:
+        raise ValidationError({"file": str(exc)}) from None
+
+
+def batch_receive(
+    *,
+    actor: User,
+    monitor: Monitor,
+    kind: str,
+    path: Path | None = None,
+    original_name: str = "",
+    rows: object = None,
+    key: str = "",
+) -> tuple[Batch, bool]:
+    """Receive a batch (a CSV or Parquet file at ``path``, or JSON ``rows``); return it and whether it is new.
+
+    The batch is checked completely before it is stored: its format, columns, types, ids and times
+    (the engine's own checks, so the worker will not find it unusable). A batch sent again (same
+    ``key``, or the same content of the same kind) returns the batch received first, unchanged.
+    Side effects for a new batch: the stored file, ``monitoring.batch.received`` (and
+    ``monitoring.monitor.feed_resumed`` after a late feed), the task ``profile_batch`` after commit.
+    Raises PermissionDenied, ValidationError, BatchKeyConflict (nothing stored).
+    """
+    project = monitor.version.model.project
+    require(can_feed(actor, project), FEED_DENIED)
+    if kind not in BatchKind.values:
+        raise ValidationError({"kind": f"A batch holds {' or '.join(BatchKind.values)}."})
+    if monitor.status != MonitorStatus.ACTIVE:
+        raise ValidationError({"monitor": "This monitor is paused; it takes no batches."})
+    key = key.strip()
+    if len(key) > MAX_KEY or any(not ch.isprintable() for ch in key):
+        raise ValidationError({"key": f"A batch key is at most {MAX_KEY} printable characters."})
+    with tempfile.TemporaryDirectory(prefix="signet-batch-") as folder:
+        if rows is not None:
+            if path is not None:
+                raise ValidationError({"rows": "Send a file or JSON rows, not both."})
+            path, original_name = rows_to_parquet(rows, Path(folder)), "rows.parquet"
+        if path is None:
+            raise ValidationError({"file": "Send the batch as a file (CSV or Parquet) or as JSON rows."})
+        facts = _facts(path, original_name or "upload")
+        key = key or facts.sha256
+        earlier = _resent(monitor, kind, key, facts.sha256)
+        if earlier is not None:
+            return earlier, False
+        now = timezone.now()
+        row_count = _check_rows(monitor, kind, path, now)
+        name = store(path, f"monitoring/{monitor.pk}/batches/{uuid.uuid4().hex}.{facts.format}")
+    try:
+        return _record(actor, monitor, kind, name, facts, key, row_count, original_name, now), True
+    except IntegrityError:
+        discard(name)  # a racing request stored the same batch first: it is that one
+        earlier = _resent(monitor, kind, key, facts.sha256)
+        if earlier is None:  # pragma: no cover - the constraint that refused names a batch that exists
+            raise
+        return earlier, False
+    except BaseException:
+        discard(name)
+        raise
+
+
+def _record(
+    actor: User,
+    monitor: Monitor,
+    kind: str,
+    name: str,
+    facts: ingest.FileFacts,
+    key: str,
+    row_count: int,
+    original_name: str,
+    now: datetime,
+) -> Batch:
+    project = monitor.version.model.project
+    with transaction.atomic():
+        batch = Batch.objects.create(
+            monitor=monitor,
+            kind=kind,
+            file=name,
+            format=facts.format,
+            original_name=Path(original_name.replace("\\", "/")).name[:200],
+            sha256=facts.sha256,
+            key=key,
+            size=facts.size,
+            row_count=row_count,
+            received_by=actor,
+            received_at=now,
+            enqueued_at=now,
+        )
+        audit_record(
+            actor=actor,
+            action=Action.MONITOR_BATCH_RECEIVED,
+            target=batch,
+            project=project,
+            data={"monitor": monitor.pk, "kind": kind, "rows": row_count, "sha256": facts.sha256, "key": key[:200]},
+        )
+        late = Monitor.objects.filter(pk=monitor.pk, feed_late_since__isnull=False).exists()
+        Monitor.objects.filter(pk=monitor.pk).update(last_batch_at=now, feed_late_since=None)
+        if late:
+            audit_record(
+                actor=None,
+                actor_name=ACTOR,
+                action=Action.MONITOR_FEED_RESUMED,
+                target=monitor,
+                project=project,
+                data={"batch": batch.pk},
+            )
+        send_after_commit(PROFILE_BATCH, batch.pk, batch_id=batch.pk)
+    return batch
