@@ -126,6 +126,10 @@ def check_kind(dataset: Dataset, table: Any, name: str, wanted: frozenset[str] |
 
 def check_ids(ids: Any, label: str, name: str) -> Any:
     """Return the id column; refuse nulls, types other than integers and text, and repeated ids."""
+    if pa.types.is_dictionary(ids.type):
+        # Text of Parquet arrives dictionary-encoded (validation's reader), which Arrow's counting and
+        # joining kernels do not take: the ids as plain text.
+        ids = ids.cast(ids.type.value_type)
     kind = column_type(ids.type)
     if kind not in ("integer", "string"):
         raise BatchError(f"The id column {name!r} of the {label} must hold integers or text, not {kind} values.")
