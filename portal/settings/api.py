@@ -56,5 +56,7 @@ SPECTACULAR_SETTINGS = {
         "FindingStatusEnum": "apps.workflows.choices.FindingStatus",
         "ReviewStatusEnum": "apps.workflows.choices.ReviewStatus",
         "NotificationEventEnum": "apps.notifications.choices.Event",
+        "BatchKindEnum": "apps.monitoring.choices.BatchKind",
+        "WindowSizeEnum": "apps.monitoring.choices.WindowSize",
     },
 }

@@ -15,7 +15,17 @@ from apps.audit.services import audit_record
 
 APPS = Path(__file__).resolve().parents[2] / "apps"
 DOTTED = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
-NAMESPACES = ("accounts", "audit", "integrations", "notifications", "projects", "registry", "validation", "workflows")
+NAMESPACES = (
+    "accounts",
+    "audit",
+    "integrations",
+    "monitoring",
+    "notifications",
+    "projects",
+    "registry",
+    "validation",
+    "workflows",
+)
 
 
 def _action_literals() -> set[tuple[str, str]]:

@@ -113,6 +113,7 @@ class BatchListView(generics.ListCreateAPIView[Batch]):
 
     permission_classes = [IsAuthenticated]
     serializer_class = BatchSerializer
+    queryset = Batch.objects.none()  # for the schema: get_queryset needs the monitor of the URL
     parser_classes = [JSONBodyParser, parsers.MultiPartParser]
     filter_backends = [DjangoFilterBackend]
     filterset_class = BatchFilter
@@ -194,6 +195,7 @@ class WindowListView(generics.ListAPIView[WindowResult]):
 
     permission_classes = [IsAuthenticated]
     serializer_class = WindowResultSerializer
+    queryset = WindowResult.objects.none()  # for the schema: get_queryset needs the monitor of the URL
     pagination_class = OldestWindowFirst
     filter_backends = [DjangoFilterBackend]
     filterset_class = WindowFilter
