@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
 from collections.abc import Iterable
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -16,8 +14,15 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from apps.accounts import throttle
-from apps.accounts.models import ApiToken, Team, User
+from apps.accounts.models import Team, User
 from apps.accounts.permissions import awaits_own_password, is_administrator
+from apps.accounts.services.tokens import (
+    TOKEN_PREFIX,
+    api_token_authenticate,
+    api_token_create,
+    api_token_revoke,
+    token_digest,
+)
 from apps.audit.actions import Action
 from apps.audit.services import audit_chain_lock, audit_record, changes_between
 from apps.core.choices import AuthMethod
@@ -25,7 +30,6 @@ from apps.core.context import set_auth_method
 from apps.core.middleware import client_ip
 from apps.core.unset import UNSET, Unset, given
 
-TOKEN_PREFIX = "sgt_"  # noqa: S105 - a public marker that makes leaked tokens easy to scan for
 SESSION_AUTH_AT = "_signet_auth_at"
 SESSION_SEEN_AT = "_signet_seen_at"
 SERVICE_ACCOUNT_SIGN_IN_REFUSED = (
@@ -122,83 +126,6 @@ def user_sign_out(*, request: HttpRequest, reason: str = "signed_out") -> None:
         if user is not None:
             audit_record(actor=user, action=Action.SIGN_OUT, target=user, data={"reason": reason})
         logout(request)
-
-
-# --- API tokens --------------------------------------------------------------------------------
-
-
-def token_digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
-
-
-def api_token_create(*, actor: User | None, user: User, name: str, days: int | None = None) -> tuple[ApiToken, str]:
-    """Create a token for ``user`` and return it with its secret, which is never stored.
-
-    Only the user (or the system, for ``createtoken``) creates a user's token. Side effects:
-    ``accounts.api_token.created`` audit event. Raises PermissionDenied, ValidationError.
-    """
-    if actor is not None and actor.pk != user.pk:
-        raise PermissionDenied("You can only create tokens for yourself.")
-    name = (name or "").strip()
-    errors: dict[str, str] = {}
-    if not name or len(name) > 100:
-        errors["name"] = "Give the token a name of 1 to 100 characters, such as “CI pipeline”."
-    days = settings.SIGNET_API_TOKEN_DEFAULT_DAYS if days is None else days
-    if not 1 <= days <= settings.SIGNET_API_TOKEN_MAX_DAYS:
-        errors["days"] = f"A token lives between 1 and {settings.SIGNET_API_TOKEN_MAX_DAYS} days."
-    if not user.is_active:
-        errors["user"] = "This account is deactivated."
-    if errors:
-        raise ValidationError(errors)
-    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    with transaction.atomic():
-        token = ApiToken.objects.create(
-            user=user,
-            name=name,
-            prefix=raw[:12],
-            digest=token_digest(raw),
-            expires_at=timezone.now() + timedelta(days=days),
-        )
-        audit_record(
-            actor=actor,
-            action=Action.API_TOKEN_CREATED,
-            target=token,
-            data={"user": user.username, "name": name, "prefix": token.prefix, "expires_at": token.expires_at},
-        )
-    return token, raw
-
-
-def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
-    """Revoke a token now. Side effects: ``accounts.api_token.revoked``. Raises PermissionDenied."""
-    if actor.pk != token.user_id and not is_administrator(actor):
-        raise PermissionDenied("You can only revoke your own tokens.")
-    with transaction.atomic():
-        token = ApiToken.objects.select_for_update(no_key=True).get(pk=token.pk)
-        if token.revoked_at is None:
-            token.revoked_at = timezone.now()
-            token.save(update_fields=["revoked_at"])
-            audit_record(
-                actor=actor,
-                action=Action.API_TOKEN_REVOKED,
-                target=token,
-                data={"user": token.user.username, "prefix": token.prefix},
-            )
-    return token
-
-
-def api_token_authenticate(raw: str) -> ApiToken | None:
-    """Return the usable token matching ``raw`` (and note its use), or None."""
-    if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
-        return None
-    token = ApiToken.objects.usable().select_related("user").filter(digest=token_digest(raw)).first()
-    if token is None:
-        return None
-    now = timezone.now()
-    # Note the use at most once a minute: a write on every request would serialise a busy pipeline.
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
-    return token
 
 
 # --- people and teams ------------------------------------------------------------------------
@@ -421,3 +348,12 @@ def team_update(
         if changes:
             audit_record(actor=actor, action=Action.TEAM_UPDATED, target=team, changes=changes)
     return team
+
+
+__all__ = [
+    "TOKEN_PREFIX",
+    "api_token_authenticate",
+    "api_token_create",
+    "api_token_revoke",
+    "token_digest",
+]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -22,8 +20,6 @@ from apps.projects.choices import BUILD_ROLES, JUDGE_TEAMS, ProjectRole
 from apps.projects.models import (
     Comment,
     DataNeed,
-    Kpi,
-    KpiMeasurement,
     Membership,
     Project,
     Questionnaire,
@@ -32,7 +28,7 @@ from apps.projects.models import (
 )
 from apps.projects.questionnaires import V1_HIGH_FROM, V1_MEDIUM_FROM, V1_QUESTIONS
 from apps.projects.risk import derive_tier, validate_answers
-from apps.projects.signals import kpi_measured
+from apps.projects.services.kpis import kpi_create, kpi_record_value
 
 PROJECT_FIELDS = ("name", "slug", "business_objective", "intended_users", "out_of_scope", "status")
 
@@ -221,55 +217,6 @@ def membership_remove(*, actor: User, membership: Membership) -> None:
         membership.delete()
 
 
-def kpi_create(
-    *, actor: User, project: Project, name: str, target: Decimal, unit: str = "", direction: str = "higher"
-) -> Kpi:
-    """Add a success criterion. Side effects: ``projects.kpi.created``."""
-    require(can.can_edit_project(actor, project), "Only the project's owners and business owners set its KPIs.")
-    kpi = Kpi(project=project, name=name.strip(), target=target, unit=unit.strip(), direction=direction)
-    kpi.full_clean()
-    with transaction.atomic():
-        with unique_or_invalid("name", "This project already has a KPI with this name."):
-            kpi.save()
-        audit_record(
-            actor=actor,
-            action=Action.KPI_CREATED,
-            target=kpi,
-            project=project,
-            changes=changes_between({}, snapshot(kpi, ("name", "target", "unit", "direction"))),
-        )
-    return kpi
-
-
-def kpi_record_value(*, actor: User, kpi: Kpi, value: Decimal, measured_at: datetime | None = None) -> KpiMeasurement:
-    """Record the KPI's value now, or as measured at ``measured_at`` (history is kept).
-
-    Side effects: ``projects.kpi.measured``; the ``kpi_measured`` signal in the same transaction.
-    Raises PermissionDenied, ValidationError (a time in the future).
-    """
-    project = kpi.project
-    require(
-        can.can_edit_project(actor, project) or can.can_build(actor, project),
-        "Only the project's owners, business owners and developers record KPI values.",
-    )
-    now = timezone.now()
-    if measured_at is not None and measured_at > now + timedelta(minutes=5):
-        raise ValidationError({"measured_at": "A KPI value is measured in the past, not in the future."})
-    measurement = KpiMeasurement(kpi=kpi, value=value, recorded_by=actor, measured_at=measured_at or now)
-    measurement.full_clean()
-    with transaction.atomic():
-        measurement.save()
-        audit_record(
-            actor=actor,
-            action=Action.KPI_MEASURED,
-            target=kpi,
-            project=project,
-            data={"value": str(value), "measured_at": measurement.measured_at.isoformat()},
-        )
-        kpi_measured.send(sender=KpiMeasurement, measurement=measurement)
-    return measurement
-
-
 def data_need_create(
     *, actor: User, project: Project, description: str, provider: str = "", access_status: str = "needed"
 ) -> DataNeed:
@@ -405,3 +352,6 @@ def comment_add(*, actor: User, project: Project, body: str) -> Comment:
         comment = Comment.objects.create(project=project, author=actor, body=body)
         audit_record(actor=actor, action=Action.COMMENT_ADDED, target=comment, project=project, data={"body": body})
     return comment
+
+
+__all__ = ["kpi_create", "kpi_record_value"]
