@@ -136,11 +136,22 @@ def build(total: int) -> None:
     print(f"built in {time.perf_counter() - started:.0f} s", flush=True)
 
 
-def timed_verify(env: dict[str, str], batch_size: int | None) -> tuple[float, float, str]:
-    """Run ``manage.py audit_verify`` once; return (seconds, peak RSS in MiB, its last line of output)."""
+def _tree_rss(process: Any) -> int:
+    """RSS of a process and its children (the workers of a walk in stretches), in bytes."""
     import psutil  # noqa: PLC0415 - only the measuring needs it
 
-    command = [str(signet_db.MAIN_PYTHON), str(signet_db.REPO / "manage.py"), "audit_verify"]
+    total = 0
+    for member in [process, *process.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            total += member.memory_info().rss
+    return total
+
+
+def timed_verify(env: dict[str, str], batch_size: int | None, workers: int) -> tuple[float, float, str]:
+    """Run ``manage.py audit_verify`` once; return (seconds, peak RSS in MiB of it and its workers, its last line)."""
+    import psutil  # noqa: PLC0415 - only the measuring needs it
+
+    command = [str(signet_db.MAIN_PYTHON), str(signet_db.REPO / "manage.py"), "audit_verify", "--workers", str(workers)]
     if batch_size:
         command += ["--batch-size", str(batch_size)]
     started = time.perf_counter()
@@ -150,7 +161,7 @@ def timed_verify(env: dict[str, str], batch_size: int | None) -> tuple[float, fl
     watched, peak = psutil.Process(child.pid), 0
     while child.poll() is None:
         with contextlib.suppress(psutil.Error):
-            peak = max(peak, watched.memory_info().rss)
+            peak = max(peak, _tree_rss(watched))
         time.sleep(0.05)
     elapsed = time.perf_counter() - started
     assert child.stdout is not None
@@ -165,6 +176,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=None, help="audit_verify --batch-size (default its own)")
+    parser.add_argument("--workers", default="1,2", help="audit_verify --workers: each of these, interleaved")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/8")
     parser.add_argument("--cache-url", default="redis://127.0.0.1:6379/9")
     args = parser.parse_args()
@@ -182,16 +194,25 @@ def main() -> None:
     from django.db import connections  # noqa: PLC0415 - after django.setup()
 
     connections.close_all()
-    times, peaks = [], []
+    counts = [int(n) for n in args.workers.split(",")]
+    times: dict[int, list[float]] = {n: [] for n in counts}
+    peaks: dict[int, list[float]] = {n: [] for n in counts}
     for run in range(args.repeat):
-        elapsed, peak, output = timed_verify(env, args.batch_size)
-        times.append(elapsed)
-        peaks.append(peak)
-        print(f"  run {run + 1}/{args.repeat}: {elapsed:6.1f} s, peak RSS {peak:6.0f} MiB — {output}", flush=True)
-    print(
-        f"\naudit_verify over {args.events:,} events: median {statistics.median(times):.1f} s"
-        f" (fastest {min(times):.1f}), peak RSS {max(peaks):.0f} MiB; load {os.getloadavg()[0]:.1f}"
-    )
+        for workers in counts:
+            elapsed, peak, output = timed_verify(env, args.batch_size, workers)
+            times[workers].append(elapsed)
+            peaks[workers].append(peak)
+            print(
+                f"  run {run + 1}/{args.repeat}, {workers} worker(s): {elapsed:6.1f} s,"
+                f" peak RSS {peak:6.0f} MiB — {output}",
+                flush=True,
+            )
+    print(f"\naudit_verify over {args.events:,} events (load {os.getloadavg()[0]:.1f}):")
+    for workers in counts:
+        print(
+            f"  --workers {workers}: median {statistics.median(times[workers]):.1f} s"
+            f" (fastest {min(times[workers]):.1f}), peak RSS {max(peaks[workers]):.0f} MiB"
+        )
 
 
 if __name__ == "__main__":

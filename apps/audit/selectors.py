@@ -95,16 +95,16 @@ CHAIN_BATCH_SIZE = 5000
 
 
 def audit_chain(
-    *, using: str = "default", batch_size: int = CHAIN_BATCH_SIZE, after_seq: int = 0
+    *, using: str = "default", batch_size: int = CHAIN_BATCH_SIZE, after_seq: int = 0, until_seq: int | None = None
 ) -> Iterator[dict[str, Any]]:
-    """Stream the chain (all of it, or what follows ``after_seq``) in ``seq`` order as plain mappings.
+    """Stream the chain (all of it, or what follows ``after_seq``, up to ``until_seq``) in ``seq`` order as mappings.
 
     Keyset batches (``seq > last ORDER BY seq LIMIT batch_size``) of plain tuples: memory stays at one
     batch, no model is built, and no cursor or snapshot is held open between batches. The walk ends at
     the first short batch, so it includes what was appended meanwhile.
     """
     batches = _chain_batches_postgresql if connections[using].vendor == "postgresql" else _chain_batches_orm
-    for rows in batches(using, after_seq, batch_size):
+    for rows in batches(using, after_seq, batch_size, until_seq):
         for row in rows:
             yield dict(zip(CHAIN_COLUMNS, row, strict=True))
 
@@ -115,21 +115,25 @@ _PLAIN_COLUMNS = tuple(name for name in CHAIN_COLUMNS if name not in _JSON_NAMES
 _scan_json = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
-def _chain_batches_postgresql(using: str, after_seq: int, batch_size: int) -> Iterator[list[Any]]:
+def _chain_batches_postgresql(
+    using: str, after_seq: int, batch_size: int, until_seq: int | None
+) -> Iterator[list[Any]]:
     # The ORM's per-value converters cost as much as hashing a million events: the same values,
     # read plainly (psycopg2 gives aware UTC times), the three JSON columns as one JSON array to load.
     meta = AuditEvent._meta
     plain = ", ".join(str(meta.get_field(name).column) for name in _PLAIN_COLUMNS)  # type: ignore[union-attr]
     query = (
         f"SELECT {plain}, jsonb_build_array({', '.join(_JSON_NAMES)})::text"  # noqa: S608 - our own names
-        f" FROM {meta.db_table} WHERE seq > %s ORDER BY seq LIMIT %s"
+        f" FROM {meta.db_table} WHERE seq > %s{' AND seq <= %s' if until_seq is not None else ''}"
+        " ORDER BY seq LIMIT %s"
     )
+    bound = [] if until_seq is None else [until_seq]
     order = [*_PLAIN_COLUMNS, *_JSON_NAMES]
     reorder = [order.index(name) for name in CHAIN_COLUMNS]
     last = after_seq
     with connections[using].cursor() as cursor:
         while True:
-            cursor.execute(query, [last, batch_size])
+            cursor.execute(query, [last, *bound, batch_size])
             rows = []
             for *values, documents in cursor.fetchall():
                 values.extend(_scan_json(documents, 0)[0])
@@ -140,8 +144,10 @@ def _chain_batches_postgresql(using: str, after_seq: int, batch_size: int) -> It
             last = rows[-1][0]
 
 
-def _chain_batches_orm(using: str, after_seq: int, batch_size: int) -> Iterator[list[Any]]:
+def _chain_batches_orm(using: str, after_seq: int, batch_size: int, until_seq: int | None) -> Iterator[list[Any]]:
     events = AuditEvent.objects.using(using).order_by("seq")
+    if until_seq is not None:
+        events = events.filter(seq__lte=until_seq)
     last = after_seq
     while True:
         rows = list(events.filter(seq__gt=last).values_list(*CHAIN_COLUMNS)[:batch_size])

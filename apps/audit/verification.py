@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from apps.audit import selectors
 from apps.audit.actions import Action
 from apps.audit.chain import Checkpoint, SignedCheckpoint, VerifyResult, verify
 from apps.audit.signing import configured_verify_keys, signature_problem
+from apps.audit.stretches import STRETCH, can_walk_in_stretches, verify_in_stretches
 
 CHECKPOINT_ACTION = Action.CHECKPOINT_SIGNED
 
@@ -44,6 +45,33 @@ def read_checkpoint_file(path: Path) -> list[SignedCheckpoint]:
     return checkpoints
 
 
+@dataclass(frozen=True)
+class RecordedCheckpointIsStored:
+    """The event check of the walk: an ``audit.checkpoint.signed`` event names a checkpoint that is stored.
+
+    An object, not a closure, so that the workers of a walk in stretches receive it.
+    """
+
+    stored_at: dict[int, SignedCheckpoint]
+    using: str
+
+    def __call__(self, event: Mapping[str, Any]) -> str | None:
+        if event["action"] != CHECKPOINT_ACTION:
+            return None
+        try:
+            point = SignedCheckpoint.from_mapping(event["data"])
+        except ValueError as exc:
+            return f"it records a checkpoint that cannot be read: {exc}"
+        if point.seq != event["seq"] - 1 or point.head_hash != event["prev_hash"]:
+            return "it records a checkpoint of another event than the one before it"
+        # Read again on a miss: a checkpoint may have been taken since the table was read.
+        found = self.stored_at.get(point.seq) or selectors.audit_checkpoint_at(seq=point.seq, using=self.using)
+        if found != point:
+            where = "is missing from" if found is None else "differs from the one in"
+            return f"the checkpoint {point.seq} it records {where} the checkpoint table: checkpoints were removed"
+        return None
+
+
 def _broken(seq: int, reason: str, signed: int = 0, unchecked: int = 0) -> VerifyResult:
     return VerifyResult(False, 0, None, seq, reason, signed_checkpoints=signed, unchecked_signatures=unchecked)
 
@@ -56,13 +84,17 @@ def verify_trail(
     public_keys: Mapping[str, Ed25519PublicKey] | None = None,
     use_configured_keys: bool = True,
     batch_size: int = selectors.CHAIN_BATCH_SIZE,
+    workers: int = 1,
+    stretch: int = STRETCH,
 ) -> VerifyResult:
     """Verify the chain against its recorded head and every signed checkpoint; return the first break.
 
     Signatures are checked with ``public_keys``, else the configured verification keys; with none,
     they are counted as unchecked. Raises CheckpointFileError for an unreadable checkpoint file and
     signing.AuditKeyError for an unreadable key: both mean "could not check", not "broken". The chain
-    is read ``batch_size`` events a query, so memory does not grow with the trail.
+    is read ``batch_size`` events a query, so memory does not grow with the trail. With ``workers`` above
+    1 (PostgreSQL, outside a transaction), stretches of the chain are walked by that many forked
+    processes (``apps/audit/stretches.py``); the result is the same.
     """
     keys = public_keys if public_keys is not None else (configured_verify_keys() if use_configured_keys else None)
     recorded = selectors.audit_recorded_head(using=using)
@@ -92,31 +124,18 @@ def verify_trail(
                 unchecked,
             )
 
-    def recorded_checkpoint_is_stored(event: Mapping[str, Any]) -> str | None:
-        if event["action"] != CHECKPOINT_ACTION:
-            return None
-        try:
-            point = SignedCheckpoint.from_mapping(event["data"])
-        except ValueError as exc:
-            return f"it records a checkpoint that cannot be read: {exc}"
-        if point.seq != event["seq"] - 1 or point.head_hash != event["prev_hash"]:
-            return "it records a checkpoint of another event than the one before it"
-        # Read again on a miss: a checkpoint may have been taken since the table was read.
-        found = stored_at.get(point.seq) or selectors.audit_checkpoint_at(seq=point.seq, using=using)
-        if found != point:
-            where = "is missing from" if found is None else "differs from the one in"
-            return f"the checkpoint {point.seq} it records {where} the checkpoint table: checkpoints were removed"
-        return None
-
     anchors = [p.anchor(f"signed checkpoint {p.seq}") for p in stored]
     anchors += [p.anchor(f"signed checkpoint {p.seq} in {path}") for path, p in from_files]
     anchors += [a for a in (recorded, checkpoint) if a is not None]
+    check = RecordedCheckpointIsStored(stored_at, using)
+    if workers > 1 and can_walk_in_stretches(using):
+        walked = verify_in_stretches(
+            using=using, anchors=anchors, event_check=check, batch_size=batch_size, workers=workers, size=stretch
+        )
+    else:
+        walked = verify(selectors.audit_chain(using=using, batch_size=batch_size), anchors, event_check=check)
     result = replace(
-        verify(
-            selectors.audit_chain(using=using, batch_size=batch_size),
-            anchors,
-            event_check=recorded_checkpoint_is_stored,
-        ),
+        walked,
         signed_checkpoints=signed,
         unchecked_signatures=unchecked,
     )

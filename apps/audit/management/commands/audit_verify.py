@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,10 @@ from django.db import DatabaseError, connections
 from apps.audit import selectors
 from apps.audit.chain import Checkpoint
 from apps.audit.signing import AuditKeyError
+from apps.audit.stretches import STRETCH
 from apps.audit.verification import CheckpointFileError, verify_trail
+
+MAX_WORKERS = 8
 
 
 class Command(BaseCommand):
@@ -37,6 +41,20 @@ class Command(BaseCommand):
             help=f"events read per query (default {selectors.CHAIN_BATCH_SIZE}); memory grows with it, not the trail",
         )
 
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=min(os.cpu_count() or 1, MAX_WORKERS),
+            help="processes that walk stretches of the chain at once, on PostgreSQL (default: the CPUs, at most"
+            f" {MAX_WORKERS}); 1 walks it in this process",
+        )
+        parser.add_argument(
+            "--stretch",
+            type=int,
+            default=STRETCH,
+            help=f"events each worker walks at a time (default {STRETCH})",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         checkpoint = None
         if options["checkpoint"]:
@@ -46,6 +64,10 @@ class Command(BaseCommand):
                 raise CommandError(f"--checkpoint: {exc}", returncode=2) from exc
         if options["batch_size"] < 1:
             raise CommandError("--batch-size: give a whole number of events, 1 or more", returncode=2)
+        if options["stretch"] < 1:
+            raise CommandError("--stretch: give a whole number of events, 1 or more", returncode=2)
+        if options["workers"] < 1:
+            raise CommandError("--workers: give a whole number of processes, 1 or more", returncode=2)
         if options["database"] not in connections:
             raise CommandError(f"--database: no database named {options['database']!r}", returncode=2)
         try:
@@ -54,6 +76,8 @@ class Command(BaseCommand):
                 checkpoint=checkpoint,
                 checkpoint_files=options["checkpoint_file"],
                 batch_size=options["batch_size"],
+                workers=options["workers"],
+                stretch=options["stretch"],
             )
         except DatabaseError as exc:
             # Exit 2, not 1: "could not check" must never read as "the chain is broken".
