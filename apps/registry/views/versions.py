@@ -220,9 +220,11 @@ VERSIONS_PER_PAGE = 20
 def model_list(request: HttpRequest) -> HttpResponse:
     params = {**RegisteredModelFilter.read(request.GET), **query_params(request, "sort")}
     listed = paged(
-        request, selectors.model_list(user=request.user, filters=params, sort=params["sort"]), MODELS_PER_PAGE
+        request,
+        selectors.model_list(user=request.user, filters=params, sort=params["sort"], tags=False),
+        MODELS_PER_PAGE,
     )
-    models = listed.rows
+    models = selectors.with_tag_names(listed.rows)
     selectors.latest_versions(models)
     context = {
         "models": models,
