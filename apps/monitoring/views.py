@@ -33,6 +33,11 @@ def monitor_detail(request: HttpRequest, monitor_id: int) -> HttpResponse:
     if size not in monitor.window_sizes or size not in WindowSize.values:
         size = monitor.breach_window
     results = selectors.recent_windows(monitor, size=size, windows=WINDOWS_SHOWN)
+    baseline = presenters.baseline_words(monitor)
+    shifts = presenters.latest_shifts(monitor, results, baseline)
+    target = (monitor.spec.get("columns") or {}).get("target") if isinstance(monitor.spec, dict) else None
+    charts = presenters.charts(results, shifts=shifts, baseline=baseline, target=target)
+    batches = list(selectors.batches_of(monitor)[:20])
     context = {
         "monitor": monitor,
         "version": monitor.version,
@@ -40,9 +45,11 @@ def monitor_detail(request: HttpRequest, monitor_id: int) -> HttpResponse:
         "size": size,
         "size_label": WindowSize(size).label.lower(),
         "sizes": [(s, WindowSize(s).label) for s in monitor.window_sizes if s in WindowSize.values],
-        "charts": presenters.charts(results),
+        "charts": charts,
+        "summary": presenters.summary(charts, WindowSize(size).label.lower()),
+        "baseline": baseline,
         "breaches": list(selectors.breaches_of(monitor)[:20]),
-        "batches": list(selectors.batches_of(monitor)[:20]),
+        "batches": batches,
     }
     return render(request, "monitoring/monitor_detail.html", context)
 
