@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import pairwise
 from typing import Any
@@ -52,6 +52,7 @@ class Shift:
 
     what: str
     figures: str = ""
+    start: datetime | None = None  # the window it describes (set by window_shifts)
 
 
 def _bounds(values: list[float], limits: list[float]) -> tuple[float, float]:
@@ -148,6 +149,8 @@ def chart(
         if before["status"] != "fail" and after["status"] == "fail":
             crossed = {"x": after["x"], "start": after["start"]}
     last = shown[-1]
+    if shift is not None and shift.start is not None and shift.start != last.start:
+        shift = None  # it describes a newer window than this metric's latest value
     where = last.column or last.attribute
     title = f"{last.check_name} {last.metric}".replace("_", " ") + (f" of {where}" if where else "")
     if last.group:
@@ -297,10 +300,10 @@ def window_shifts(monitor: Monitor, *, start: datetime, end: datetime, baseline:
     shifts: dict[str, Shift] = {}
     for column, reference in (state.get("numeric") or {}).items():
         if column in bins and (found := numeric_shift(column, reference, bins[column], baseline)):
-            shifts[column] = found
+            shifts[column] = replace(found, start=start)
     for column, reference in (state.get("categorical") or {}).items():
         if column in categories and (found := categorical_shift(column, reference, categories[column], baseline)):
-            shifts[column] = found
+            shifts[column] = replace(found, start=start)
     return shifts
 
 

@@ -152,3 +152,27 @@ def test_the_category_that_gained_most_is_named() -> None:
     assert new is not None
     assert new.figures == "50% of rows, against none then"
     assert presenters.numeric_shift("x", {"counts": [1, 2]}, [1, 2, 3], "at approval") is None
+
+
+def test_the_page_reads_as_many_queries_whatever_the_monitor_holds(watched: Watched) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = signed_in(watched.flow.owner)
+    url = f"/monitoring/monitors/{watched.monitor.pk}/?size=hour"
+
+    def queries() -> int:
+        client.get(url)  # the session and the request's teams are read the first time
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    watched.send(traffic(1000, start=hour(5), seed=61), "calm.csv")
+    watched.send(traffic(500, start=hour(3), seed=62, shift=1.5, first_id=10_000), "drift-1.csv")
+    settle(watched)
+    few = queries()
+    for n in range(3):
+        watched.send(traffic(300, start=hour(2 - n * 0.5), seed=70 + n, shift=1.5, first_id=20_000 + n * 1000))
+    settle(watched)
+    assert "is higher than" in signed_in(watched.flow.owner).get(url).content.decode()
+    assert queries() == few
