@@ -142,6 +142,9 @@ UNKNOWN_COLUMN = {
 HOSTILE = [
     ({"name": ""}, "This field is required"),
     ({"name": "x" * 121}, "at most 120 characters"),
+    ({"name": "prod\x00uction"}, "Null characters are not allowed"),
+    ({"spec": "{" * 200_001}, "A suite is at most 200,000 characters"),
+    ({"spec": "[" * 5000 + "]" * 5000}, "nested too deeply"),
     ({"window_sizes": ["month"]}, "Select a valid choice"),
     ({"window_sizes": []}, "Choose at least one window size"),
     ({"window_sizes": ["day"], "breach_window": "hour"}, "Breaches are judged on one of the monitor"),
@@ -273,3 +276,12 @@ def test_a_version_deployed_twice_to_one_environment_offers_its_latest_deploymen
     assert html.count("/monitors/new/") == 2
     assert f"/monitoring/deployments/{again.pk}/monitors/new/" in html
     assert f"/monitoring/deployments/{staging.pk}/monitors/new/" in html
+
+
+@pytest.mark.parametrize("deployment_id", ["0", "99999999999999999999999"])
+def test_a_deployment_id_that_cannot_exist_is_a_404(ready: Ready, deployment_id: str) -> None:
+    client = signed_in(ready.flow.developer)
+    assert client.get(f"/monitoring/deployments/{deployment_id}/monitors/new/").status_code == 404
+    assert client.post(f"/monitoring/deployments/{deployment_id}/monitors/new/", ready.body()).status_code == 404
+    assert client.get(f"/monitoring/monitors/{deployment_id}/").status_code == 404
+    assert nothing_created()
