@@ -70,7 +70,7 @@ class MonitorForm(forms.Form):
         min_value=1,
         max_value=MAX_INTERVAL_MINUTES,
         label="Expected interval (minutes)",
-        help_text="IT operations hear when no batch came for longer; empty for no expectation",
+        help_text="Those who hear of breaches and IT operations are told when no batch came for longer; empty for none",
     )
     retention_days = forms.IntegerField(
         min_value=1, max_value=MAX_DAYS, initial=90, label="Keep raw batches (days)",

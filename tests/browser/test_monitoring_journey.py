@@ -52,7 +52,7 @@ def gate(base: str, token: str) -> dict[str, Any]:
     return dict(response.json())
 
 
-def developer_sets_up_a_monitor(page: Page, base: str, version_url: str) -> None:
+def developer_sets_up_a_monitor(page: Page, base: str, version_url: str, tmp_path: Path) -> None:
     sign_in(page, base, "devon")
     page.goto(version_url)
     page.get_by_role("link", name="Set up a monitor").click()
@@ -63,6 +63,7 @@ def developer_sets_up_a_monitor(page: Page, base: str, version_url: str) -> None
     page.get_by_label("Breach window").select_option("day")
     page.get_by_label("A breach makes the deployment gate refuse this version").check()
     page.get_by_label("Expected interval (minutes)").fill("1440")
+    page.screenshot(path=str(tmp_path / "monitor-form.png"), full_page=True)
     page.get_by_role("button", name="Set up the monitor").click()
     page.wait_for_url(re.compile(r"/monitoring/monitors/\d+/$"))
     expect(page.get_by_text("Monitor production set up.")).to_be_visible()
@@ -123,7 +124,7 @@ def test_a_developer_monitors_a_deployment_the_owner_sees_it_drift_and_the_gate_
     serving = token_for(flow.it_ops)  # the serving process's service account holds the IT operations role
     assert gate(base, serving)["allowed"] is True
 
-    developer_sets_up_a_monitor(page, base, version_url)
+    developer_sets_up_a_monitor(page, base, version_url, tmp_path)
     monitor = Monitor.objects.get()
     assert (monitor.window_sizes, monitor.gate_blocking, monitor.reference) == (["day", "week"], True, reference)
 
