@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from apps.monitoring.models import Batch, Breach, KpiActual, Monitor, WindowResult
+from apps.monitoring.permissions import can_monitor
 from apps.projects.models import Project
+from apps.registry.choices import VersionStatus
+from apps.workflows.models import Deployment
 
 if TYPE_CHECKING:
     from apps.core.types import Viewer
@@ -91,12 +94,24 @@ def recent_windows(monitor: Monitor, *, size: str, windows: int) -> list[WindowR
     )
 
 
+def active_deployments(version: ModelVersion) -> list[Deployment]:
+    """The version's latest deployment to each environment (one query): what a new monitor would watch."""
+    newer = Deployment.objects.filter(version=version, environment=OuterRef("environment")).filter(
+        Q(deployed_at__gt=OuterRef("deployed_at")) | Q(deployed_at=OuterRef("deployed_at"), pk__gt=OuterRef("pk"))
+    )
+    return list(Deployment.objects.filter(version=version).exclude(Exists(newer)).order_by("environment")[:20])
+
+
 def monitoring_panel(*, user: Viewer, version: ModelVersion) -> dict[str, object]:
-    """What the version page shows of monitoring: its monitors, each with its open breaches counted (one query)."""
+    """What the version page shows of monitoring: its monitors, each with its open breaches counted (one query),
+    and, to those who may set one up while the version is deployed, its deployments to monitor (one more)."""
     monitors = (
         Monitor.objects.filter(version=version)
         .select_related("deployment")
         .annotate(breaching=Count("breaches", filter=Q(breaches__recovered_at__isnull=True)))
         .order_by("name")
     )
-    return {"monitors": list(monitors[:20])}
+    setups: list[Deployment] = []
+    if version.status == VersionStatus.DEPLOYED and can_monitor(user, version.model.project):
+        setups = active_deployments(version)
+    return {"monitors": list(monitors[:20]), "monitor_setups": setups}
