@@ -334,3 +334,13 @@ def test_two_concurrent_batches_sharing_ids_count_them_once(transactional_db: No
     assert PredictionId.objects.filter(monitor=watched.monitor).count() == 5000
     assert AuditEvent.objects.filter(action="monitoring.batch.received").count() == 1
     assert len(stored(watched)) == 1
+
+
+def test_ids_of_a_batch_past_its_retention_are_forgotten_with_its_raw_file(watched: Watched) -> None:
+    table = traffic(20, start=hour(2), seed=10)
+    batch, _new = watched.send(table, "old.parquet")
+    Batch.objects.filter(pk=batch.pk).update(received_at=batch.received_at - timedelta(days=91))
+    assert services.batches_expire() == 1
+    assert not PredictionId.objects.filter(batch_id=batch.pk).exists()
+    _again, new = watched.send(table.set_column(table.schema.get_field_index("f0"), "f0", pa.array([0.5] * 20)))
+    assert new

@@ -133,20 +133,36 @@ def batch_receive(
     Raises PermissionDenied, ValidationError, BatchKeyConflict (nothing stored).
     """
     require(can_feed(actor, monitor.version.model.project), FEED_DENIED)
-    return receive(Sender(actor, actor), monitor, kind, path=path, original_name=original_name, rows=rows, key=key)
+    return _receive(Sender(actor, actor), monitor, kind, path, original_name, rows, key)
 
 
-def receive(
+def batch_receive_from_source(
+    *, monitor: Monitor, kind: str, path: Path, name: str, location: str, key: str
+) -> tuple[Batch, bool]:
+    """Receive the file ``location`` of the monitor's source, copied to ``path``, as ``batch_receive`` would.
+
+    No person sends it: the source was set through ``monitor_source_set`` (governed like setting the
+    monitor up), the trail's actor is Signet's monitoring work and the batch row names who set the
+    source. Side effects and errors: those of ``batch_receive`` (never PermissionDenied).
+    """
+    sender = Sender(
+        received_by=monitor.source_set_by or monitor.created_by,
+        actor=None,
+        data={"source": monitor.source, "file": location[:1200]},
+    )
+    return _receive(sender, monitor, kind, path, name, None, key)
+
+
+def _receive(
     sender: Sender,
     monitor: Monitor,
     kind: str,
-    *,
-    path: Path | None = None,
-    original_name: str = "",
-    rows: object = None,
-    key: str = "",
+    path: Path | None,
+    original_name: str,
+    rows: object,
+    key: str,
 ) -> tuple[Batch, bool]:
-    """``batch_receive`` once the sender may feed the monitor (a person checked there, a source when it was set)."""
+    """Check, store and record a batch once the sender may feed the monitor (a person checked, or a source set)."""
     if kind not in BatchKind.values:
         raise ValidationError({"kind": f"A batch holds {' or '.join(BatchKind.values)}."})
     if monitor.status != MonitorStatus.ACTIVE:

@@ -33,7 +33,7 @@ from apps.monitoring.choices import MonitorStatus, SourceFileStatus
 from apps.monitoring.models import Monitor, SourceFile
 from apps.monitoring.permissions import FEED_DENIED, can_feed
 from apps.monitoring.services import sources
-from apps.monitoring.services.batches import MAX_KEY, BatchKeyConflict, Sender, receive
+from apps.monitoring.services.batches import MAX_KEY, BatchKeyConflict, batch_receive_from_source
 from apps.monitoring.services.common import ACTOR, INGEST_SOURCE, send_after_commit
 
 logger = logging.getLogger("apps.monitoring.services")
@@ -152,14 +152,14 @@ def _ingest(monitor: Monitor, entry: sources.Entry, row: SourceFile | None) -> s
             return None
         tail = MAX_KEY - len(sha256) - 1
         location = entry.location if len(entry.location) <= tail else "…" + entry.location[-(tail - 1) :]
-        sender = Sender(
-            received_by=monitor.source_set_by or monitor.created_by,
-            actor=None,
-            data={"source": monitor.source, "file": entry.location[:1200]},
-        )
         try:
-            batch, _new = receive(
-                sender, monitor, entry.kind, path=copy, original_name=entry.name, key=f"{location}@{sha256}"
+            batch, _new = batch_receive_from_source(
+                monitor=monitor,
+                kind=entry.kind,
+                path=copy,
+                name=entry.name,
+                location=entry.location,
+                key=f"{location}@{sha256}",
             )
         except ValidationError as exc:
             return _refused(monitor, entry, sha256, _sentence(exc))
