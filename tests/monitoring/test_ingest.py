@@ -15,6 +15,7 @@ from django.utils import timezone
 from apps.audit.models import AuditEvent
 from apps.monitoring import services
 from apps.monitoring.models import Batch, Monitor, SourceFile
+from tests.core.test_settings import PRODUCTION, _boot
 from tests.monitoring.conftest import Watched, hour, outcomes_of, traffic, write
 
 
@@ -199,6 +200,7 @@ def test_hostile_files_are_refused_with_their_reason_audited_and_not_read_again_
     assert len(events) == len(expected)
     assert all((e.actor_id, e.actor_name) == (None, "monitoring") for e in events)
     assert "alice" not in " ".join(str(e.data) for e in events)  # the escaped file was never read
+    assert found["escape.csv"].size == (folder(fed) / "predictions" / "escape.csv").lstat().st_size  # the link's own
     listed = api(fed.flow.business_owner).get(f"/api/v1/monitors/{fed.monitor.pk}/source-files/").json()["results"]
     assert {Path(item["location"]).name: item["reason"] for item in listed} == {n: r.reason for n, r in found.items()}
 
@@ -312,3 +314,18 @@ def test_outcomes_of_a_folder_label_its_predictions(fed: Watched) -> None:
     assert read(fed) == "read 3 files: 2 received, 1 refused"
     assert files(fed)["o.csv"].kind == "outcomes"
     assert "does not have the columns" in files(fed)["bad.csv"].reason
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def test_the_ingest_storage_and_its_options_come_from_the_environment() -> None:
+    backend = {"MONITORING_INGEST_STORAGE_BACKEND": "django.core.files.storage.FileSystemStorage"}
+    bad = _boot(dict(PRODUCTION, **backend, MONITORING_INGEST_STORAGE_OPTIONS="[1, 2]"), "check")
+    assert bad.returncode != 0
+    assert "MONITORING_INGEST_STORAGE_OPTIONS must be a JSON object" in bad.stderr
+    script = "from django.conf import settings; print(settings.STORAGES['monitoring_ingest']['OPTIONS']['location'])"
+    good = _boot(
+        dict(PRODUCTION, **backend, MONITORING_INGEST_STORAGE_OPTIONS='{"location": "/srv/in"}'), "shell", "-c", script
+    )
+    assert good.stdout.splitlines()[-1] == "/srv/in", (good.stdout, good.stderr)

@@ -131,16 +131,19 @@ def _local_entries(folder: Path, kind: str) -> Iterator[Entry]:
     try:
         found = sorted(os.scandir(folder), key=lambda entry: entry.name)
     except FileNotFoundError:
-        return
+        return  # no such subfolder: nothing of this kind yet
     except OSError as exc:
         raise SourceError(f"The folder {folder} cannot be read ({exc.strerror or exc}).") from None
+    roots = _local_roots()
     for item in found:
         if not _wanted(item.name):
             continue
+        # A link leading outside the roots is known by the link itself: nothing of its target is looked at.
+        inside = _inside(Path(os.path.realpath(folder / item.name)), roots)
         try:
-            info = item.stat(follow_symlinks=True)
+            info = item.stat(follow_symlinks=inside)
         except OSError:
-            info = item.stat(follow_symlinks=False)  # a dangling link: read_local says why
+            info = item.stat(follow_symlinks=False)  # a dangling link: copy_to says why
         if stat.S_ISDIR(info.st_mode):
             continue
         # The later of content and status changes: a file made readable again (chmod) is read again.
@@ -204,10 +207,13 @@ def _copy_storage(name: str, target: Path, limit: int) -> str:
         local = storage.path(name)
     except NotImplementedError:
         local = None  # object storage: no links to follow
-    if local is not None:
-        base = os.path.realpath(storage.location)
-        if not _inside(Path(os.path.realpath(local)), [Path(base)]):
-            raise Unreadable(f"{STORAGE}{name} links outside the ingest storage; it is not read.")
+    base = getattr(storage, "location", None)
+    if (
+        local is not None
+        and base is not None
+        and not _inside(Path(os.path.realpath(local)), [Path(os.path.realpath(base))])
+    ):
+        raise Unreadable(f"{STORAGE}{name} links outside the ingest storage; it is not read.")
     try:
         with storage.open(name, "rb") as source:
             return _copy(source, target, limit, STORAGE + name)
