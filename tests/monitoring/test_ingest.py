@@ -277,6 +277,7 @@ def test_a_storage_location_is_read_like_a_folder(watched: Watched, tmp_path: Pa
     assert found["a.parquet"].status == "received"
     assert found["a.parquet"].location == "storage://inbox/fraud/predictions/a.parquet"
     assert "links outside the ingest storage" in found["link.csv"].reason
+    assert found["link.csv"].size == -1
 
 
 def test_without_an_ingest_storage_a_storage_source_is_refused(watched: Watched, settings) -> None:
@@ -329,3 +330,13 @@ def test_the_ingest_storage_and_its_options_come_from_the_environment() -> None:
         dict(PRODUCTION, **backend, MONITORING_INGEST_STORAGE_OPTIONS='{"location": "/srv/in"}'), "shell", "-c", script
     )
     assert good.stdout.splitlines()[-1] == "/srv/in", (good.stdout, good.stderr)
+
+
+def test_a_kind_folder_linking_outside_the_roots_is_not_listed(fed: Watched, tmp_path: Path) -> None:
+    (tmp_path / "secret" / "payroll-2026.csv").write_text("name,salary\n")
+    (folder(fed) / "outcomes").rmdir()
+    (folder(fed) / "outcomes").symlink_to(tmp_path / "secret")
+    assert read(fed).startswith("source unreadable:")
+    assert "links outside the folders monitors may read" in Monitor.objects.get(pk=fed.monitor.pk).source_error
+    assert not SourceFile.objects.exists()
+    assert "payroll" not in str(list(AuditEvent.objects.values_list("data", flat=True)))

@@ -128,13 +128,16 @@ def _wanted(name: str) -> bool:
 
 
 def _local_entries(folder: Path, kind: str) -> Iterator[Entry]:
+    roots = _local_roots()
+    if not _inside(Path(os.path.realpath(folder)), roots):
+        # Not even the names of what it holds are read.
+        raise SourceError(f"The folder {folder} links outside the folders monitors may read.")
     try:
         found = sorted(os.scandir(folder), key=lambda entry: entry.name)
     except FileNotFoundError:
         return  # no such subfolder: nothing of this kind yet
     except OSError as exc:
         raise SourceError(f"The folder {folder} cannot be read ({exc.strerror or exc}).") from None
-    roots = _local_roots()
     for item in found:
         if not _wanted(item.name):
             continue
@@ -154,6 +157,8 @@ def _local_entries(folder: Path, kind: str) -> Iterator[Entry]:
 def _storage_entries(prefix: str, folder: str, kind: str) -> Iterator[Entry]:
     storage = ingest_storage()
     where = posixpath.join(prefix, folder) if prefix else folder
+    if _escapes(storage, where):
+        raise SourceError(f"The storage location {STORAGE}{where} links outside the ingest storage.")
     try:
         _dirs, files = storage.listdir(where)
     except FileNotFoundError:
@@ -164,6 +169,9 @@ def _storage_entries(prefix: str, folder: str, kind: str) -> Iterator[Entry]:
         if not _wanted(name):
             continue
         full = posixpath.join(where, name)
+        if _escapes(storage, full):
+            yield Entry(STORAGE + full, name, kind, -1, None)  # nothing of its target is looked at
+            continue
         try:
             modified: datetime | None = storage.get_modified_time(full)
         except (NotImplementedError, OSError):
@@ -201,18 +209,19 @@ def _copy_local(location: str, target: Path, limit: int) -> str:
         return _copy(source, target, limit, location)
 
 
-def _copy_storage(name: str, target: Path, limit: int) -> str:
-    storage = ingest_storage()
+def _escapes(storage: Any, name: str) -> bool:
+    """Whether ``name`` of a storage on this machine's disk leads, through a link, outside the storage's folder."""
     try:
         local = storage.path(name)
     except NotImplementedError:
-        local = None  # object storage: no links to follow
+        return False  # object storage: no links to follow
     base = getattr(storage, "location", None)
-    if (
-        local is not None
-        and base is not None
-        and not _inside(Path(os.path.realpath(local)), [Path(os.path.realpath(base))])
-    ):
+    return base is not None and not _inside(Path(os.path.realpath(local)), [Path(os.path.realpath(base))])
+
+
+def _copy_storage(name: str, target: Path, limit: int) -> str:
+    storage = ingest_storage()
+    if _escapes(storage, name):
         raise Unreadable(f"{STORAGE}{name} links outside the ingest storage; it is not read.")
     try:
         with storage.open(name, "rb") as source:
