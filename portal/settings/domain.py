@@ -39,6 +39,8 @@ SIGNET_MONITORING_MAX_COLUMNS = env_int("MONITORING_MAX_COLUMNS", 2000, minimum=
 # absolute folders of this machine, or storage://<prefix> in the ingest storage (MONITORING_INGEST_STORAGE_*
 # in base.py). None by default: an administrator names them. docs/monitoring.md, "From a folder or a storage URI".
 SIGNET_MONITORING_INGEST_ROOTS = env_list("MONITORING_INGEST_ROOTS", [])
+if any(not (root.startswith("/") or root.startswith("storage://")) for root in SIGNET_MONITORING_INGEST_ROOTS):
+    raise ImproperlyConfigured("MONITORING_INGEST_ROOTS holds absolute folders (/...) or storage://<prefix> locations")
 # Beat reads every monitor's source this often; a file changed less than SETTLE seconds ago waits for the
 # next reading (a writer may not have finished it); one reading takes at most MAX_FILES files.
 SIGNET_MONITORING_INGEST_SECONDS = env_int("MONITORING_INGEST_SECONDS", 60, minimum=5, maximum=24 * 3600)

@@ -340,3 +340,9 @@ def test_a_kind_folder_linking_outside_the_roots_is_not_listed(fed: Watched, tmp
     assert "links outside the folders monitors may read" in Monitor.objects.get(pk=fed.monitor.pk).source_error
     assert not SourceFile.objects.exists()
     assert "payroll" not in str(list(AuditEvent.objects.values_list("data", flat=True)))
+
+
+def test_ingest_roots_other_than_absolute_folders_or_storage_locations_stop_start_up() -> None:
+    result = _boot(dict(PRODUCTION, MONITORING_INGEST_ROOTS="/srv/feeds,feeds/relative"), "check")
+    assert result.returncode != 0
+    assert "MONITORING_INGEST_ROOTS holds absolute folders" in result.stderr
