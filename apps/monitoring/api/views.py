@@ -113,7 +113,7 @@ class MonitorDetailView(generics.RetrieveAPIView[Monitor]):
 
 
 class SourceFileListView(generics.ListAPIView[SourceFile]):
-    """The files the worker found in a monitor's source, last read first: the batch each became, or why not."""
+    """The files the worker found in a monitor's source, found last first: the batch each became, or why not."""
 
     permission_classes = [IsAuthenticated]
     serializer_class = SourceFileSerializer
