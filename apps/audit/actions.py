@@ -63,6 +63,12 @@ class Action(StrEnum):
     MONITOR_FEED_LATE = "monitoring.monitor.feed_late"
     MONITOR_FEED_RESUMED = "monitoring.monitor.feed_resumed"
     MONITOR_KPI_LINKED = "monitoring.kpi_actual.linked"
+    # (a monitor's source: set, a reading asked for, unreadable or readable again, a file refused)
+    MONITOR_INGEST_REQUESTED = "monitoring.monitor.ingest_requested"
+    MONITOR_SOURCE_FILE_REFUSED = "monitoring.source_file.refused"
+    MONITOR_SOURCE_READABLE = "monitoring.monitor.source_readable"
+    MONITOR_SOURCE_SET = "monitoring.monitor.source_set"
+    MONITOR_SOURCE_UNREADABLE = "monitoring.monitor.source_unreadable"
     # notifications
     WEBHOOK_CREATED = "notifications.webhook.created"
     WEBHOOK_SECRET_REPLACED = "notifications.webhook.secret_replaced"

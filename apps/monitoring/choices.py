@@ -23,6 +23,11 @@ class BatchStatus(models.TextChoices):
     REFUSED = "refused", "Refused"
 
 
+class SourceFileStatus(models.TextChoices):
+    RECEIVED = "received", "Received as a batch"
+    REFUSED = "refused", "Refused"
+
+
 class WindowSize(models.TextChoices):
     HOUR = "hour", "Hour"
     DAY = "day", "Day"

@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.monitoring.choices import BatchKind, BatchStatus, MonitorStatus, WindowSize
+from apps.monitoring.choices import BatchKind, BatchStatus, MonitorStatus, SourceFileStatus, WindowSize
 
 
 def default_windows() -> list[str]:
@@ -47,6 +47,19 @@ class Monitor(models.Model):
     status = models.CharField(max_length=10, choices=MonitorStatus.choices, default=MonitorStatus.ACTIVE)
     last_batch_at = models.DateTimeField(null=True, blank=True)
     feed_late_since = models.DateTimeField(null=True, blank=True, help_text="When the owners heard it is not fed")
+    # Where the worker reads batches on a schedule (docs/monitoring.md, "From a folder or a storage URI").
+    source = models.CharField(
+        max_length=1000,
+        blank=True,
+        help_text="A folder under SIGNET_MONITORING_INGEST_ROOTS, or storage://<prefix>/ in the ingest storage",
+    )
+    source_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    source_scanned_at = models.DateTimeField(null=True, blank=True, help_text="The end of the last reading")
+    source_error = models.TextField(blank=True, help_text="Why the last reading of the source failed as a whole")
+    # A reading of the source holds this lease, so the schedule and an on-demand reading never overlap.
+    source_lease_until = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -100,6 +113,51 @@ class Batch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} batch {self.pk} of {self.monitor}"
+
+
+class PredictionId(models.Model):
+    """A prediction id a monitor has counted, as a 64-bit digest: the unique index refuses counting it twice.
+
+    Filled by COPY when a predictions batch is received, in its transaction; forgotten when the batch
+    is quarantined or its raw file passes the retention (docs/monitoring.md, "Sent twice, counted once").
+    """
+
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="+")
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="+")
+    digest = models.BigIntegerField(help_text="The first 8 bytes of BLAKE2b of the id as text, signed")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["monitor", "digest"], name="prediction_id_counted_once")]
+        indexes = [models.Index(fields=["batch"], name="prediction_id_batch")]
+
+    def __str__(self) -> str:
+        return f"Prediction {self.digest} of batch {self.batch_id}"
+
+
+class SourceFile(models.Model):
+    """A file the worker found in a monitor's source: the batch it became, or why it was refused.
+
+    One row per location; a refused file is read again only once its size, time or content change.
+    """
+
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="source_files")
+    location = models.CharField(max_length=1200, help_text="The file's full path or storage:// name")
+    kind = models.CharField(max_length=12, choices=BatchKind.choices)
+    size = models.BigIntegerField()
+    modified_at = models.DateTimeField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=10, choices=SourceFileStatus.choices)
+    reason = models.TextField(blank=True)
+    batch = models.ForeignKey(Batch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(default=timezone.now, help_text="When its current content was read")
+
+    class Meta:
+        ordering = ["-read_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["monitor", "location"], name="source_file_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.location} ({self.get_status_display()})"
 
 
 class BatchProfile(models.Model):

@@ -16,6 +16,7 @@ from typing import Any
 
 from apps.monitoring import engine
 from apps.monitoring.choices import BUCKET_SECONDS
+from apps.monitoring.engine.batches import read_ids
 from apps.validation.engine import parse_spec
 
 BatchError = engine.BatchError
@@ -43,6 +44,12 @@ def check_predictions(path: Path, state: dict[str, Any], *, now: datetime) -> in
     """Check a predictions batch as the worker will profile it; return its row count (BatchError if unusable)."""
     profiles = engine.profile_batch(path, _reference(state), now=now, bucket_seconds=BUCKET_SECONDS)
     return sum(int(p.rows) for p in profiles)
+
+
+def prediction_ids(path: Path, state: dict[str, Any]) -> list[str]:
+    """The prediction ids of a checked predictions batch, as text (an integer id as its digits)."""
+    ids = read_ids(path, _reference(state))
+    return [str(value) for value in ids.to_pylist()]
 
 
 def check_outcomes(path: Path, state: dict[str, Any]) -> int:

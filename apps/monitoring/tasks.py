@@ -26,3 +26,15 @@ def monitoring_sweep() -> int:
 def monitoring_feeds() -> int:
     """Monitors not fed for longer than expected, then raw batches past their retention."""
     return services.monitors_check_feeds() + services.batches_expire()
+
+
+@shared_task
+def monitoring_ingest() -> int:
+    """Send a reading of every active monitor's source (beat, every ``SIGNET_MONITORING_INGEST_SECONDS``)."""
+    return services.monitors_ingest_due()
+
+
+@shared_task
+def ingest_source(monitor_id: int) -> str:
+    """Read one monitor's source: each new file becomes a batch, or is recorded as refused with its reason."""
+    return services.monitor_ingest(monitor_id)

@@ -58,5 +58,6 @@ SPECTACULAR_SETTINGS = {
         "NotificationEventEnum": "apps.notifications.choices.Event",
         "BatchKindEnum": "apps.monitoring.choices.BatchKind",
         "WindowSizeEnum": "apps.monitoring.choices.WindowSize",
+        "SourceFileStatusEnum": "apps.monitoring.choices.SourceFileStatus",
     },
 }

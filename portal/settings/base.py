@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_list, env_str
+from portal.env import ImproperlyConfiguredEnv, env_bool, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(env_str("SIGNET_VAR_DIR", str(BASE_DIR / "var")) or BASE_DIR / "var")
@@ -108,7 +110,7 @@ TEMPLATES = [
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")) or VAR_DIR / "static")
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -117,6 +119,17 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")) or VAR_DIR / "media")
+# The storage monitors read storage://<prefix> sources from (object storage in production): a backend's
+# dotted path and its options as a JSON object, both from the environment (credentials included).
+_INGEST_BACKEND = env_str("MONITORING_INGEST_STORAGE_BACKEND")
+if _INGEST_BACKEND:
+    try:
+        _INGEST_OPTIONS = json.loads(env_str("MONITORING_INGEST_STORAGE_OPTIONS", "{}") or "{}")
+    except ValueError:
+        raise ImproperlyConfiguredEnv("MONITORING_INGEST_STORAGE_OPTIONS must be a JSON object") from None
+    if not isinstance(_INGEST_OPTIONS, dict):
+        raise ImproperlyConfiguredEnv("MONITORING_INGEST_STORAGE_OPTIONS must be a JSON object")
+    STORAGES["monitoring_ingest"] = {"BACKEND": _INGEST_BACKEND, "OPTIONS": _INGEST_OPTIONS}
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"

@@ -9,7 +9,7 @@ from kombu import Queue
 
 from portal.env import env_int, env_str, env_url
 from portal.settings.base import VAR_DIR
-from portal.settings.domain import SIGNET_MLFLOW_RECONCILE_MINUTES
+from portal.settings.domain import SIGNET_MLFLOW_RECONCILE_MINUTES, SIGNET_MONITORING_INGEST_SECONDS
 
 # --- database -------------------------------------------------------------------------------
 DATABASE_URL = env_url("DATABASE_URL", None, schemes=("postgres", "postgresql", "pgsql", "sqlite"))
@@ -111,6 +111,7 @@ SIGNET_PERIODIC_TASKS = (
     "apps.integrations.tasks.reconcile_connection",
     "apps.monitoring.tasks.monitoring_sweep",
     "apps.monitoring.tasks.monitoring_feeds",
+    "apps.monitoring.tasks.monitoring_ingest",
 )
 
 
@@ -145,4 +146,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(SIGNET_VALIDATION_SWEEP_SECONDS),
     },
     "monitoring-feeds": {"task": "apps.monitoring.tasks.monitoring_feeds", "schedule": 300.0},
+    # Sends a reading of each monitor's source (docs/monitoring.md, "From a folder or a storage URI").
+    "monitoring-ingest": {
+        "task": "apps.monitoring.tasks.monitoring_ingest",
+        "schedule": float(SIGNET_MONITORING_INGEST_SECONDS),
+    },
 }

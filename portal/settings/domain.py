@@ -35,6 +35,17 @@ SIGNET_ARTIFACT_ROOTS = env_list("ARTIFACT_ROOTS", [str(VAR_DIR / "artifacts")])
 # this many columns (a wider one is refused from its header, before its rows are read).
 SIGNET_MONITORING_MAX_JSON_ROWS = env_int("MONITORING_MAX_JSON_ROWS", 100_000, minimum=1, maximum=10_000_000)
 SIGNET_MONITORING_MAX_COLUMNS = env_int("MONITORING_MAX_COLUMNS", 2000, minimum=2, maximum=2000)
+# Monitors may read batches from a folder or a storage location only inside these roots (comma-separated):
+# absolute folders of this machine, or storage://<prefix> in the ingest storage (MONITORING_INGEST_STORAGE_*
+# in base.py). None by default: an administrator names them. docs/monitoring.md, "From a folder or a storage URI".
+SIGNET_MONITORING_INGEST_ROOTS = env_list("MONITORING_INGEST_ROOTS", [])
+if any(not (root.startswith("/") or root.startswith("storage://")) for root in SIGNET_MONITORING_INGEST_ROOTS):
+    raise ImproperlyConfigured("MONITORING_INGEST_ROOTS holds absolute folders (/...) or storage://<prefix> locations")
+# Beat reads every monitor's source this often; a file changed less than SETTLE seconds ago waits for the
+# next reading (a writer may not have finished it); one reading takes at most MAX_FILES files.
+SIGNET_MONITORING_INGEST_SECONDS = env_int("MONITORING_INGEST_SECONDS", 60, minimum=5, maximum=24 * 3600)
+SIGNET_MONITORING_INGEST_SETTLE_SECONDS = env_int("MONITORING_INGEST_SETTLE_SECONDS", 10, minimum=0, maximum=3600)
+SIGNET_MONITORING_INGEST_MAX_FILES = env_int("MONITORING_INGEST_MAX_FILES", 100, minimum=1, maximum=10_000)
 # KPI values are linked to the deployment in this environment at their time.
 SIGNET_MONITORING_PRODUCTION_ENVIRONMENT = env_str("MONITORING_PRODUCTION_ENVIRONMENT", "production") or "production"
 

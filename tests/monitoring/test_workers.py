@@ -6,6 +6,7 @@ heartbeat and sweep shortened (lease 6 s, heartbeat 2 s, sweep 3 s) so the takeo
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +14,9 @@ import pyarrow as pa
 import pytest
 
 from apps.audit.models import AuditEvent
-from apps.monitoring.models import Batch, BatchProfile, WindowResult
-from tests.monitoring.conftest import Watched, hour, traffic
+from apps.monitoring import services
+from apps.monitoring.models import Batch, BatchProfile, Monitor, SourceFile, WindowResult
+from tests.monitoring.conftest import Watched, hour, traffic, write
 from tests.workers import celery_beat, celery_worker, kill_tree, wait_for
 from tests.workflows.conftest import Flow
 
@@ -67,3 +69,43 @@ def test_a_worker_killed_while_profiling_leaves_the_batch_to_another_and_it_is_p
     takeover = AuditEvent.objects.get(action="monitoring.batch.profiling_started", data__attempt=2, **target)
     assert takeover.data["taken_over_from"].startswith("doomed")
     assert AuditEvent.objects.filter(action="monitoring.batch.received", **target).count() == 1
+
+
+@pytest.mark.worker
+def test_beat_reads_a_monitor_folder_and_each_file_is_received_once_and_profiled(
+    transactional_db: None, tmp_path: Path, settings
+) -> None:
+    feeds = tmp_path / "feeds"
+    (feeds / "predictions").mkdir(parents=True)
+    settings.SIGNET_MONITORING_INGEST_ROOTS = [str(feeds)]
+    watched = Watched(Flow("low"), tmp_path)
+    services.monitor_source_set(actor=watched.flow.it_ops, monitor=watched.monitor, source=str(feeds))
+    env = {**TIMINGS, "MONITORING_INGEST_ROOTS": str(feeds), "MONITORING_INGEST_SECONDS": "5",
+           "MONITORING_INGEST_SETTLE_SECONDS": "0"}  # fmt: skip
+    write(traffic(300, start=hour(2), seed=3), feeds / "predictions", "a.csv")
+    write(traffic(300, start=hour(1), seed=4, first_id=250), feeds / "predictions", "b.parquet")  # repeats 50 ids
+    with celery_beat(tmp_path / "beat.log", env=env), celery_worker(tmp_path / "worker.log", env=env):
+
+        def done() -> bool:
+            return (
+                Batch.objects.filter(monitor=watched.monitor, status="profiled").count() == 1
+                and SourceFile.objects.filter(monitor=watched.monitor).count() == 2
+            )
+
+        assert wait_for(done, timeout=90, interval=0.5), (tmp_path / "worker.log").read_text()[-3000:]
+        scanned = Monitor.objects.get(pk=watched.monitor.pk).source_scanned_at
+        assert scanned is not None
+        later = scanned + timedelta(seconds=4)
+
+        def read_again() -> bool:  # two more readings find nothing new
+            now = Monitor.objects.get(pk=watched.monitor.pk).source_scanned_at
+            return now is not None and now > later
+
+        assert wait_for(read_again, timeout=30)
+    rows = {Path(row.location).name: row for row in SourceFile.objects.filter(monitor=watched.monitor)}
+    assert rows["a.csv"].status == "received"
+    assert rows["b.parquet"].status == "refused"
+    assert "50 prediction ids of this batch were counted before" in rows["b.parquet"].reason
+    assert AuditEvent.objects.filter(action="monitoring.batch.received").count() == 1
+    assert AuditEvent.objects.filter(action="monitoring.source_file.refused").count() == 1
+    assert AuditEvent.objects.filter(action="monitoring.batch.profiled").count() == 1

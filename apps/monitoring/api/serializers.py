@@ -7,7 +7,7 @@ from rest_framework import serializers
 from apps.core.api import strict
 from apps.core.api.fields import IdField, JSONObjectField, JSONObjectListField
 from apps.monitoring.choices import BatchKind, WindowSize
-from apps.monitoring.models import Batch, Breach, KpiActual, Monitor, WindowResult
+from apps.monitoring.models import Batch, Breach, KpiActual, Monitor, SourceFile, WindowResult
 from apps.projects.choices import ProjectRole
 
 
@@ -23,8 +23,24 @@ class MonitorSerializer(strict.ModelSerializer[Monitor]):
             "id", "name", "model", "version", "version_number", "deployment", "environment", "reference", "spec",
             "id_column", "timestamp_column", "window_sizes", "breach_window", "notify_roles", "gate_blocking",
             "expected_interval_minutes", "retention_days", "outcome_lookback_days", "status", "last_batch_at",
-            "feed_late_since", "created_by", "created_at",
+            "feed_late_since", "source", "source_scanned_at", "source_error", "created_by", "created_at",
         )  # fmt: skip
+        read_only_fields = fields
+
+
+class MonitorSourceSerializer(serializers.Serializer[dict[str, Any]]):
+    source = strict.CharField(  # type: ignore[assignment]  # the API field "source"; DRF pops declared fields
+        max_length=1000,
+        allow_blank=True,
+        help_text="A folder inside the allowed roots, or storage://<prefix>; '' for none",
+    )
+
+
+class SourceFileSerializer(strict.ModelSerializer[SourceFile]):
+    class Meta:
+        model = SourceFile
+        fields = ("id", "monitor", "location", "kind", "size", "sha256", "status", "reason", "batch", "first_seen_at",
+                  "read_at")  # fmt: skip
         read_only_fields = fields
 
 
@@ -49,6 +65,9 @@ class MonitorCreateSerializer(serializers.Serializer[dict[str, Any]]):
     )
     retention_days = strict.IntegerField(min_value=1, max_value=3650, required=False, default=90)
     outcome_lookback_days = strict.IntegerField(min_value=1, max_value=3650, required=False, default=30)
+    source = strict.CharField(  # type: ignore[assignment]  # the API field "source"; DRF pops declared fields
+        max_length=1000, required=False, allow_blank=True, default="", help_text="Where the worker reads batches"
+    )
 
 
 class BatchSerializer(strict.ModelSerializer[Batch]):

@@ -27,11 +27,13 @@ from apps.monitoring.api.serializers import (
     KpiActualSerializer,
     MonitorCreateSerializer,
     MonitorSerializer,
+    MonitorSourceSerializer,
+    SourceFileSerializer,
     WindowResultSerializer,
 )
 from apps.monitoring.choices import BatchKind, BatchStatus, WindowSize
 from apps.monitoring.filters import BatchFilter, MonitorFilter, WindowFilter
-from apps.monitoring.models import Batch, Breach, KpiActual, Monitor, WindowResult
+from apps.monitoring.models import Batch, Breach, KpiActual, Monitor, SourceFile, WindowResult
 from apps.projects import selectors as project_selectors
 from apps.projects import services as project_services
 from apps.projects.models import Kpi
@@ -92,7 +94,7 @@ class MonitorListView(generics.ListCreateAPIView[Monitor]):
 
 
 class MonitorDetailView(generics.RetrieveAPIView[Monitor]):
-    """A monitor: its deployment, reference, suite, windows and whom it tells."""
+    """A monitor: its deployment, reference, suite, windows and whom it tells. PATCH sets its ``source``."""
 
     permission_classes = [IsAuthenticated]
     serializer_class = MonitorSerializer
@@ -100,6 +102,39 @@ class MonitorDetailView(generics.RetrieveAPIView[Monitor]):
 
     def get_queryset(self) -> QuerySet[Monitor]:
         return selectors.monitors_visible_to(self.request.user)
+
+    @extend_schema(request=MonitorSourceSerializer, responses={200: MonitorSerializer})
+    def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        monitor = _monitor(request, kwargs["monitor_id"])
+        data = MonitorSourceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.monitor_source_set(actor=acting_user(request), monitor=monitor, source=data.validated_data["source"])
+        return Response(MonitorSerializer(_monitor(request, kwargs["monitor_id"])).data)
+
+
+class SourceFileListView(generics.ListAPIView[SourceFile]):
+    """The files the worker found in a monitor's source, found last first: the batch each became, or why not."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = SourceFileSerializer
+    queryset = SourceFile.objects.none()  # for the schema: get_queryset needs the monitor of the URL
+
+    def get_queryset(self) -> QuerySet[SourceFile]:
+        return SourceFile.objects.filter(monitor=_monitor(self.request, self.kwargs["monitor_id"]))
+
+
+class MonitorIngestView(generics.GenericAPIView[Monitor]):
+    """POST asks for a reading of the monitor's source now (202); the files appear under ``source-files/``."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = MonitorSerializer
+    queryset = Monitor.objects.none()  # for the schema
+
+    @extend_schema(request=None, responses={202: MonitorSerializer})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        monitor = _monitor(request, kwargs["monitor_id"])
+        services.monitor_ingest_request(actor=acting_user(request), monitor=monitor)
+        return Response(MonitorSerializer(monitor).data, status=status.HTTP_202_ACCEPTED)
 
 
 class BatchListView(generics.ListCreateAPIView[Batch]):

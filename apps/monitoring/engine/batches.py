@@ -93,6 +93,14 @@ def read_outcomes(source: Source, reference: Reference, label: str = "outcomes b
     return table
 
 
+def read_ids(source: Source, reference: Reference, label: str = "predictions batch") -> Any:
+    """Return the id column of a predictions batch, checked as ``read_predictions`` checks it (BatchError)."""
+    dataset = open_source(source, label)
+    check_columns(dataset, [reference.id_column], tuple(dataset.kinds), "a predictions batch")
+    table = read_columns(dataset, [reference.id_column])
+    return check_ids(table.column(reference.id_column), dataset.label, reference.id_column)
+
+
 def check_outcomes(source: Source, reference: Reference) -> int:
     """Check an outcomes batch as profile_batch will read it and return its number of rows."""
     return int(read_outcomes(source, reference).num_rows)

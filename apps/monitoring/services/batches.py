@@ -9,8 +9,10 @@ from __future__ import annotations
 import math
 import tempfile
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -28,10 +30,25 @@ from apps.monitoring import profiling
 from apps.monitoring.choices import BatchKind, MonitorStatus
 from apps.monitoring.models import Batch, Monitor
 from apps.monitoring.permissions import FEED_DENIED, can_feed
+from apps.monitoring.services import prediction_ids
 from apps.monitoring.services.common import ACTOR, PROFILE_BATCH, discard, send_after_commit, store
+from apps.monitoring.services.prediction_ids import BatchIds
 from apps.registry import ingest
 
 MAX_KEY = 200
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who a batch comes from: a person or service account (``actor``), or the monitor's source read by a worker.
+
+    ``received_by`` is the account the batch row names; ``actor`` None writes the trail's event as
+    Signet's monitoring work, with ``data`` (the source and the file) added to it.
+    """
+
+    received_by: User
+    actor: User | None
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 class BatchKeyConflict(Exception):
@@ -107,14 +124,45 @@ def batch_receive(
     """Receive a batch (a CSV or Parquet file at ``path``, or JSON ``rows``); return it and whether it is new.
 
     The batch is checked completely before it is stored: its format, columns, types, ids and times
-    (the engine's own checks, so the worker will not find it unusable). A batch sent again (same
+    (the engine's own checks, so the worker will not find it unusable), and, for predictions, that
+    none of its ids was counted in an earlier batch of the monitor. A batch sent again (same
     ``key``, or the same content of the same kind) returns the batch received first, unchanged.
-    Side effects for a new batch: the stored file, ``monitoring.batch.received`` (and
-    ``monitoring.monitor.feed_resumed`` after a late feed), the task ``profile_batch`` after commit.
+    Side effects for a new batch: the stored file, its ids in the monitor's index,
+    ``monitoring.batch.received`` (and ``monitoring.monitor.feed_resumed`` after a late feed), the
+    task ``profile_batch`` after commit.
     Raises PermissionDenied, ValidationError, BatchKeyConflict (nothing stored).
     """
-    project = monitor.version.model.project
-    require(can_feed(actor, project), FEED_DENIED)
+    require(can_feed(actor, monitor.version.model.project), FEED_DENIED)
+    return _receive(Sender(actor, actor), monitor, kind, path, original_name, rows, key)
+
+
+def batch_receive_from_source(
+    *, monitor: Monitor, kind: str, path: Path, name: str, location: str, key: str
+) -> tuple[Batch, bool]:
+    """Receive the file ``location`` of the monitor's source, copied to ``path``, as ``batch_receive`` would.
+
+    No person sends it: the source was set through ``monitor_source_set`` (governed like setting the
+    monitor up), the trail's actor is Signet's monitoring work and the batch row names who set the
+    source. Side effects and errors: those of ``batch_receive`` (never PermissionDenied).
+    """
+    sender = Sender(
+        received_by=monitor.source_set_by or monitor.created_by,
+        actor=None,
+        data={"source": monitor.source, "file": location[:1200]},
+    )
+    return _receive(sender, monitor, kind, path, name, None, key)
+
+
+def _receive(
+    sender: Sender,
+    monitor: Monitor,
+    kind: str,
+    path: Path | None,
+    original_name: str,
+    rows: object,
+    key: str,
+) -> tuple[Batch, bool]:
+    """Check, store and record a batch once the sender may feed the monitor (a person checked, or a source set)."""
     if kind not in BatchKind.values:
         raise ValidationError({"kind": f"A batch holds {' or '.join(BatchKind.values)}."})
     if monitor.status != MonitorStatus.ACTIVE:
@@ -122,6 +170,7 @@ def batch_receive(
     key = key.strip()
     if len(key) > MAX_KEY or any(not ch.isprintable() for ch in key):
         raise ValidationError({"key": f"A batch key is at most {MAX_KEY} printable characters."})
+    where = "file" if rows is None else "rows"
     with tempfile.TemporaryDirectory(prefix="signet-batch-") as folder:
         if rows is not None:
             if path is not None:
@@ -136,22 +185,35 @@ def batch_receive(
             return earlier, False
         now = timezone.now()
         row_count = _check_rows(monitor, kind, path, now)
+        ids = None
+        if kind == BatchKind.PREDICTIONS:
+            ids = BatchIds.of(_ids(monitor, path))
+            prediction_ids.refuse_counted(monitor, ids, where)
         name = store(path, f"monitoring/{monitor.pk}/batches/{uuid.uuid4().hex}.{facts.format}")
     try:
-        return _record(actor, monitor, kind, name, facts, key, row_count, original_name, now), True
+        return _record(sender, monitor, kind, name, facts, key, row_count, original_name, now, ids), True
     except IntegrityError:
-        discard(name)  # a racing request stored the same batch first: it is that one
+        discard(name)  # a racing request stored the same batch first, or counted some of its ids first
         earlier = _resent(monitor, kind, key, facts.sha256)
-        if earlier is None:  # pragma: no cover - the constraint that refused names a batch that exists
-            raise
-        return earlier, False
+        if earlier is not None:
+            return earlier, False
+        if ids is not None:
+            prediction_ids.refuse_counted(monitor, ids, where)
+        raise  # pragma: no cover - the constraint that refused names a row that exists
     except BaseException:
         discard(name)
         raise
 
 
+def _ids(monitor: Monitor, path: Path) -> list[str]:
+    try:
+        return profiling.prediction_ids(path, monitor.reference_state)
+    except profiling.BatchError as exc:  # pragma: no cover - _check_rows read the same column first
+        raise ValidationError({"file": str(exc)}) from None
+
+
 def _record(
-    actor: User,
+    sender: Sender,
     monitor: Monitor,
     kind: str,
     name: str,
@@ -160,6 +222,7 @@ def _record(
     row_count: int,
     original_name: str,
     now: datetime,
+    ids: BatchIds | None,
 ) -> Batch:
     project = monitor.version.model.project
     with transaction.atomic():
@@ -173,16 +236,28 @@ def _record(
             key=key,
             size=facts.size,
             row_count=row_count,
-            received_by=actor,
+            received_by=sender.received_by,
             received_at=now,
             enqueued_at=now,
         )
+        if ids is not None:
+            # Before the trail's event: the chain's lock is held from it to the commit, and COPY may
+            # wait here for a concurrent batch sharing ids.
+            prediction_ids.record(monitor, batch, ids)
         audit_record(
-            actor=actor,
+            actor=sender.actor,
+            actor_name=None if sender.actor else ACTOR,
             action=Action.MONITOR_BATCH_RECEIVED,
             target=batch,
             project=project,
-            data={"monitor": monitor.pk, "kind": kind, "rows": row_count, "sha256": facts.sha256, "key": key[:200]},
+            data={
+                "monitor": monitor.pk,
+                "kind": kind,
+                "rows": row_count,
+                "sha256": facts.sha256,
+                "key": key[:200],
+                **sender.data,
+            },
         )
         late = Monitor.objects.filter(pk=monitor.pk, feed_late_since__isnull=False).exists()
         Monitor.objects.filter(pk=monitor.pk).update(last_batch_at=now, feed_late_since=None)

@@ -25,6 +25,7 @@ logger = logging.getLogger("apps.monitoring.services")
 # Sent by name (apps/core/queue.py): apps.monitoring.tasks imports these services.
 PROFILE_BATCH = "apps.monitoring.tasks.profile_batch"
 COMPUTE_WINDOWS = "apps.monitoring.tasks.compute_windows"
+INGEST_SOURCE = "apps.monitoring.tasks.ingest_source"
 ACTOR = "monitoring"  # the trail's name for Signet's own monitoring work (workers, the periodic checks)
 
 

@@ -13,6 +13,7 @@ from apps.audit.actions import Action
 from apps.audit.services import AuditEntry, audit_record, audit_record_many
 from apps.monitoring.choices import MonitorStatus
 from apps.monitoring.models import Batch, Monitor
+from apps.monitoring.services import prediction_ids
 from apps.monitoring.services.breaches import monitor_url
 from apps.monitoring.services.common import ACTOR, discard, label, listeners
 from apps.notifications.choices import Event
@@ -74,7 +75,8 @@ def monitors_check_feeds() -> int:
 def batches_expire(limit: int = 1000) -> int:
     """Delete the raw files of batches past their monitor's retention (profiles stay); return how many.
 
-    Side effects: files removed from storage, ``monitoring.batch.raw_deleted`` per batch.
+    Side effects: files removed from storage, the batches' prediction ids forgotten,
+    ``monitoring.batch.raw_deleted`` per batch.
     """
     now = timezone.now()
     expired: list[Batch] = []
@@ -93,6 +95,8 @@ def batches_expire(limit: int = 1000) -> int:
     with transaction.atomic():
         names = [batch.file.name for batch in expired]
         Batch.objects.filter(pk__in=[b.pk for b in expired]).update(file="", raw_deleted_at=now)
+        # Past the retention a batch's ids are forgotten too: the index stays the size of the raw data kept.
+        prediction_ids.forget([b.pk for b in expired])
         audit_record_many(
             AuditEntry(
                 actor=None,

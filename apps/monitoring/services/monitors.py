@@ -16,6 +16,7 @@ from apps.monitoring.choices import WindowSize
 from apps.monitoring.models import Monitor
 from apps.monitoring.permissions import MONITOR_DENIED, can_monitor
 from apps.monitoring.services.common import local_files
+from apps.monitoring.services.sources import clean_source
 from apps.projects.choices import ProjectRole
 from apps.registry.choices import VersionStatus
 from apps.registry.models import DatasetVersion
@@ -27,6 +28,7 @@ from apps.workflows.models import Deployment
 MONITOR_FIELDS = (
     "name", "deployment", "reference", "spec", "id_column", "timestamp_column", "window_sizes", "breach_window",
     "notify_roles", "gate_blocking", "expected_interval_minutes", "retention_days", "outcome_lookback_days",
+    "source",
 )  # fmt: skip
 
 
@@ -69,12 +71,14 @@ def monitor_create(
     expected_interval_minutes: int | None = None,
     retention_days: int = 90,
     outcome_lookback_days: int = 30,
+    source: str = "",
 ) -> Monitor:
     """Start monitoring ``deployment`` (owners, developers and IT operations of its project).
 
     The reference is ``reference`` or else the current data of the version's newest passing
     validation run; the suite is ``spec`` or else that run's. The reference is read once here, so
-    a reference the engine cannot use is refused now, not at the first batch.
+    a reference the engine cannot use is refused now, not at the first batch. ``source`` names where
+    the worker reads batches (``sources.clean_source``: inside the allowed roots).
     Side effects: ``monitoring.monitor.created``. Raises PermissionDenied, ValidationError.
     """
     version = deployment.version
@@ -85,6 +89,7 @@ def monitor_create(
     window_sizes = list(dict.fromkeys(window_sizes or [WindowSize.HOUR, WindowSize.DAY, WindowSize.WEEK]))
     notify_roles = list(dict.fromkeys(notify_roles or [ProjectRole.OWNER, ProjectRole.DEVELOPER]))
     _check_settings(window_sizes, breach_window, notify_roles, id_column, timestamp_column)
+    source = clean_source(source)
     if reference is None or spec is None:
         run = approved_validation(deployment)
         if run is None:
@@ -119,6 +124,8 @@ def monitor_create(
         expected_interval_minutes=expected_interval_minutes,
         retention_days=retention_days,
         outcome_lookback_days=outcome_lookback_days,
+        source=source,
+        source_set_by=actor if source else None,
         created_by=actor,
     )
     monitor.full_clean(exclude=["reference_state"], validate_unique=False, validate_constraints=False)

@@ -24,6 +24,7 @@ from apps.core.text import storable
 from apps.monitoring import profiling
 from apps.monitoring.choices import BatchKind, BatchStatus
 from apps.monitoring.models import Batch, BatchProfile
+from apps.monitoring.services import prediction_ids
 from apps.monitoring.services.common import (
     ACTOR,
     COMPUTE_WINDOWS,
@@ -96,6 +97,24 @@ def _held(batch: Batch) -> Batch | None:
     return locked
 
 
+def _release(locked: Batch, batch: Batch, status: str, action: str, data: dict[str, object]) -> None:
+    """End the attempt that holds ``locked``: its new status, the lease given back, the trail's event.
+
+    ``batch`` is the claimed row (its monitor and project are loaded); the caller's transaction holds the lock.
+    """
+    locked.status = status
+    locked.lease_expires_at = None
+    locked.save()
+    audit_record(
+        actor=None,
+        actor_name=ACTOR,
+        action=action,
+        target=locked,
+        project=batch.monitor.version.model.project,
+        data={"attempt": locked.attempts, **data},
+    )
+
+
 def _record(batch: Batch, hours: list[profiling.HourProfile], outcomes_through: int) -> str:
     monitor = batch.monitor
     attempt = f"{batch.attempts}-{uuid.uuid4().hex[:8]}"
@@ -122,24 +141,19 @@ def _record(batch: Batch, hours: list[profiling.HourProfile], outcomes_through: 
             for hour, name in written
         )
         refresh = locked.profiled_at is not None
-        locked.status = BatchStatus.PROFILED
         locked.outcomes_through = outcomes_through
         locked.first_at = min((h.start for h in hours), default=None)
         locked.last_at = max((h.start for h in hours), default=None)
         locked.profiled_at = timezone.now()
-        locked.lease_expires_at = None
         # Outcomes that arrived while this attempt read the older ones: profile it again with them.
         newer = _outcomes_for(locked).filter(pk__gt=outcomes_through).exists()
         locked.needs_refresh = newer
-        locked.save()
-        audit_record(
-            actor=None,
-            actor_name=ACTOR,
-            action=Action.MONITOR_BATCH_PROFILED,
-            target=locked,
-            project=monitor.version.model.project,
-            data={
-                "attempt": locked.attempts,
+        _release(
+            locked,
+            batch,
+            BatchStatus.PROFILED,
+            Action.MONITOR_BATCH_PROFILED,
+            {
                 "hours": len(hours),
                 "rows": sum(h.rows for h in hours),
                 "labelled": sum(h.labelled for h in hours),
@@ -164,18 +178,9 @@ def _quarantine(batch: Batch, reason: str) -> str:
         hours: list[datetime] = list(BatchProfile.objects.filter(batch=locked).values_list("start", flat=True))
         files = list(BatchProfile.objects.filter(batch=locked).values_list("file", flat=True))
         BatchProfile.objects.filter(batch=locked).delete()
-        locked.status = BatchStatus.QUARANTINED
+        prediction_ids.forget([locked.pk])  # never counted: a corrected batch may send its ids again
         locked.reason = storable(reason)[:2000]
-        locked.lease_expires_at = None
-        locked.save()
-        audit_record(
-            actor=None,
-            actor_name=ACTOR,
-            action=Action.MONITOR_BATCH_QUARANTINED,
-            target=locked,
-            project=batch.monitor.version.model.project,
-            data={"attempt": locked.attempts, "reason": locked.reason},
-        )
+        _release(locked, batch, BatchStatus.QUARANTINED, Action.MONITOR_BATCH_QUARANTINED, {"reason": locked.reason})
         transaction.on_commit(lambda: discard(*files))
         if hours:
             send_after_commit(COMPUTE_WINDOWS, batch.monitor_id, [hour.isoformat() for hour in hours])
@@ -200,17 +205,13 @@ def _fold_outcomes(batch: Batch) -> str:
             ).values_list("pk", flat=True)
         )
         Batch.objects.filter(pk__in=stale).update(needs_refresh=True, enqueued_at=now)
-        locked.status = BatchStatus.PROFILED
         locked.profiled_at = now
-        locked.lease_expires_at = None
-        locked.save()
-        audit_record(
-            actor=None,
-            actor_name=ACTOR,
-            action=Action.MONITOR_BATCH_PROFILED,
-            target=locked,
-            project=batch.monitor.version.model.project,
-            data={"attempt": locked.attempts, "rows": locked.row_count, "predictions_to_label": len(stale)},
+        _release(
+            locked,
+            batch,
+            BatchStatus.PROFILED,
+            Action.MONITOR_BATCH_PROFILED,
+            {"rows": locked.row_count, "predictions_to_label": len(stale)},
         )
         for pk in stale:
             send_after_commit(PROFILE_BATCH, pk, batch_id=pk)

@@ -1,0 +1,348 @@
+"""Batches read from a monitor's source on a schedule: real files in a temporary folder, every hostile case."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import override_settings
+from django.utils import timezone
+
+from apps.audit.models import AuditEvent
+from apps.monitoring import services
+from apps.monitoring.models import Batch, Monitor, SourceFile
+from tests.core.test_settings import PRODUCTION, _boot
+from tests.monitoring.conftest import Watched, hour, outcomes_of, traffic, write
+
+
+@pytest.fixture
+def roots(tmp_path: Path, settings) -> Path:
+    """The one folder monitors may read (its files settle at once), and a secret folder outside it."""
+    allowed = tmp_path / "feeds"
+    (allowed / "fraud" / "predictions").mkdir(parents=True)
+    (allowed / "fraud" / "outcomes").mkdir()
+    (tmp_path / "secret").mkdir()
+    settings.SIGNET_MONITORING_INGEST_ROOTS = [str(allowed)]
+    settings.SIGNET_MONITORING_INGEST_SETTLE_SECONDS = 0
+    return allowed
+
+
+@pytest.fixture
+def fed(watched: Watched, roots: Path) -> Watched:
+    services.monitor_source_set(actor=watched.flow.developer, monitor=watched.monitor, source=str(roots / "fraud"))
+    watched.monitor.refresh_from_db()
+    return watched
+
+
+def folder(watched: Watched) -> Path:
+    return Path(watched.monitor.source)
+
+
+def read(watched: Watched) -> str:
+    return services.monitor_ingest(watched.monitor.pk)
+
+
+def files(watched: Watched) -> dict[str, SourceFile]:
+    return {Path(row.location).name: row for row in SourceFile.objects.filter(monitor=watched.monitor)}
+
+
+def refused_events(watched: Watched) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(action="monitoring.source_file.refused").order_by("seq"))
+
+
+def source_url(watched: Watched) -> str:
+    return f"/api/v1/monitors/{watched.monitor.pk}/"
+
+
+# --- setting the source -----------------------------------------------------------------------
+
+
+def test_a_developer_sets_a_folder_inside_the_roots_through_the_api_and_it_is_audited(
+    watched: Watched, roots: Path, api
+) -> None:
+    response = api(watched.flow.developer).patch(
+        source_url(watched), {"source": str(roots / "fraud" / "predictions" / "..")}, content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["source"] == str((roots / "fraud").resolve())  # '..' resolved
+    event = AuditEvent.objects.get(action="monitoring.monitor.source_set")
+    assert event.actor_id == watched.flow.developer.pk
+    assert event.changes == {"source": {"before": "", "after": str((roots / "fraud").resolve())}}
+
+
+@pytest.mark.parametrize("case", ["outside", "dotdot", "symlink", "relative", "missing", "storage"])
+def test_a_source_outside_the_roots_is_refused_and_nothing_changes(
+    watched: Watched, roots: Path, tmp_path: Path, api, case: str
+) -> None:
+    link = roots / "escape"
+    link.symlink_to(tmp_path / "secret")
+    source = {
+        "outside": str(tmp_path / "secret"),
+        "dotdot": str(roots / ".." / "secret"),
+        "symlink": str(link),
+        "relative": "feeds/fraud",
+        "missing": str(roots / "nowhere"),
+        "storage": "storage://inbox",
+    }[case]
+    response = api(watched.flow.developer).patch(
+        source_url(watched), {"source": source}, content_type="application/json"
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["message"].startswith("The request has invalid fields: source:")
+    assert Monitor.objects.get(pk=watched.monitor.pk).source == ""
+    assert not AuditEvent.objects.filter(action="monitoring.monitor.source_set").exists()
+
+
+@pytest.mark.parametrize("persona", ["business_owner", "validator", "auditor"])
+def test_only_owners_developers_and_it_operations_set_a_source(
+    watched: Watched, roots: Path, api, persona: str
+) -> None:
+    response = api(watched.flow.persona(persona)).patch(
+        source_url(watched), {"source": str(roots / "fraud")}, content_type="application/json"
+    )
+    assert response.status_code == 403, response.content
+    assert (
+        api(watched.flow.outsider)
+        .patch(source_url(watched), {"source": ""}, content_type="application/json")
+        .status_code
+        == 404
+    )
+    assert Monitor.objects.get(pk=watched.monitor.pk).source == ""
+
+
+def test_a_monitor_may_be_set_up_with_its_source(watched: Watched, roots: Path) -> None:
+    monitor = services.monitor_create(
+        actor=watched.flow.it_ops, deployment=watched.deployment, name="second", reference=watched.reference,
+        spec=watched.monitor.spec, source=str(roots / "fraud"),
+    )  # fmt: skip
+    assert (monitor.source, monitor.source_set_by) == (str((roots / "fraud").resolve()), watched.flow.it_ops)
+    created = AuditEvent.objects.filter(action="monitoring.monitor.created", target_id=str(monitor.pk)).get()
+    assert created.changes["source"]["after"] == monitor.source
+    with pytest.raises(ValidationError, match="outside the folders"):
+        services.monitor_create(
+            actor=watched.flow.it_ops, deployment=watched.deployment, name="third", reference=watched.reference,
+            spec=watched.monitor.spec, source="/etc",
+        )  # fmt: skip
+
+
+# --- reading it -------------------------------------------------------------------------------
+
+
+def test_new_files_become_batches_once_and_a_copy_under_another_name_is_the_same_batch(fed: Watched) -> None:
+    table = traffic(200, start=hour(2), seed=2)
+    write(table, folder(fed) / "predictions", "2026-12-07T10.csv")
+    write(outcomes_of(table, 2), folder(fed) / "outcomes", "2026-12-07T10.parquet")
+    (folder(fed) / "predictions" / ".partial.csv").write_text("half a file")  # hidden: not read
+    (folder(fed) / "predictions" / "notes.txt").write_text("not a batch")  # another extension: not read
+    assert read(fed) == "read 2 files: 2 received, 0 refused"
+    batches = {b.kind: b for b in Batch.objects.filter(monitor=fed.monitor)}
+    assert set(batches) == {"predictions", "outcomes"}
+    predictions = batches["predictions"]
+    assert predictions.key == f"{folder(fed) / 'predictions' / '2026-12-07T10.csv'}@{predictions.sha256}"
+    assert (predictions.received_by, predictions.row_count) == (fed.flow.developer, 200)
+    event = AuditEvent.objects.get(action="monitoring.batch.received", target_id=str(predictions.pk))
+    assert (event.actor_id, event.actor_name) == (None, "monitoring")
+    assert event.data["source"] == fed.monitor.source
+    assert read(fed) == "read 0 files: 0 received, 0 refused"
+    (folder(fed) / "predictions" / "again.csv").write_bytes(
+        (folder(fed) / "predictions" / "2026-12-07T10.csv").read_bytes()
+    )
+    assert read(fed) == "read 1 files: 1 received, 0 refused"
+    assert Batch.objects.filter(monitor=fed.monitor).count() == 2
+    assert files(fed)["again.csv"].batch_id == predictions.pk
+    assert AuditEvent.objects.filter(action="monitoring.batch.received").count() == 2
+
+
+def test_a_file_still_being_written_waits_for_the_next_reading(fed: Watched, settings) -> None:
+    settings.SIGNET_MONITORING_INGEST_SETTLE_SECONDS = 3600
+    write(traffic(20, start=hour(2), seed=2), folder(fed) / "predictions", "now.csv")
+    assert read(fed) == "read 0 files: 0 received, 0 refused"
+    assert not SourceFile.objects.exists()
+
+
+def _hostile(fed: Watched, tmp_path: Path) -> dict[str, str]:
+    """Each hostile file of the predictions folder, and words its reason must hold."""
+    predictions = folder(fed) / "predictions"
+    (tmp_path / "secret" / "salaries.csv").write_text("name,salary\nalice,1\n")
+    (predictions / "escape.csv").symlink_to(tmp_path / "secret" / "salaries.csv")
+    (predictions / "dangling.csv").symlink_to(predictions / "gone.csv")
+    os.mkfifo(predictions / "pipe.csv")
+    (predictions / "disguised.parquet").write_text("prediction_id,timestamp\n1,2026-12-07T10:00:00Z\n")
+    (predictions / "wide.csv").write_text(",".join(f"c{i}" for i in range(1_000_000)) + "\n" + "1," * 3 + "\n")
+    good = traffic(30, start=hour(2), seed=3)
+    write(good.drop_columns(["f1"]), predictions, "columns.csv")
+    return {
+        "escape.csv": "links outside the folders monitors may read",
+        "dangling.csv": "cannot be read",
+        "pipe.csv": "not a regular file",
+        "disguised.parquet": "Parquet",
+        "wide.csv": "column",
+        "columns.csv": "lacks 'f1'",
+    }
+
+
+def test_hostile_files_are_refused_with_their_reason_audited_and_not_read_again_until_they_change(
+    fed: Watched, tmp_path: Path, api
+) -> None:
+    expected = _hostile(fed, tmp_path)
+    assert read(fed) == f"read {len(expected)} files: 0 received, {len(expected)} refused"
+    found = files(fed)
+    assert set(found) == set(expected)
+    for name, words in expected.items():
+        assert (found[name].status, found[name].batch_id) == ("refused", None), name
+        assert words in found[name].reason, (name, found[name].reason)
+    assert not Batch.objects.filter(monitor=fed.monitor).exists()
+    events = refused_events(fed)
+    assert len(events) == len(expected)
+    assert all((e.actor_id, e.actor_name) == (None, "monitoring") for e in events)
+    assert "alice" not in " ".join(str(e.data) for e in events)  # the escaped file was never read
+    assert found["escape.csv"].size == (folder(fed) / "predictions" / "escape.csv").lstat().st_size  # the link's own
+    listed = api(fed.flow.business_owner).get(f"/api/v1/monitors/{fed.monitor.pk}/source-files/").json()["results"]
+    assert {Path(item["location"]).name: item["reason"] for item in listed} == {n: r.reason for n, r in found.items()}
+
+    assert read(fed) == "read 0 files: 0 received, 0 refused"  # unchanged: not read again
+    assert len(refused_events(fed)) == len(expected)
+    columns = folder(fed) / "predictions" / "columns.csv"
+    write(traffic(30, start=hour(2), seed=3), columns.parent, columns.name)  # corrected in place
+    assert read(fed) == "read 1 files: 1 received, 0 refused"
+    assert files(fed)["columns.csv"].status == "received"
+    assert files(fed)["columns.csv"].reason == ""
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(fed: Watched, settings) -> None:
+    settings.SIGNET_MAX_UPLOAD_BYTES = 2048
+    write(traffic(2000, start=hour(2), seed=4), folder(fed) / "predictions", "big.csv")
+    assert read(fed) == "read 1 files: 0 received, 1 refused"
+    assert "larger than the limit of 2,048 bytes" in files(fed)["big.csv"].reason
+
+
+def test_a_file_repeating_counted_ids_is_refused_naming_the_batch(fed: Watched) -> None:
+    first, _new = fed.send(traffic(50, start=hour(3), seed=5), "api.parquet")
+    write(traffic(50, start=hour(2), seed=6, first_id=40), folder(fed) / "predictions", "overlap.parquet")
+    assert read(fed) == "read 1 files: 0 received, 1 refused"
+    assert f"counted before in batch {first.pk}" in files(fed)["overlap.parquet"].reason
+
+
+def test_a_source_that_leaves_the_roots_stops_being_read_and_says_so(fed: Watched, settings, tmp_path: Path) -> None:
+    write(traffic(20, start=hour(2), seed=7), folder(fed) / "predictions", "a.csv")
+    settings.SIGNET_MONITORING_INGEST_ROOTS = [str(tmp_path / "elsewhere")]
+    assert read(fed).startswith("source unreadable:")
+    monitor = Monitor.objects.get(pk=fed.monitor.pk)
+    assert "outside the folders monitors may read" in monitor.source_error
+    assert (monitor.source_scanned_at is not None, monitor.source_lease_until) == (True, None)
+    assert not Batch.objects.exists()
+    read(fed)  # still unreadable: told once
+    assert AuditEvent.objects.filter(action="monitoring.monitor.source_unreadable").count() == 1
+    settings.SIGNET_MONITORING_INGEST_ROOTS = [str(folder(fed).parent)]
+    assert read(fed) == "read 1 files: 1 received, 0 refused"
+    assert Monitor.objects.get(pk=fed.monitor.pk).source_error == ""
+    assert AuditEvent.objects.filter(action="monitoring.monitor.source_readable").count() == 1
+
+
+def test_a_reading_holding_the_lease_keeps_another_out(fed: Watched) -> None:
+    Monitor.objects.filter(pk=fed.monitor.pk).update(source_lease_until=timezone.now() + timedelta(minutes=5))
+    assert read(fed).startswith("not read")
+    assert services.monitors_ingest_due() == 0
+
+
+def test_a_storage_location_is_read_like_a_folder(watched: Watched, tmp_path: Path, settings) -> None:
+    location = tmp_path / "bucket"
+    (location / "inbox" / "fraud" / "predictions").mkdir(parents=True)
+    (tmp_path / "secret").mkdir()
+    (tmp_path / "secret" / "x.csv").write_text("a\n1\n")
+    (location / "inbox" / "fraud" / "predictions" / "link.csv").symlink_to(tmp_path / "secret" / "x.csv")
+    write(traffic(40, start=hour(2), seed=8), location / "inbox" / "fraud" / "predictions", "a.parquet")
+    storages = {
+        **settings.STORAGES,
+        "monitoring_ingest": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(location)},
+        },
+    }
+    settings.SIGNET_MONITORING_INGEST_SETTLE_SECONDS = 0
+    with override_settings(STORAGES=storages, SIGNET_MONITORING_INGEST_ROOTS=["storage://inbox"]):
+        for hostile in ("storage://inbox/../secret", "storage://other", "storage://inbox/a\\b"):
+            with pytest.raises(ValidationError):
+                services.monitor_source_set(actor=watched.flow.developer, monitor=watched.monitor, source=hostile)
+        services.monitor_source_set(
+            actor=watched.flow.developer, monitor=watched.monitor, source="storage://inbox//fraud/"
+        )
+        assert Monitor.objects.get(pk=watched.monitor.pk).source == "storage://inbox/fraud"
+        assert read(watched) == "read 2 files: 1 received, 1 refused"
+    found = files(watched)
+    assert found["a.parquet"].status == "received"
+    assert found["a.parquet"].location == "storage://inbox/fraud/predictions/a.parquet"
+    assert "links outside the ingest storage" in found["link.csv"].reason
+    assert found["link.csv"].size == -1
+
+
+def test_without_an_ingest_storage_a_storage_source_is_refused(watched: Watched, settings) -> None:
+    settings.SIGNET_MONITORING_INGEST_ROOTS = ["storage://"]
+    with pytest.raises(ValidationError, match="No ingest storage is configured"):
+        services.monitor_source_set(actor=watched.flow.developer, monitor=watched.monitor, source="storage://inbox")
+
+
+# --- asking for a reading ---------------------------------------------------------------------
+
+
+def test_a_reading_asked_for_through_the_api_is_audited_and_governed(fed: Watched, api) -> None:
+    url = f"/api/v1/monitors/{fed.monitor.pk}/ingest/"
+    assert api(fed.flow.it_ops).post(url).status_code == 202
+    assert AuditEvent.objects.filter(action="monitoring.monitor.ingest_requested").count() == 1
+    assert api(fed.flow.business_owner).post(url).status_code == 403
+    assert api(fed.flow.outsider).post(url).status_code == 404
+    services.monitor_source_set(actor=fed.flow.owner, monitor=fed.monitor, source="")
+    response = api(fed.flow.it_ops).post(url)
+    assert response.status_code == 400
+    assert "no source" in response.json()["error"]["message"]
+    assert AuditEvent.objects.filter(action="monitoring.monitor.ingest_requested").count() == 1
+
+
+def test_a_person_asking_for_a_reading_must_be_allowed_to_feed(fed: Watched) -> None:
+    with pytest.raises(PermissionDenied):
+        services.monitor_ingest_request(actor=fed.flow.validator, monitor=fed.monitor)
+
+
+def test_outcomes_of_a_folder_label_its_predictions(fed: Watched) -> None:
+    table = traffic(60, start=hour(2), seed=9)
+    write(table, folder(fed) / "predictions", "p.parquet")
+    write(outcomes_of(table, 9), folder(fed) / "outcomes", "o.csv")
+    write(pa.table({"prediction_id": ["x"], "label": [1]}), folder(fed) / "outcomes", "bad.csv")
+    assert read(fed) == "read 3 files: 2 received, 1 refused"
+    assert files(fed)["o.csv"].kind == "outcomes"
+    assert "does not have the columns" in files(fed)["bad.csv"].reason
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def test_the_ingest_storage_and_its_options_come_from_the_environment() -> None:
+    backend = {"MONITORING_INGEST_STORAGE_BACKEND": "django.core.files.storage.FileSystemStorage"}
+    bad = _boot(dict(PRODUCTION, **backend, MONITORING_INGEST_STORAGE_OPTIONS="[1, 2]"), "check")
+    assert bad.returncode != 0
+    assert "MONITORING_INGEST_STORAGE_OPTIONS must be a JSON object" in bad.stderr
+    script = "from django.conf import settings; print(settings.STORAGES['monitoring_ingest']['OPTIONS']['location'])"
+    good = _boot(
+        dict(PRODUCTION, **backend, MONITORING_INGEST_STORAGE_OPTIONS='{"location": "/srv/in"}'), "shell", "-c", script
+    )
+    assert good.stdout.splitlines()[-1] == "/srv/in", (good.stdout, good.stderr)
+
+
+def test_a_kind_folder_linking_outside_the_roots_is_not_listed(fed: Watched, tmp_path: Path) -> None:
+    (tmp_path / "secret" / "payroll-2026.csv").write_text("name,salary\n")
+    (folder(fed) / "outcomes").rmdir()
+    (folder(fed) / "outcomes").symlink_to(tmp_path / "secret")
+    assert read(fed).startswith("source unreadable:")
+    assert "links outside the folders monitors may read" in Monitor.objects.get(pk=fed.monitor.pk).source_error
+    assert not SourceFile.objects.exists()
+    assert "payroll" not in str(list(AuditEvent.objects.values_list("data", flat=True)))
+
+
+def test_ingest_roots_other_than_absolute_folders_or_storage_locations_stop_start_up() -> None:
+    result = _boot(dict(PRODUCTION, MONITORING_INGEST_ROOTS="/srv/feeds,feeds/relative"), "check")
+    assert result.returncode != 0
+    assert "MONITORING_INGEST_ROOTS holds absolute folders" in result.stderr
