@@ -226,6 +226,17 @@ def _record(
 ) -> Batch:
     project = monitor.version.model.project
     with transaction.atomic():
+        # The monitor's row first, before the trail's lock (taken by the first audit event and held to the
+        # commit): the order of every writer of a monitor (the windows' worker locks it, then audits), so a
+        # batch received while a window is judged waits instead of deadlocking. The filter is evaluated
+        # again under the row lock: of two batches at once, one says the feed resumed.
+        late = bool(
+            Monitor.objects.filter(pk=monitor.pk, feed_late_since__isnull=False).update(
+                last_batch_at=now, feed_late_since=None
+            )
+        )
+        if not late:
+            Monitor.objects.filter(pk=monitor.pk).update(last_batch_at=now)
         batch = Batch.objects.create(
             monitor=monitor,
             kind=kind,
@@ -259,8 +270,6 @@ def _record(
                 **sender.data,
             },
         )
-        late = Monitor.objects.filter(pk=monitor.pk, feed_late_since__isnull=False).exists()
-        Monitor.objects.filter(pk=monitor.pk).update(last_batch_at=now, feed_late_since=None)
         if late:
             audit_record(
                 actor=None,
