@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Count, Q, QuerySet
 
 from apps.monitoring.choices import MonitorStatus
-from apps.monitoring.models import KpiActual, Monitor
+from apps.monitoring.models import Breach, KpiActual, Monitor
 from apps.monitoring.selectors import monitors_visible_to
 
 if TYPE_CHECKING:
@@ -32,7 +32,8 @@ STATES = {
     "breaching": "Breaching now",
     "late": "Not fed for longer than expected",
 }
-OPEN_BREACH = Q(breaches__recovered_at__isnull=True)
+# A breach that exists and has not recovered (the join to breaches is outer: a monitor without any has nulls).
+OPEN_BREACH = Q(breaches__isnull=False, breaches__recovered_at__isnull=True)
 # "Not fed for longer than expected" is the periodic check's verdict (monitors_check_feeds, every five
 # minutes): the owners were told then, and the next batch clears it.
 FED_LATE = Q(status=MonitorStatus.ACTIVE, feed_late_since__isnull=False)
@@ -140,7 +141,7 @@ def monitors_in_state(*, user: Viewer, state: str) -> list[MonitorState]:
     if state == "monitored":
         monitors = monitors.filter(status=MonitorStatus.ACTIVE)
     elif state == "breaching":
-        monitors = monitors.filter(pk__in=Monitor.objects.filter(OPEN_BREACH).values("pk"))
+        monitors = monitors.filter(pk__in=Breach.objects.filter(recovered_at__isnull=True).values("monitor_id"))
     else:
         monitors = monitors.filter(FED_LATE)
     ordered = _annotated(monitors).order_by(
