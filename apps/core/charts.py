@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-WIDTH, HEIGHT = 560, 200
-LEFT, RIGHT, TOP, BOTTOM = 56, 16, 12, 40
+WIDTH, HEIGHT = 720, 240
+LEFT, RIGHT, TOP, BOTTOM = 56, 16, 24, 40
 Y_TICKS = 5
 DAY = 86400.0
 # Tick steps of the time axis, in days (a month is drawn at the first of each month instead).
@@ -177,5 +177,9 @@ def time_chart(points: Sequence[Point], *, target: float | None = None, markers:
         x_ticks=[Tick(x(t), format_day(t)) for t in _time_ticks(first, last)],
         y_ticks=[Tick(y(v), format_value(v)) for v in y_values],
         target_y=y(target) if target is not None else None,
-        markers=[{"x": x(m.at), "label": m.label} for m in shown],
+        # A label near the right edge is written leftwards of its line, so it stays inside the chart.
+        markers=[
+            {"x": x(m.at), "label": m.label, "anchor": "end" if x(m.at) > (LEFT + right) / 2 else "start"}
+            for m in shown
+        ],
     )
