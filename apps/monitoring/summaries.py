@@ -12,15 +12,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from apps.monitoring.choices import MonitorStatus
 from apps.monitoring.models import Breach, KpiActual, Monitor
 from apps.monitoring.selectors import monitors_visible_to
+from apps.projects.models import Project
 
 if TYPE_CHECKING:
     from apps.core.types import Viewer
-    from apps.projects.models import Project
 
 TILE_SHOWN = 20  # monitors on the project page's tile; the version pages list the rest
 LIST_SHOWN = 200  # monitors on the portfolio's list of one state
@@ -91,8 +91,14 @@ def _annotated(monitors: QuerySet[Monitor]) -> QuerySet[Monitor]:
 
 def project_monitors(*, user: Viewer, project: Project) -> dict[str, Any]:
     """The project page's monitoring tile: its monitors (version, environment, state), breaching first; one query."""
+    # Breaching and late ones first in the query too, so a long list never hides them past the tile's end.
     monitors = _annotated(monitors_visible_to(user).filter(version__model__project=project)).order_by(
-        "version__model__name", "-version__number", "deployment__environment", "name"
+        F("breaching").desc(),
+        F("feed_late_since").desc(nulls_last=True),
+        "version__model__name",
+        "-version__number",
+        "deployment__environment",
+        "name",
     )
     shown = _states(monitors[: TILE_SHOWN + 1])
     order = {BREACHING: 0, LATE: 1, WAITING: 2, PAUSED: 3, WITHIN: 4}
@@ -109,7 +115,11 @@ def kpi_versions(*, user: Viewer, project: Project, measurements: list[int]) -> 
     if not measurements:
         return {"kpi_versions": {}}
     actuals = (
-        KpiActual.objects.filter(measurement_id__in=measurements, measurement__kpi__project=project)
+        KpiActual.objects.filter(
+            measurement_id__in=measurements,
+            measurement__kpi__project=project,
+            measurement__kpi__project__in=Project.objects.visible_to(user),
+        )
         .exclude(deployment=None)
         .select_related("deployment__version__model")
         .only("measurement_id", "deployment__version__number", "deployment__version__model__name")

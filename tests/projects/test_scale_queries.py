@@ -145,3 +145,25 @@ def test_the_project_page_costs_the_same_with_4n_kpis_values_and_monitors_as_wit
     assert tile.count("<li ") == 13
     assert tile.count("1 metric breaching") == 2 + 5
     assert tile.index("1 metric breaching") < tile.index("waiting for its first batch")  # breaching first
+
+
+def test_a_breaching_monitor_shows_on_the_tile_however_many_monitors_come_before_it_by_name(watched) -> None:
+    monitor = watched.monitor
+    copies = []
+    for i in range(25):
+        copy = Monitor.objects.get(pk=monitor.pk)
+        copy.pk, copy.name = None, f"a-{i:02d}"  # before "production" by name
+        copies.append(copy)
+    Monitor.objects.bulk_create(copies)
+    Breach.objects.create(
+        monitor=monitor, key="drift:psi:f0::", check_name="drift", metric="psi", column="f0", size="day",
+        window_start=timezone.now(),
+    )  # fmt: skip
+    client = Client()
+    client.force_login(watched.flow.owner)
+    page = client.get(f"/projects/{watched.flow.project.slug}/").content.decode()
+    tile = page.split('id="monitoring-tile"', 1)[1].split("</section>", 1)[0]
+    assert tile.count("<li ") == 20
+    assert tile.index(f'data-monitor="{monitor.pk}"') < tile.index('data-state="waiting"')
+    assert "1 metric breaching" in tile
+    assert "each version's page lists all of its own" in tile
