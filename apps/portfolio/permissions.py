@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 # The second and third lines and compliance oversee the whole organisation (DESIGN section 4).
 OVERSIGHT_TEAMS = (TeamFunction.AUDIT, TeamFunction.RISK_VALIDATION, TeamFunction.COMPLIANCE)
+PORTFOLIO_DENIED = "Only administrators, audit, risk validation and compliance read the portfolio."
 
 
 def can_view_portfolio(user: Viewer) -> bool:
@@ -25,7 +26,7 @@ def can_view_portfolio(user: Viewer) -> bool:
 
 
 class CanViewPortfolio(BasePermission):
-    message = "Only administrators, audit, risk validation and compliance read the portfolio."
+    message = PORTFOLIO_DENIED
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return can_view_portfolio(request.user)

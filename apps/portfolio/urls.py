@@ -6,4 +6,7 @@ from apps.portfolio import views
 
 app_name = "portfolio"
 
-urlpatterns = [path("", views.portfolio, name="portfolio")]
+urlpatterns = [
+    path("", views.portfolio, name="portfolio"),
+    path("monitors/", views.monitor_list, name="monitor_list"),
+]

@@ -16,7 +16,7 @@ from apps.core import panels
 from apps.core.forms import add_service_errors
 from apps.core.permissions import acting_user, require
 from apps.projects import permissions as can
-from apps.projects import selectors, services
+from apps.projects import presenters, selectors, services
 from apps.projects.choices import DataAccessStatus, ProjectStatus, RiskTier
 from apps.projects.filters import ProjectFilter
 from apps.projects.forms import (
@@ -73,11 +73,15 @@ def _page_context(request: HttpRequest, project: Project, **forms: Any) -> dict[
     # The models (registry) and what is in service (workflows) are sections other apps contribute.
     sections = panels.context_for("projects.project", user=user, project=project)
     steps = selectors.next_steps(project=project, data=data) + sections.pop("model_next_steps", [])
+    # Which version was in production when each value shown was measured: monitoring links them.
+    shown = presenters.measurement_ids(data["kpis"])
+    versions = panels.context_for("projects.kpis", user=user, project=project, measurements=shown)
     context = {
         "project": project,
         **data,
         **sections,
         "next_steps": steps,
+        "kpi_charts": presenters.kpi_charts(data["kpis"], versions.get("kpi_versions", {})),
         "roles": sorted(can.roles_in(user, project)),
         "can_edit": can.can_edit_project(user, project),
         "can_manage": can.can_manage_members(user, project),

@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import random
 import tempfile
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.projects import services as projects
@@ -138,8 +141,11 @@ def seed() -> int:
             unit="%",
             direction="lower",
         )
-        for value in ("3.1", "2.9", "2.7"):
-            projects.kpi_record_value(actor=business, kpi=default_rate, value=Decimal(value))
+        now = timezone.now()
+        for weeks, value in ((3, "3.1"), (2, "2.9"), (1, "2.7")):  # measured weekly: the chart has a time axis
+            projects.kpi_record_value(
+                actor=business, kpi=default_rate, value=Decimal(value), measured_at=now - timedelta(weeks=weeks)
+            )
         projects.kpi_create(
             actor=business, project=credit, name="Time to decision", target=Decimal("1"), unit="days", direction="lower"
         )

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from apps.accounts.models import User
 from apps.registry import services as registry
-from apps.registry.models import ModelVersion
+from apps.registry.choices import CARD_SECTION_NAMES, VersionStatus
+from apps.registry.models import ModelVersion, RegisteredModel
 from apps.workflows import services
 from apps.workflows.models import Review
 
@@ -29,9 +30,38 @@ def _decide(who: str, review: Review, kind: str = "approve", comment: str = "") 
 
 
 def seed() -> int:
-    """Create reviews once: approved and deployed, waiting, changes requested, rejected, re-certification."""
-    if Review.objects.exists():
+    """Create the demo reviews once, and put a second project's model in production (each step once)."""
+    created = 0 if Review.objects.exists() else _reviews()
+    return created + _claims_in_production()
+
+
+def _claims_in_production() -> int:
+    """Claims triage v2 answers the changes asked of v1, passes its review and goes to production (once).
+
+    Monitoring watches a deployed version of two projects (apps/monitoring/demo.py); v1 stays where
+    the business owner sent it back, so the demo keeps a version with changes requested.
+    """
+    model = RegisteredModel.objects.filter(name="claims-router").first()
+    if model is None or model.versions.filter(status=VersionStatus.DEPLOYED).exists():
         return 0
+    developer, business = _user("developer"), _user("business")
+    version = registry.version_create(
+        actor=developer, model=model, framework="scikit-learn 1.7", metrics={"macro_f1": 0.77},
+        description="Handlers can override a routing; the override reasons feed the next training.",
+    )  # fmt: skip
+    sections = dict.fromkeys(CARD_SECTION_NAMES, WRITTEN)
+    sections["human_oversight"] = "A handler overrides any routing in one click; team leads review overrides weekly."
+    registry.card_update(actor=developer, card=version.card, sections=sections)
+    review = services.version_submit(actor=developer, version=version)
+    _decide(business.username, review, comment="The override answers what I asked of v1.")
+    _decide("validator", review)
+    _decide("itops", review)
+    services.deployment_record(actor=_user("itops"), version=version, environment="production")
+    return 1
+
+
+def _reviews() -> int:
+    """Reviews in several states: approved and deployed, waiting, changes requested, rejected, re-certification."""
     developer = _user("developer")
     footfall = ModelVersion.objects.filter(model__name="footfall-forecast").order_by("number")
     first, second = footfall[0], footfall[1]

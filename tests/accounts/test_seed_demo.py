@@ -11,9 +11,26 @@ from django.test import Client, override_settings
 from apps.accounts.models import Team, User
 from apps.audit import selectors
 from apps.audit.chain import verify
+from apps.audit.models import AuditEvent
+from apps.monitoring.models import Batch, Monitor
+from apps.projects.models import KpiMeasurement
+from apps.workflows.models import Deployment
 
 pytestmark = pytest.mark.django_db
 ROLES = ["business", "developer", "validator", "itops", "compliance", "auditor", "admin", "outsider"]
+
+
+def _counts() -> tuple[int, ...]:
+    """What the demo creates, from people to the monitors' batches and the KPI values (and the trail of it all)."""
+    return (
+        User.objects.count(),
+        Team.objects.count(),
+        Deployment.objects.count(),
+        Monitor.objects.count(),
+        Batch.objects.count(),
+        KpiMeasurement.objects.count(),
+        AuditEvent.objects.count(),
+    )
 
 
 def test_seed_demo_is_refused_without_debug_or_force() -> None:
@@ -25,9 +42,9 @@ def test_seed_demo_is_refused_without_debug_or_force() -> None:
 @override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
 def test_seed_demo_is_idempotent_and_every_persona_signs_in() -> None:
     call_command("seed_demo", "--force", stdout=StringIO())
-    counts = (User.objects.count(), Team.objects.count())
+    counts = _counts()
     call_command("seed_demo", "--force", stdout=StringIO())
-    assert (User.objects.count(), Team.objects.count()) == counts
+    assert _counts() == counts
     assert sorted(User.objects.values_list("username", flat=True)) == sorted(ROLES)
     assert User.objects.get(username="auditor").teams.get().function == "audit"
     assert User.objects.get(username="admin").is_superuser

@@ -10,6 +10,9 @@ from django.test import Client
 from apps.projects import services as projects
 from tests.conftest import bearer
 from tests.factories import TeamFunction, make_project, make_user
+from tests.monitoring.conftest import flow, watched
+
+__all__ = ["flow", "watched"]
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +58,28 @@ def test_the_team_list_queries_are_pinned(
         response = client.get(url)
     assert response.status_code == 200
     assert f"viewer{rows - 1}".encode() in response.content
+
+
+# Queries of the project page, as a member, whatever the number of KPIs, of their values and of the
+# project's monitors: the KPIs with their newest values (one query), which version was in production
+# for each value shown (one), the monitoring tile with each monitor's open breaches counted (one).
+PROJECT_PAGE = 21  # 19 before the chart read which version was in production and the monitoring tile
+
+
+@pytest.mark.parametrize("kpis", [1, 10])
+def test_the_project_page_queries_are_pinned(kpis: int, watched, django_assert_num_queries) -> None:
+    flow = watched.flow
+    for i in range(kpis):
+        kpi = projects.kpi_create(actor=flow.owner, project=flow.project, name=f"KPI {i}", target=Decimal("10"))
+        for value in range(3):
+            projects.kpi_record_value(actor=flow.owner, kpi=kpi, value=Decimal(value))
+    client = Client()
+    client.force_login(flow.validator)
+    url = f"/projects/{flow.project.slug}/"
+    client.get(url)  # warm up: the first request of a session stores its timestamps
+    with django_assert_num_queries(PROJECT_PAGE):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert response.content.count(b'class="chart kpi-chart"') == kpis
+    assert b'id="monitoring-tile"' in response.content
+    assert b"waiting for its first batch" in response.content

@@ -52,8 +52,16 @@ class PortfolioMlflowModelSerializer(strict.ModelSerializer[MlflowModel]):
         return any(unapproved(state) for state in getattr(obj, "alias_list", []))
 
 
+class PortfolioMonitoringSerializer(serializers.Serializer[dict[str, int]]):
+    monitored = strict.IntegerField(read_only=True, help_text="Deployed versions with an active monitor")
+    monitors = strict.IntegerField(read_only=True, help_text="Active monitors")
+    breaching = strict.IntegerField(read_only=True, help_text="Versions with a metric out of its threshold now")
+    late = strict.IntegerField(read_only=True, help_text="Versions with a monitor not fed for longer than expected")
+
+
 class PortfolioSerializer(serializers.Serializer[dict[str, object]]):
     accounts_awaiting_owner = AccountAwaitingOwnerSerializer(many=True, read_only=True)
     accounts_awaiting_owner_count = strict.IntegerField(read_only=True)
     mlflow_models = PortfolioMlflowModelSerializer(many=True, read_only=True)
     mlflow_models_count = strict.IntegerField(read_only=True)
+    monitoring = PortfolioMonitoringSerializer(read_only=True)

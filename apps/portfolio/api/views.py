@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.integrations import selectors as mlflow
+from apps.monitoring import summaries
 from apps.portfolio import selectors
 from apps.portfolio.api.serializers import PortfolioSerializer
 from apps.portfolio.permissions import CanViewPortfolio
@@ -14,7 +15,8 @@ PAGE_SIZE = 200  # rows of each list in the answer, as the API has always given
 
 
 class PortfolioView(APIView):
-    """The organisation-wide portfolio: accounts that await their owner's own password; MLflow models' aliases."""
+    """The organisation-wide portfolio: accounts that await their owner's own password; MLflow models' aliases;
+    the monitored versions, those breaching now and those not fed for longer than expected."""
 
     permission_classes = [CanViewPortfolio]
 
@@ -27,5 +29,6 @@ class PortfolioView(APIView):
             "accounts_awaiting_owner_count": accounts.count(),
             "mlflow_models": mlflow_models,
             "mlflow_models_count": mlflow_count,
+            "monitoring": summaries.portfolio_monitoring(user=request.user),
         }
         return Response(PortfolioSerializer(data).data)

@@ -1,4 +1,4 @@
-"""Create the demo organisation (idempotent): people, projects of each tier, models, cards, data."""
+"""Create the demo organisation (idempotent): people, projects of each tier, models, cards, data, monitors."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from apps.accounts import demo as accounts_demo
+from apps.monitoring import demo as monitoring_demo
 from apps.registry import demo as registry_demo
 from apps.validation import demo as validation_demo
 from apps.workflows import demo as workflows_demo
@@ -28,5 +29,6 @@ class Command(BaseCommand):
             created += registry_demo.seed()
             created += workflows_demo.seed()
             created += validation_demo.seed()
+            created += monitoring_demo.seed()  # the worker profiles its batches once this commits
         password = accounts_demo.DEMO_PASSWORD
         self.stdout.write(f"demo organisation ready ({created} objects created); password for every user: {password}")
