@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any, Unpack
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Max
+from django.db import connection, transaction
 
 from apps.accounts.models import User
 from apps.audit.actions import Action
@@ -39,6 +38,15 @@ def _check_links(
 
 
 _RELATIONS = ("model", "created_by", "parent", "training_dataset")
+_HIGHEST = f"SELECT MAX(number) FROM {ModelVersion._meta.db_table} WHERE model_id = %s"  # noqa: S608 - our own table's name
+
+
+def _highest_number(model: RegisteredModel) -> int:
+    # Plain SQL: the ORM's aggregate() built a query and its compiler for one number, a tenth of a write.
+    with connection.cursor() as cursor:
+        cursor.execute(_HIGHEST, [model.pk])
+        row = cursor.fetchone()
+    return int(row[0] or 0) if row else 0
 
 
 def version_create(
@@ -57,7 +65,7 @@ def version_create(
     with transaction.atomic():
         # Serialise numbering on the model's row (a lock, not a read: the caller holds the model).
         RegisteredModel.objects.select_for_update(no_key=True).filter(pk=model.pk).values_list("pk").get()
-        number = (model.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+        number = _highest_number(model) + 1
         version = ModelVersion(model=model, number=number, created_by=actor, **fields)
         # The field values are validated; the relations are objects in hand (the model row locked above,
         # the actor, links checked by _check_links) and the number is unique under that lock (and the
