@@ -99,8 +99,10 @@ def nice_step(span: float, ticks: int = Y_TICKS) -> float:
 
 def value_ticks(low: float, high: float) -> tuple[float, float, list[float]]:
     """Round bounds around ``low``..``high`` and the ticks between them, lowest first."""
-    if high == low:
-        pad = abs(high) * 0.1 or 1.0
+    # Equal, or closer than a chart can tell apart (floats near 1e11 differing in the sixth decimal):
+    # the ticks would collapse into one and the scale divide by zero.
+    if high - low <= max(abs(high), abs(low)) * 1e-9:
+        pad = max(abs(high), abs(low)) * 0.1 or 1.0
         low, high = low - pad, high + pad
     step = nice_step(high - low)
     start = math.floor(low / step) * step
@@ -161,7 +163,7 @@ def time_chart(points: Sequence[Point], *, target: float | None = None, markers:
         return round(LEFT + (right - LEFT) * (moment - first).total_seconds() / span, 1)
 
     def y(value: float) -> float:
-        return round(bottom - (bottom - TOP) * (value - low) / (high - low), 1)
+        return round(bottom - (bottom - TOP) * (value - low) / ((high - low) or 1.0), 1)
 
     drawn = [DrawnPoint(x(p.at), y(p.value), p.at, p.value, p.missed, p.note) for p in ordered]
     shown = [m for m in markers if first <= m.at <= last]

@@ -56,6 +56,33 @@ def test_a_single_value_and_a_flat_series_still_draw() -> None:
         charts.time_chart([])
 
 
+@pytest.mark.parametrize(
+    ("target", "value"),
+    [
+        (223120482987.664250, 223120482987.664280),  # closer than floats near 1e11 tell apart on a chart
+        (1e15, 1e15 + 0.125),
+        (-4.5e11, -4.5e11 - 0.000001),
+        (0.0, 1e-300),
+    ],
+)
+def test_values_too_close_to_tell_apart_still_draw(target: float, value: float) -> None:
+    moment = datetime(2026, 12, 3, tzinfo=UTC)
+    points = [charts.Point(moment, value), charts.Point(moment + timedelta(days=2), target)]
+    chart = charts.time_chart(points, target=target)
+    assert len(chart.y_ticks) >= 2
+    assert all(chart.top <= p.y <= chart.bottom for p in chart.points)
+
+
+def test_the_project_page_shows_near_equal_large_values(flow: Flow) -> None:
+    kpi = projects.kpi_create(
+        actor=flow.owner, project=flow.project, name="Exposure", target=Decimal("223120482987.664250"), unit="EUR"
+    )
+    projects.kpi_record_value(actor=flow.owner, kpi=kpi, value=Decimal("223120482987.664280"))
+    client = Client()
+    client.force_login(flow.owner)
+    assert client.get(f"/projects/{flow.project.slug}/").status_code == 200
+
+
 def test_months_of_values_tick_at_the_first_of_each_month() -> None:
     start = datetime(2026, 1, 10, tzinfo=UTC)
     points = [charts.Point(start + timedelta(days=i * 10), float(i)) for i in range(20)]
