@@ -13,6 +13,10 @@ from apps.projects.models import Project
 from apps.registry.choices import VersionStatus
 from apps.workflows.models import Deployment
 
+# A monitor is in service while its version is deployed: a retired version's monitors no longer count on the
+# tiles, are not checked for late feeds and their sources are not read (their history stays readable).
+IN_SERVICE = Q(version__status=VersionStatus.DEPLOYED)
+
 if TYPE_CHECKING:
     from apps.core.types import Viewer
     from apps.registry.models import ModelVersion

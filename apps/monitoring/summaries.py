@@ -16,7 +16,7 @@ from django.db.models import Count, F, Q, QuerySet
 
 from apps.monitoring.choices import MonitorStatus
 from apps.monitoring.models import Breach, KpiActual, Monitor
-from apps.monitoring.selectors import monitors_visible_to
+from apps.monitoring.selectors import IN_SERVICE, monitors_visible_to
 from apps.projects.models import Project
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ STATES = {
 OPEN_BREACH = Q(breaches__isnull=False, breaches__recovered_at__isnull=True)
 # "Not fed for longer than expected" is the periodic check's verdict (monitors_check_feeds, every five
 # minutes): the owners were told then, and the next batch clears it.
-FED_LATE = Q(status=MonitorStatus.ACTIVE, feed_late_since__isnull=False)
+FED_LATE = Q(status=MonitorStatus.ACTIVE, feed_late_since__isnull=False) & IN_SERVICE
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def _annotated(monitors: QuerySet[Monitor]) -> QuerySet[Monitor]:
 def project_monitors(*, user: Viewer, project: Project) -> dict[str, Any]:
     """The project page's monitoring tile: its monitors (version, environment, state), breaching first; one query."""
     # Breaching and late ones first in the query too, so a long list never hides them past the tile's end.
-    monitors = _annotated(monitors_visible_to(user).filter(version__model__project=project)).order_by(
+    monitors = _annotated(monitors_visible_to(user).filter(IN_SERVICE, version__model__project=project)).order_by(
         F("breaching").desc(),
         F("feed_late_since").desc(nulls_last=True),
         "version__model__name",
@@ -134,11 +134,15 @@ def kpi_versions(*, user: Viewer, project: Project, measurements: list[int]) -> 
 
 def portfolio_monitoring(*, user: Viewer) -> dict[str, int]:
     """Over everything ``user`` may see: versions monitored, breaching now, not fed in time; one query."""
-    counts = monitors_visible_to(user).aggregate(
-        monitored=Count("version", distinct=True, filter=Q(status=MonitorStatus.ACTIVE)),
-        monitors=Count("pk", distinct=True, filter=Q(status=MonitorStatus.ACTIVE)),
-        breaching=Count("version", distinct=True, filter=OPEN_BREACH),
-        late=Count("version", distinct=True, filter=FED_LATE),
+    counts = (
+        monitors_visible_to(user)
+        .filter(IN_SERVICE)
+        .aggregate(
+            monitored=Count("version", distinct=True, filter=Q(status=MonitorStatus.ACTIVE)),
+            monitors=Count("pk", distinct=True, filter=Q(status=MonitorStatus.ACTIVE)),
+            breaching=Count("version", distinct=True, filter=OPEN_BREACH),
+            late=Count("version", distinct=True, filter=FED_LATE),
+        )
     )
     return {key: int(value or 0) for key, value in counts.items()}
 
@@ -147,7 +151,7 @@ def monitors_in_state(*, user: Viewer, state: str) -> list[MonitorState]:
     """The monitors behind one of the portfolio's numbers (``STATES``), breaching first; KeyError for another."""
     if state not in STATES:
         raise KeyError(state)
-    monitors = monitors_visible_to(user)
+    monitors = monitors_visible_to(user).filter(IN_SERVICE)
     if state == "monitored":
         monitors = monitors.filter(status=MonitorStatus.ACTIVE)
     elif state == "breaching":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -104,6 +105,28 @@ def test_a_paused_monitor_is_not_counted_as_monitored_nor_late(watched: Watched)
     client = Client()
     client.force_login(admin)
     assert _numbers(client.get("/portfolio/").content.decode()) == {"monitored": 1, "breaching": 0, "late": 0}
+
+
+def test_a_retired_versions_monitors_no_longer_count_nor_go_late(watched: Watched) -> None:
+    from apps.monitoring.services import monitors_check_feeds
+
+    [late_and_breaching, quiet] = _copies(watched, 2, 0, breaching=1, late=1)
+    admin = make_user("ada", superuser=True)
+    client = Client()
+    client.force_login(admin)
+    before = _numbers(client.get("/portfolio/").content.decode())
+    ModelVersion.objects.filter(pk__in=[late_and_breaching.version_id, quiet.version_id]).update(status="retired")
+    after = _numbers(client.get("/portfolio/").content.decode())
+    assert after["monitored"] == before["monitored"] - 2
+    assert after["breaching"] == before["breaching"] - 1
+    assert after["late"] == before["late"] - 1
+    Monitor.objects.filter(pk=quiet.pk).update(
+        last_batch_at=timezone.now() - timedelta(days=30), expected_interval_minutes=60
+    )
+    monitors_check_feeds()
+    assert Monitor.objects.get(pk=quiet.pk).feed_late_since is None  # retired: nobody is told it is late
+    page = client.get(f"/projects/{quiet.version.model.project.slug}/").content.decode()
+    assert f"/monitoring/monitors/{quiet.pk}/" not in page
 
 
 @pytest.mark.parametrize("state", ["x", "breaching'--", "Late", "late" * 100])

@@ -13,6 +13,7 @@ from apps.audit.actions import Action
 from apps.audit.services import AuditEntry, audit_record, audit_record_many
 from apps.monitoring.choices import MonitorStatus
 from apps.monitoring.models import Batch, Monitor
+from apps.monitoring.selectors import IN_SERVICE
 from apps.monitoring.services import prediction_ids
 from apps.monitoring.services.breaches import monitor_url
 from apps.monitoring.services.common import ACTOR, discard, label, listeners
@@ -33,7 +34,10 @@ def monitors_check_feeds() -> int:
     now = timezone.now()
     candidates = (
         Monitor.objects.filter(
-            status=MonitorStatus.ACTIVE, expected_interval_minutes__isnull=False, feed_late_since__isnull=True
+            IN_SERVICE,
+            status=MonitorStatus.ACTIVE,
+            expected_interval_minutes__isnull=False,
+            feed_late_since__isnull=True,
         )
         .annotate(fed=Coalesce(F("last_batch_at"), F("created_at")))
         .select_related("version__model__project", "deployment")

@@ -32,6 +32,7 @@ from apps.core.text import storable
 from apps.monitoring.choices import MonitorStatus, SourceFileStatus
 from apps.monitoring.models import Monitor, SourceFile
 from apps.monitoring.permissions import FEED_DENIED, can_feed
+from apps.monitoring.selectors import IN_SERVICE
 from apps.monitoring.services import sources
 from apps.monitoring.services.batches import MAX_KEY, BatchKeyConflict, batch_receive_from_source
 from apps.monitoring.services.common import ACTOR, INGEST_SOURCE, send_after_commit
@@ -45,7 +46,7 @@ def monitors_ingest_due() -> int:
     """Send a reading of each active monitor with a source whose lease is free; return how many were sent."""
     now = timezone.now()
     due = (
-        Monitor.objects.filter(status=MonitorStatus.ACTIVE)
+        Monitor.objects.filter(IN_SERVICE, status=MonitorStatus.ACTIVE)
         .exclude(source="")
         .filter(Q(source_lease_until__isnull=True) | Q(source_lease_until__lt=now))
         .values_list("pk", flat=True)
