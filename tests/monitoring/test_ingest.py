@@ -268,6 +268,10 @@ def test_a_storage_location_is_read_like_a_folder(watched: Watched, tmp_path: Pa
     (tmp_path / "secret" / "x.csv").write_text("a\n1\n")
     (project / "fraud" / "predictions" / "link.csv").symlink_to(tmp_path / "secret" / "x.csv")
     write(traffic(40, start=hour(2), seed=8), project / "fraud" / "predictions", "a.parquet")
+    (location / "inbox" / "other-project" / "fraud" / "theirs.csv").write_text("name,salary\nalice,1\n")
+    os.link(
+        location / "inbox" / "other-project" / "fraud" / "theirs.csv", project / "fraud" / "predictions" / "hard.csv"
+    )
     storages = {
         **settings.STORAGES,
         "monitoring_ingest": {
@@ -286,8 +290,9 @@ def test_a_storage_location_is_read_like_a_folder(watched: Watched, tmp_path: Pa
             actor=watched.flow.developer, monitor=watched.monitor, source=f"storage://inbox//{slug(watched)}/fraud/"
         )
         assert Monitor.objects.get(pk=watched.monitor.pk).source == f"storage://inbox/{slug(watched)}/fraud"
-        assert read(watched) == "read 2 files: 1 received, 1 refused"
+        assert read(watched) == "read 3 files: 1 received, 2 refused"
     found = files(watched)
+    assert "other hard links" in found["hard.csv"].reason
     assert found["a.parquet"].status == "received"
     assert found["a.parquet"].location == f"storage://inbox/{slug(watched)}/fraud/predictions/a.parquet"
     assert "links outside the ingest storage" in found["link.csv"].reason

@@ -8,8 +8,8 @@ and received by ``batches.receive``, with all its checks: its key is the file's 
 so a file read twice is counted once. A refused file is recorded with its reason
 (``monitoring.source_file.refused``) and not read again until it changes; a file whose reading fails
 otherwise (a fault, perhaps passing) is logged and tried again at the next reading. Each reading
-first asks again whether the person who set the source may still feed the project. Signet's monitoring work is
-the trail's actor; the batch row names the person who set the source.
+first asks again whether the person who set the source may still feed the project. Signet's
+monitoring work is the trail's actor; the batch row names the person who set the source.
 """
 
 from __future__ import annotations

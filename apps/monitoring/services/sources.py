@@ -44,6 +44,7 @@ EXTENSIONS = (".csv", ".parquet")
 CHUNK = 1024 * 1024
 MAX_SOURCE = 900  # + "/predictions/" + a file name (255 at most) fits SourceFile.location (1200)
 LINKS_OUTSIDE = "outside the folders this project's monitors may read"
+OUTSIDE_STORAGE = "outside the ingest storage or this project's folder in it"
 
 
 class SourceError(Exception):
@@ -188,7 +189,7 @@ def _storage_entries(prefix: str, folder: str, kind: str, slug: str) -> Iterator
     storage = ingest_storage()
     where = posixpath.join(prefix, folder) if prefix else folder
     if _escapes(storage, where, slug):
-        raise SourceError(f"The storage location {STORAGE}{where} links outside the ingest storage.")
+        raise SourceError(f"The storage location {STORAGE}{where} links {OUTSIDE_STORAGE}.")
     try:
         _dirs, files = storage.listdir(where)
     except FileNotFoundError:
@@ -256,24 +257,45 @@ def _copy_local(location: str, target: Path, limit: int, slug: str) -> str:
         return _copy(source, target, limit, location)
 
 
+def _outside_storage(storage: Any, real: Path, slug: str) -> bool:
+    """Whether a real path of this machine's disk lies outside the project's folders of a local storage."""
+    bases = [Path(os.path.realpath(storage.path(base))) / _folder(slug) for base in _storage_bases()]
+    base = getattr(storage, "location", None)
+    return not _inside(real, bases) or (base is not None and not _inside(real, [Path(os.path.realpath(base))]))
+
+
 def _escapes(storage: Any, name: str, slug: str) -> bool:
     """Whether ``name`` of a storage on this machine's disk leads, through a link, outside the project's folders."""
     try:
-        local = storage.path(name)
-        bases = [Path(os.path.realpath(storage.path(base))) / _folder(slug) for base in _storage_bases()]
+        return _outside_storage(storage, Path(os.path.realpath(storage.path(name))), slug)
     except NotImplementedError:
         return False  # object storage: no links to follow
-    base = getattr(storage, "location", None)
-    real = Path(os.path.realpath(local))
-    return not _inside(real, bases) or (base is not None and not _inside(real, [Path(os.path.realpath(base))]))
+
+
+def _judge_open(storage: Any, source: Any, name: str, slug: str) -> None:
+    """A file of a local storage, judged again once open (its folders may have been swapped for links)."""
+    try:
+        handle = source.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # object storage: a stream, no file of this machine
+    opened = _opened(handle)
+    try:
+        outside = opened is not None and _outside_storage(storage, opened, slug)
+    except NotImplementedError:
+        outside = False
+    if outside:
+        raise Unreadable(f"{STORAGE}{name} links {OUTSIDE_STORAGE}; it is not read.")
+    if os.fstat(handle).st_nlink > 1:
+        raise Unreadable(f"{STORAGE}{name} has other hard links; only a file with one name is read.")
 
 
 def _copy_storage(name: str, target: Path, limit: int, slug: str) -> str:
     storage = ingest_storage()
     if _escapes(storage, name, slug):
-        raise Unreadable(f"{STORAGE}{name} links outside the ingest storage; it is not read.")
+        raise Unreadable(f"{STORAGE}{name} links {OUTSIDE_STORAGE}; it is not read.")
     try:
         with storage.open(name, "rb") as source:
+            _judge_open(storage, source, name, slug)
             return _copy(source, target, limit, STORAGE + name)
     except OSError as exc:
         raise Unreadable(f"{STORAGE}{name} cannot be read ({exc}).") from None
