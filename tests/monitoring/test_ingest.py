@@ -15,20 +15,27 @@ from django.utils import timezone
 from apps.audit.models import AuditEvent
 from apps.monitoring import services
 from apps.monitoring.models import Batch, Monitor, SourceFile
+from apps.monitoring.services import ingest, sources
+from apps.projects import services as project_services
+from apps.projects.models import Membership
 from tests.core.test_settings import PRODUCTION, _boot
 from tests.monitoring.conftest import Watched, hour, outcomes_of, traffic, write
 
 
 @pytest.fixture
-def roots(tmp_path: Path, settings) -> Path:
-    """The one folder monitors may read (its files settle at once), and a secret folder outside it."""
-    allowed = tmp_path / "feeds"
+def roots(watched: Watched, tmp_path: Path, settings) -> Path:
+    """The project's folder under the one ingest root (its files settle at once), and a secret folder outside it."""
+    allowed = tmp_path / "feeds" / slug(watched)
     (allowed / "fraud" / "predictions").mkdir(parents=True)
     (allowed / "fraud" / "outcomes").mkdir()
     (tmp_path / "secret").mkdir()
-    settings.SIGNET_MONITORING_INGEST_ROOTS = [str(allowed)]
+    settings.SIGNET_MONITORING_INGEST_ROOTS = [str(allowed.parent)]
     settings.SIGNET_MONITORING_INGEST_SETTLE_SECONDS = 0
     return allowed
+
+
+def slug(watched: Watched) -> str:
+    return watched.monitor.version.model.project.slug
 
 
 @pytest.fixture
@@ -71,7 +78,10 @@ def test_a_developer_sets_a_folder_inside_the_roots_through_the_api_and_it_is_au
     assert response.json()["source"] == str((roots / "fraud").resolve())  # '..' resolved
     event = AuditEvent.objects.get(action="monitoring.monitor.source_set")
     assert event.actor_id == watched.flow.developer.pk
-    assert event.changes == {"source": {"before": "", "after": str((roots / "fraud").resolve())}}
+    assert event.changes == {
+        "source": {"before": "", "after": str((roots / "fraud").resolve())},
+        "source_set_by": {"before": None, "after": watched.flow.developer.pk},
+    }
 
 
 @pytest.mark.parametrize("case", ["outside", "dotdot", "symlink", "relative", "missing", "storage"])
@@ -176,7 +186,7 @@ def _hostile(fed: Watched, tmp_path: Path) -> dict[str, str]:
     good = traffic(30, start=hour(2), seed=3)
     write(good.drop_columns(["f1"]), predictions, "columns.csv")
     return {
-        "escape.csv": "links outside the folders monitors may read",
+        "escape.csv": "links outside the folders this project's monitors may read",
         "dangling.csv": "cannot be read",
         "pipe.csv": "not a regular file",
         "disguised.parquet": "Parquet",
@@ -232,12 +242,12 @@ def test_a_source_that_leaves_the_roots_stops_being_read_and_says_so(fed: Watche
     settings.SIGNET_MONITORING_INGEST_ROOTS = [str(tmp_path / "elsewhere")]
     assert read(fed).startswith("source unreadable:")
     monitor = Monitor.objects.get(pk=fed.monitor.pk)
-    assert "outside the folders monitors may read" in monitor.source_error
+    assert "outside the folders this project's monitors may read" in monitor.source_error
     assert (monitor.source_scanned_at is not None, monitor.source_lease_until) == (True, None)
     assert not Batch.objects.exists()
     read(fed)  # still unreadable: told once
     assert AuditEvent.objects.filter(action="monitoring.monitor.source_unreadable").count() == 1
-    settings.SIGNET_MONITORING_INGEST_ROOTS = [str(folder(fed).parent)]
+    settings.SIGNET_MONITORING_INGEST_ROOTS = [str(folder(fed).parent.parent)]
     assert read(fed) == "read 1 files: 1 received, 0 refused"
     assert Monitor.objects.get(pk=fed.monitor.pk).source_error == ""
     assert AuditEvent.objects.filter(action="monitoring.monitor.source_readable").count() == 1
@@ -251,11 +261,17 @@ def test_a_reading_holding_the_lease_keeps_another_out(fed: Watched) -> None:
 
 def test_a_storage_location_is_read_like_a_folder(watched: Watched, tmp_path: Path, settings) -> None:
     location = tmp_path / "bucket"
-    (location / "inbox" / "fraud" / "predictions").mkdir(parents=True)
+    project = location / "inbox" / slug(watched)
+    (project / "fraud" / "predictions").mkdir(parents=True)
+    (location / "inbox" / "other-project" / "fraud").mkdir(parents=True)
     (tmp_path / "secret").mkdir()
     (tmp_path / "secret" / "x.csv").write_text("a\n1\n")
-    (location / "inbox" / "fraud" / "predictions" / "link.csv").symlink_to(tmp_path / "secret" / "x.csv")
-    write(traffic(40, start=hour(2), seed=8), location / "inbox" / "fraud" / "predictions", "a.parquet")
+    (project / "fraud" / "predictions" / "link.csv").symlink_to(tmp_path / "secret" / "x.csv")
+    write(traffic(40, start=hour(2), seed=8), project / "fraud" / "predictions", "a.parquet")
+    (location / "inbox" / "other-project" / "fraud" / "theirs.csv").write_text("name,salary\nalice,1\n")
+    os.link(
+        location / "inbox" / "other-project" / "fraud" / "theirs.csv", project / "fraud" / "predictions" / "hard.csv"
+    )
     storages = {
         **settings.STORAGES,
         "monitoring_ingest": {
@@ -265,17 +281,20 @@ def test_a_storage_location_is_read_like_a_folder(watched: Watched, tmp_path: Pa
     }
     settings.SIGNET_MONITORING_INGEST_SETTLE_SECONDS = 0
     with override_settings(STORAGES=storages, SIGNET_MONITORING_INGEST_ROOTS=["storage://inbox"]):
-        for hostile in ("storage://inbox/../secret", "storage://other", "storage://inbox/a\\b"):
+        hostiles = ("storage://inbox/../secret", "storage://other", "storage://inbox/a\\b", "storage://inbox",
+                    "storage://inbox/other-project/fraud", f"storage://inbox/{slug(watched)}/../other")  # fmt: skip
+        for hostile in hostiles:
             with pytest.raises(ValidationError):
                 services.monitor_source_set(actor=watched.flow.developer, monitor=watched.monitor, source=hostile)
         services.monitor_source_set(
-            actor=watched.flow.developer, monitor=watched.monitor, source="storage://inbox//fraud/"
+            actor=watched.flow.developer, monitor=watched.monitor, source=f"storage://inbox//{slug(watched)}/fraud/"
         )
-        assert Monitor.objects.get(pk=watched.monitor.pk).source == "storage://inbox/fraud"
-        assert read(watched) == "read 2 files: 1 received, 1 refused"
+        assert Monitor.objects.get(pk=watched.monitor.pk).source == f"storage://inbox/{slug(watched)}/fraud"
+        assert read(watched) == "read 3 files: 1 received, 2 refused"
     found = files(watched)
+    assert "other hard links" in found["hard.csv"].reason
     assert found["a.parquet"].status == "received"
-    assert found["a.parquet"].location == "storage://inbox/fraud/predictions/a.parquet"
+    assert found["a.parquet"].location == f"storage://inbox/{slug(watched)}/fraud/predictions/a.parquet"
     assert "links outside the ingest storage" in found["link.csv"].reason
     assert found["link.csv"].size == -1
 
@@ -283,7 +302,9 @@ def test_a_storage_location_is_read_like_a_folder(watched: Watched, tmp_path: Pa
 def test_without_an_ingest_storage_a_storage_source_is_refused(watched: Watched, settings) -> None:
     settings.SIGNET_MONITORING_INGEST_ROOTS = ["storage://"]
     with pytest.raises(ValidationError, match="No ingest storage is configured"):
-        services.monitor_source_set(actor=watched.flow.developer, monitor=watched.monitor, source="storage://inbox")
+        services.monitor_source_set(
+            actor=watched.flow.developer, monitor=watched.monitor, source=f"storage://{slug(watched)}"
+        )
 
 
 # --- asking for a reading ---------------------------------------------------------------------
@@ -337,7 +358,10 @@ def test_a_kind_folder_linking_outside_the_roots_is_not_listed(fed: Watched, tmp
     (folder(fed) / "outcomes").rmdir()
     (folder(fed) / "outcomes").symlink_to(tmp_path / "secret")
     assert read(fed).startswith("source unreadable:")
-    assert "links outside the folders monitors may read" in Monitor.objects.get(pk=fed.monitor.pk).source_error
+    assert (
+        "links outside the folders this project's monitors may read"
+        in Monitor.objects.get(pk=fed.monitor.pk).source_error
+    )
     assert not SourceFile.objects.exists()
     assert "payroll" not in str(list(AuditEvent.objects.values_list("data", flat=True)))
 
@@ -346,3 +370,164 @@ def test_ingest_roots_other_than_absolute_folders_or_storage_locations_stop_star
     result = _boot(dict(PRODUCTION, MONITORING_INGEST_ROOTS="/srv/feeds,feeds/relative"), "check")
     assert result.returncode != 0
     assert "MONITORING_INGEST_ROOTS holds absolute folders" in result.stderr
+
+
+# --- one folder per project -------------------------------------------------------------------
+
+
+def test_a_source_must_lie_in_its_projects_folder_and_the_message_names_it_not_the_roots(
+    watched: Watched, roots: Path, tmp_path: Path, settings, api
+) -> None:
+    settings.SIGNET_MONITORING_INGEST_ROOTS = [*settings.SIGNET_MONITORING_INGEST_ROOTS, str(tmp_path / "hidden-root")]
+    other = roots.parent / "another-project" / "fraud"
+    (other / "predictions").mkdir(parents=True)
+    (roots / "theirs").symlink_to(other)
+    for source in (str(other), str(roots / ".." / "another-project" / "fraud"), str(roots / "theirs"),
+                   str(roots.parent)):  # fmt: skip
+        response = api(watched.flow.developer).patch(
+            source_url(watched), {"source": source}, content_type="application/json"
+        )
+        assert response.status_code == 400, (source, response.content)
+        message = response.json()["error"]["message"]
+        assert f"<ingest root>/{slug(watched)}/" in message, message
+        assert "hidden-root" not in message, message
+    assert Monitor.objects.get(pk=watched.monitor.pk).source == ""
+    assert not AuditEvent.objects.filter(action="monitoring.monitor.source_set").exists()
+
+
+def test_a_project_folder_linked_to_another_projects_is_not_read(fed: Watched, tmp_path: Path) -> None:
+    other = tmp_path / "feeds" / "another-project" / "fraud"
+    (other / "predictions").mkdir(parents=True)
+    write(traffic(20, start=hour(2), seed=11), other / "predictions", "theirs.csv")
+    project = tmp_path / "feeds" / slug(fed)
+    project.rename(tmp_path / "moved")
+    project.symlink_to(tmp_path / "feeds" / "another-project")  # the project's folder now leads to B's
+    assert read(fed).startswith("source unreadable:")
+    assert "outside the folders this project's monitors may read" in Monitor.objects.get(pk=fed.monitor.pk).source_error
+    assert not SourceFile.objects.exists()
+    assert not Batch.objects.exists()
+    assert "theirs" not in str(list(AuditEvent.objects.values_list("data", flat=True)))
+
+
+# --- a file swapped or linked after its path was judged ---------------------------------------
+
+
+def test_a_folder_swapped_for_a_link_after_the_check_is_refused_once_open(
+    fed: Watched, tmp_path: Path, monkeypatch
+) -> None:
+    other = tmp_path / "feeds" / "another-project" / "predictions"
+    other.mkdir(parents=True)
+    (other / "a.csv").write_text("name,salary\nalice,1\n")
+    predictions = folder(fed) / "predictions"
+    write(traffic(20, start=hour(2), seed=12), predictions, "a.csv")
+    entry = next(sources.entries(fed.monitor.source, slug(fed)))
+    judge = os.path.realpath
+
+    def racing(path: object, *args: object, **kwargs: object) -> str:
+        answer = judge(path, *args, **kwargs)  # type: ignore[call-overload]
+        if str(path) == entry.location and predictions.is_dir() and not predictions.is_symlink():
+            predictions.rename(tmp_path / "kept")  # the swap lands right after the path was judged
+            predictions.symlink_to(other)
+        return str(answer)
+
+    monkeypatch.setattr(sources.os.path, "realpath", racing)
+    with pytest.raises(sources.Unreadable, match="outside the folders this project's monitors may read"):
+        sources.copy_to(entry, tmp_path / "copy.csv", 10_000, slug(fed))
+    assert predictions.is_symlink()  # the swap did happen before the file was opened
+    assert not (tmp_path / "copy.csv").exists()
+
+
+def test_a_hard_link_to_another_projects_file_is_refused(fed: Watched, tmp_path: Path) -> None:
+    other = tmp_path / "feeds" / "another-project" / "fraud" / "predictions"
+    other.mkdir(parents=True)
+    (other / "salaries.csv").write_text("name,salary\nalice,1\n")
+    os.link(other / "salaries.csv", folder(fed) / "predictions" / "linked.csv")
+    assert read(fed) == "read 1 files: 0 received, 1 refused"
+    assert "other hard links" in files(fed)["linked.csv"].reason
+    assert "alice" not in str(list(AuditEvent.objects.values_list("data", flat=True)))
+
+
+# --- one failing file, long sources -----------------------------------------------------------
+
+
+def test_a_file_failing_otherwise_is_logged_skipped_and_read_at_the_next_reading(
+    fed: Watched, monkeypatch, caplog
+) -> None:
+    write(traffic(20, start=hour(2), seed=13), folder(fed) / "predictions", "a.csv")
+    write(traffic(20, start=hour(3), seed=14, first_id=100), folder(fed) / "predictions", "b.csv")
+    copy_to = sources.copy_to
+
+    def failing(entry: sources.Entry, *args: object) -> str:
+        if entry.name == "a.csv":
+            raise RuntimeError("the disk went away for a moment")
+        return copy_to(entry, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sources, "copy_to", failing)
+    assert read(fed) == "read 2 files: 1 received, 0 refused, 1 failed"
+    assert set(files(fed)) == {"b.csv"}  # not recorded: nothing says it is refused
+    assert not refused_events(fed)
+    assert "a.csv failed; it is tried again at the next reading" in caplog.text
+    assert "the disk went away" in caplog.text
+    assert Monitor.objects.get(pk=fed.monitor.pk).source_lease_until is None
+    monkeypatch.setattr(sources, "copy_to", copy_to)
+    assert read(fed) == "read 1 files: 1 received, 0 refused"
+    assert files(fed)["a.csv"].status == "received"
+
+
+def test_a_source_too_long_for_its_files_locations_is_refused(watched: Watched, roots: Path) -> None:
+    longest = sources.MAX_SOURCE + len("/predictions/") + 255
+    assert (SourceFile._meta.get_field("location").max_length or 0) >= longest
+    source = str(roots / "fraud") + "/" + "x" * (sources.MAX_SOURCE - len(str(roots / "fraud")))
+    with pytest.raises(ValidationError, match=f"at most {sources.MAX_SOURCE} characters"):
+        services.monitor_source_set(actor=watched.flow.developer, monitor=watched.monitor, source=source)
+    assert Monitor.objects.get(pk=watched.monitor.pk).source == ""
+
+
+# --- the setter's roles, asked again at each reading ------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["removed", "inactive"])
+def test_a_source_whose_setter_may_no_longer_feed_is_not_read(fed: Watched, how: str) -> None:
+    write(traffic(20, start=hour(2), seed=15), folder(fed) / "predictions", "a.csv")
+    developer = fed.flow.developer
+    project = fed.monitor.version.model.project
+    if how == "removed":
+        membership = Membership.objects.get(project=project, user=developer)
+        project_services.membership_remove(actor=fed.flow.owner, membership=membership)
+    else:
+        type(developer).objects.filter(pk=developer.pk).update(is_active=False)
+    assert read(fed).startswith("source unreadable:")
+    monitor = Monitor.objects.get(pk=fed.monitor.pk)
+    assert "may no longer feed" in monitor.source_error
+    assert (monitor.source_scanned_at is not None, monitor.source_lease_until) == (True, None)
+    assert not Batch.objects.exists()
+    assert not SourceFile.objects.exists()
+    event = AuditEvent.objects.get(action="monitoring.monitor.source_unreadable")
+    assert "may no longer feed" in event.data["reason"]
+    read(fed)  # still so: told once
+    assert AuditEvent.objects.filter(action="monitoring.monitor.source_unreadable").count() == 1
+    services.monitor_source_set(actor=fed.flow.owner, monitor=fed.monitor, source=str(folder(fed)))  # takes it over
+    assert Monitor.objects.get(pk=fed.monitor.pk).source_set_by == fed.flow.owner
+    assert read(fed) == "read 1 files: 1 received, 0 refused"
+
+
+def test_a_paused_monitor_or_a_changed_source_stops_a_reading(fed: Watched) -> None:
+    monitor = Monitor.objects.select_related("version__model__project", "source_set_by").get(pk=fed.monitor.pk)
+    Monitor.objects.filter(pk=monitor.pk).update(source=monitor.source + "/predictions")
+    assert ingest._read(monitor).startswith("not read")
+    Monitor.objects.filter(pk=monitor.pk).update(source=monitor.source, status="paused")
+    assert ingest._read(monitor).startswith("not read")
+    assert not SourceFile.objects.exists()
+
+
+# --- a reading already under way --------------------------------------------------------------
+
+
+def test_asking_for_a_reading_while_one_holds_the_lease_is_a_conflict(fed: Watched, api) -> None:
+    Monitor.objects.filter(pk=fed.monitor.pk).update(source_lease_until=timezone.now() + timedelta(minutes=5))
+    response = api(fed.flow.it_ops).post(f"/api/v1/monitors/{fed.monitor.pk}/ingest/")
+    assert response.status_code == 409, response.content
+    assert "under way" in response.json()["error"]["message"]
+    assert not AuditEvent.objects.filter(action="monitoring.monitor.ingest_requested").exists()
+    Monitor.objects.filter(pk=fed.monitor.pk).update(source_lease_until=timezone.now() - timedelta(minutes=1))
+    assert api(fed.flow.it_ops).post(f"/api/v1/monitors/{fed.monitor.pk}/ingest/").status_code == 202

@@ -75,12 +75,13 @@ def test_a_worker_killed_while_profiling_leaves_the_batch_to_another_and_it_is_p
 def test_beat_reads_a_monitor_folder_and_each_file_is_received_once_and_profiled(
     transactional_db: None, tmp_path: Path, settings
 ) -> None:
-    feeds = tmp_path / "feeds"
-    (feeds / "predictions").mkdir(parents=True)
-    settings.SIGNET_MONITORING_INGEST_ROOTS = [str(feeds)]
+    root = tmp_path / "feeds"
+    settings.SIGNET_MONITORING_INGEST_ROOTS = [str(root)]
     watched = Watched(Flow("low"), tmp_path)
+    feeds = root / watched.monitor.version.model.project.slug  # one folder per project under each root
+    (feeds / "predictions").mkdir(parents=True)
     services.monitor_source_set(actor=watched.flow.it_ops, monitor=watched.monitor, source=str(feeds))
-    env = {**TIMINGS, "MONITORING_INGEST_ROOTS": str(feeds), "MONITORING_INGEST_SECONDS": "5",
+    env = {**TIMINGS, "MONITORING_INGEST_ROOTS": str(root), "MONITORING_INGEST_SECONDS": "5",
            "MONITORING_INGEST_SETTLE_SECONDS": "0"}  # fmt: skip
     write(traffic(300, start=hour(2), seed=3), feeds / "predictions", "a.csv")
     write(traffic(300, start=hour(1), seed=4, first_id=250), feeds / "predictions", "b.parquet")  # repeats 50 ids

@@ -34,6 +34,7 @@ from apps.monitoring.api.serializers import (
 from apps.monitoring.choices import BatchKind, BatchStatus, WindowSize
 from apps.monitoring.filters import BatchFilter, MonitorFilter, WindowFilter
 from apps.monitoring.models import Batch, Breach, KpiActual, Monitor, SourceFile, WindowResult
+from apps.monitoring.services.ingest import ReadingUnderWay
 from apps.projects import selectors as project_selectors
 from apps.projects import services as project_services
 from apps.projects.models import Kpi
@@ -130,10 +131,13 @@ class MonitorIngestView(generics.GenericAPIView[Monitor]):
     serializer_class = MonitorSerializer
     queryset = Monitor.objects.none()  # for the schema
 
-    @extend_schema(request=None, responses={202: MonitorSerializer})
+    @extend_schema(request=None, responses={202: MonitorSerializer, 409: OpenApiTypes.OBJECT})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         monitor = _monitor(request, kwargs["monitor_id"])
-        services.monitor_ingest_request(actor=acting_user(request), monitor=monitor)
+        try:
+            services.monitor_ingest_request(actor=acting_user(request), monitor=monitor)
+        except ReadingUnderWay as exc:
+            raise Conflict(str(exc)) from None
         return Response(MonitorSerializer(monitor).data, status=status.HTTP_202_ACCEPTED)
 
 

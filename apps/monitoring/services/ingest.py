@@ -6,8 +6,10 @@ Beat sends ``monitoring_ingest`` every ``SIGNET_MONITORING_INGEST_SECONDS``; it 
 file new since the last reading (or changed: size, time or content) is copied to a temporary folder
 and received by ``batches.receive``, with all its checks: its key is the file's location and SHA-256,
 so a file read twice is counted once. A refused file is recorded with its reason
-(``monitoring.source_file.refused``) and not read again until it changes. Signet's monitoring work is
-the trail's actor; the batch row names the person who set the source.
+(``monitoring.source_file.refused``) and not read again until it changes; a file whose reading fails
+otherwise (a fault, perhaps passing) is logged and tried again at the next reading. Each reading
+first asks again whether the person who set the source may still feed the project. Signet's
+monitoring work is the trail's actor; the batch row names the person who set the source.
 """
 
 from __future__ import annotations
@@ -39,6 +41,13 @@ from apps.monitoring.services.common import ACTOR, INGEST_SOURCE, send_after_com
 
 logger = logging.getLogger("apps.monitoring.services")
 
+LOCATION = SourceFile._meta.get_field("location").max_length or 1200
+
+
+class ReadingUnderWay(Exception):
+    """A reading of the monitor's source holds its lease now (the API answers 409)."""
+
+
 LEASE = timedelta(minutes=15)  # longer than a reading of MAX_FILES files takes; a killed reading frees it then
 
 
@@ -66,7 +75,7 @@ def monitor_ingest_request(*, actor: User, monitor: Monitor) -> None:
     """Ask for a reading of the monitor's source now (owners, developers and IT operations).
 
     Side effects: ``monitoring.monitor.ingest_requested``, the task ``ingest_source`` after commit.
-    Raises PermissionDenied, ValidationError (no source).
+    Raises PermissionDenied, ValidationError (no source), ReadingUnderWay (a reading holds the lease).
     """
     project = monitor.version.model.project
     require(can_feed(actor, project), FEED_DENIED)
@@ -75,6 +84,8 @@ def monitor_ingest_request(*, actor: User, monitor: Monitor) -> None:
     if monitor.status != MonitorStatus.ACTIVE:
         raise ValidationError({"monitor": "This monitor is paused; it takes no batches."})
     with transaction.atomic():
+        if Monitor.objects.filter(pk=monitor.pk, source_lease_until__gt=timezone.now()).exists():
+            raise ReadingUnderWay("A reading of this monitor's source is under way; ask again once it has ended.")
         audit_record(
             actor=actor,
             action=Action.MONITOR_INGEST_REQUESTED,
@@ -111,9 +122,29 @@ def monitor_ingest(monitor_id: int) -> str:
         Monitor.objects.filter(pk=monitor_id).update(source_lease_until=None, source_scanned_at=timezone.now())
 
 
+def _still_governed(monitor: Monitor) -> str:
+    """Why the source may not be read now ('' if it may): its setter's roles are asked again at each reading."""
+    project = monitor.version.model.project
+    setter = monitor.source_set_by
+    if setter is None or not can_feed(setter, project):
+        return (
+            "The person who set this source may no longer feed this project's monitors; "
+            "an owner, developer or IT operations member must set the source again."
+        )
+    return ""
+
+
 def _read(monitor: Monitor) -> str:
+    current = Monitor.objects.filter(pk=monitor.pk).values_list("status", "source").first()
+    if current != (MonitorStatus.ACTIVE, monitor.source):
+        return "not read (paused, or its source changed since the reading began)"
+    denied = _still_governed(monitor)
+    if denied:
+        _source_state(monitor, denied)
+        return f"source unreadable: {denied}"
+    slug = monitor.version.model.project.slug
     try:
-        found = list(sources.entries(monitor.source))
+        found = list(sources.entries(monitor.source, slug))
     except sources.SourceError as exc:
         _source_state(monitor, str(exc))
         return f"source unreadable: {exc}"
@@ -123,8 +154,11 @@ def _read(monitor: Monitor) -> str:
         for row in SourceFile.objects.filter(monitor=monitor, location__in=[e.location for e in found])
     }
     settled = timezone.now() - timedelta(seconds=settings.SIGNET_MONITORING_INGEST_SETTLE_SECONDS)
-    read = received = refused = 0
+    read = received = refused = failed = 0
     for entry in found:
+        if len(entry.location) > LOCATION:  # a storage name longer than a file name can be: never stored
+            logger.warning("monitoring ingest: %s… is too long a name to record; it is not read", entry.location[:200])
+            continue
         row = known.get(entry.location)
         if row is not None and row.size == entry.size and row.modified_at == entry.modified_at:
             continue  # read before, unchanged since
@@ -133,18 +167,26 @@ def _read(monitor: Monitor) -> str:
         if read >= settings.SIGNET_MONITORING_INGEST_MAX_FILES:
             break
         read += 1
-        outcome = _ingest(monitor, entry, row)
+        try:
+            outcome = _ingest(monitor, entry, row, slug)
+        except Exception:  # any fault of one file, perhaps passing: the next reading tries it again
+            logger.exception(
+                "monitoring ingest: reading %s failed; it is tried again at the next reading", entry.location
+            )
+            failed += 1
+            continue
         received += outcome == SourceFileStatus.RECEIVED
         refused += outcome == SourceFileStatus.REFUSED
-    return f"read {read} files: {received} received, {refused} refused"
+    summary = f"read {read} files: {received} received, {refused} refused"
+    return summary + (f", {failed} failed" if failed else "")
 
 
-def _ingest(monitor: Monitor, entry: sources.Entry, row: SourceFile | None) -> str | None:
+def _ingest(monitor: Monitor, entry: sources.Entry, row: SourceFile | None, slug: str) -> str | None:
     """Read one file and record what became of it; None when its content is the one read before."""
     with tempfile.TemporaryDirectory(prefix="signet-ingest-") as folder:
         copy = Path(folder) / ("batch" + Path(entry.name).suffix.lower())
         try:
-            sha256 = sources.copy_to(entry, copy, settings.SIGNET_MAX_UPLOAD_BYTES)
+            sha256 = sources.copy_to(entry, copy, settings.SIGNET_MAX_UPLOAD_BYTES, slug)
         except sources.Unreadable as exc:
             return _refused(monitor, entry, "", str(exc))
         if row is not None and row.sha256 == sha256:

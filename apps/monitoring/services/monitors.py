@@ -89,7 +89,7 @@ def monitor_create(
     window_sizes = list(dict.fromkeys(window_sizes or [WindowSize.HOUR, WindowSize.DAY, WindowSize.WEEK]))
     notify_roles = list(dict.fromkeys(notify_roles or [ProjectRole.OWNER, ProjectRole.DEVELOPER]))
     _check_settings(window_sizes, breach_window, notify_roles, id_column, timestamp_column)
-    source = clean_source(source)
+    source = clean_source(source, project.slug)
     if reference is None or spec is None:
         run = approved_validation(deployment)
         if run is None:

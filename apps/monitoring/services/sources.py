@@ -1,10 +1,12 @@
-"""A monitor's source: a folder of this machine or a prefix of the ingest storage, inside the allowed roots.
+"""A monitor's source: a folder of this machine or a prefix of the ingest storage, inside its project's folder.
 
 A source is an absolute folder path, or ``storage://<prefix>`` in the storage named
 ``monitoring_ingest`` in ``settings.STORAGES`` (object storage in production). It must lie inside
-one of ``settings.SIGNET_MONITORING_INGEST_ROOTS``, which an administrator sets; a folder is judged
-after its symlinks and ``..`` are resolved, when it is set and at every reading, and so is each file
-in it. The files are ``predictions/*.csv|*.parquet`` and ``outcomes/*.csv|*.parquet`` below the source
+``<root>/<project slug>/`` for one of ``settings.SIGNET_MONITORING_INGEST_ROOTS``, which an
+administrator sets: one folder per project under each root, so no project reads another's files. A
+folder is judged after its symlinks and ``..`` are resolved, when it is set and at every reading, and
+so is each file in it (again once opened, through ``/proc/self/fd``; a file with other hard links is
+not read). The files are ``predictions/*.csv|*.parquet`` and ``outcomes/*.csv|*.parquet`` below the source
 (names starting with a dot, other extensions and deeper folders are not read).
 
 Setting a source is governed like setting a monitor up (``monitor_source_set``) and audited.
@@ -40,7 +42,9 @@ STORAGE_ALIAS = "monitoring_ingest"
 FOLDERS = {"predictions": BatchKind.PREDICTIONS, "outcomes": BatchKind.OUTCOMES}
 EXTENSIONS = (".csv", ".parquet")
 CHUNK = 1024 * 1024
-MAX_SOURCE = 1000
+MAX_SOURCE = 900  # + "/predictions/" + a file name (255 at most) fits SourceFile.location (1200)
+LINKS_OUTSIDE = "outside the folders this project's monitors may read"
+OUTSIDE_STORAGE = "outside the ingest storage or this project's folder in it"
 
 
 class SourceError(Exception):
@@ -58,14 +62,29 @@ class Entry:
     modified_at: datetime | None
 
 
-def _local_roots() -> list[Path]:
-    return [Path(os.path.realpath(root)) for root in settings.SIGNET_MONITORING_INGEST_ROOTS if root.startswith("/")]
+def _folder(slug: str) -> str:
+    """The project's folder name under each root (its slug); SourceError for anything but one plain name."""
+    if not slug or slug in (".", "..") or "/" in slug or "\\" in slug or not slug.isprintable():
+        raise SourceError("This project has no folder name monitors can read from.")
+    return slug
 
 
-def _storage_roots() -> list[str]:
+def _local_roots(slug: str) -> list[Path]:
+    """``<root>/<slug>`` of each folder root: the root's links resolved, never the project folder's own."""
+    folder = _folder(slug)
+    roots = settings.SIGNET_MONITORING_INGEST_ROOTS
+    return [Path(os.path.realpath(root)) / folder for root in roots if root.startswith("/")]
+
+
+def _storage_bases() -> list[str]:
     return [
         _prefix(root[len(STORAGE) :]) for root in settings.SIGNET_MONITORING_INGEST_ROOTS if root.startswith(STORAGE)
     ]
+
+
+def _storage_roots(slug: str) -> list[str]:
+    folder = _folder(slug)
+    return [posixpath.join(base, folder) if base else folder for base in _storage_bases()]
 
 
 def _inside(path: Path, roots: list[Path]) -> bool:
@@ -80,9 +99,12 @@ def _prefix(text: str) -> str:
     return "/".join(parts)
 
 
-def _allowed() -> str:
-    roots = settings.SIGNET_MONITORING_INGEST_ROOTS
-    return ", ".join(roots) if roots else "none is allowed yet; an administrator names them in MONITORING_INGEST_ROOTS"
+def _expected(slug: str, storage: bool) -> str:
+    """Where this project's sources must lie, without naming the configured roots."""
+    if not settings.SIGNET_MONITORING_INGEST_ROOTS:
+        return "none is allowed yet; an administrator names the ingest roots in MONITORING_INGEST_ROOTS"
+    where = f"{STORAGE}<ingest root>/{slug}/" if storage else f"<ingest root>/{slug}/"
+    return f"a source of this project must lie in its folder {where}"
 
 
 def ingest_storage() -> Any:
@@ -93,45 +115,54 @@ def ingest_storage() -> Any:
         raise SourceError("No ingest storage is configured (MONITORING_INGEST_STORAGE_BACKEND).") from None
 
 
-def resolve(source: str) -> str:
-    """Return the source in its canonical form (a folder's real path); SourceError if it is not allowed or not there."""
+def _short(source: str) -> str:
     if not source or len(source) > MAX_SOURCE or "\x00" in source:
         raise SourceError(f"Name a folder or a storage:// location of at most {MAX_SOURCE} characters.")
+    return source
+
+
+def resolve(source: str, slug: str) -> str:
+    """Return the source in its canonical form (a folder's real path); SourceError if it is not allowed or not there.
+
+    ``slug`` is the monitor's project's: the source must lie in ``<root>/<slug>/``.
+    """
+    _short(source)
     if source.startswith(STORAGE):
         prefix = _prefix(source[len(STORAGE) :])
-        if not any(not root or prefix == root or prefix.startswith(root + "/") for root in _storage_roots()):
-            raise SourceError(f"{source} is outside the locations monitors may read ({_allowed()}).")
+        if not any(prefix == root or prefix.startswith(root + "/") for root in _storage_roots(slug)):
+            raise SourceError(f"{source} is outside the locations this project's monitors may read: "
+                              f"{_expected(slug, True)}.")  # fmt: skip
         ingest_storage()
-        return STORAGE + prefix
+        return _short(STORAGE + prefix)
     if not source.startswith("/"):
         raise SourceError("Name an absolute folder path (starting with /) or a storage:// location.")
     real = Path(os.path.realpath(source))
-    if not _inside(real, _local_roots()):
-        raise SourceError(f"{source} is outside the folders monitors may read ({_allowed()}).")
+    if not _inside(real, _local_roots(slug)):
+        raise SourceError(f"{source} is {LINKS_OUTSIDE}: {_expected(slug, False)}.")
     if not real.is_dir():
         raise SourceError(f"{source} is not a folder this server can read.")
-    return str(real)
+    return _short(str(real))
 
 
-def entries(source: str) -> Iterator[Entry]:
+def entries(source: str, slug: str) -> Iterator[Entry]:
     """The files of the source's ``predictions`` and ``outcomes`` folders, in name order; SourceError if unreadable."""
-    canonical = resolve(source)
+    canonical = resolve(source, slug)
     for folder, kind in FOLDERS.items():
         if canonical.startswith(STORAGE):
-            yield from _storage_entries(canonical[len(STORAGE) :], folder, kind)
+            yield from _storage_entries(canonical[len(STORAGE) :], folder, kind, slug)
         else:
-            yield from _local_entries(Path(canonical) / folder, kind)
+            yield from _local_entries(Path(canonical) / folder, kind, slug)
 
 
 def _wanted(name: str) -> bool:
     return not name.startswith(".") and name.lower().endswith(EXTENSIONS)
 
 
-def _local_entries(folder: Path, kind: str) -> Iterator[Entry]:
-    roots = _local_roots()
+def _local_entries(folder: Path, kind: str, slug: str) -> Iterator[Entry]:
+    roots = _local_roots(slug)
     if not _inside(Path(os.path.realpath(folder)), roots):
         # Not even the names of what it holds are read.
-        raise SourceError(f"The folder {folder} links outside the folders monitors may read.")
+        raise SourceError(f"The folder {folder} links {LINKS_OUTSIDE}.")
     try:
         found = sorted(os.scandir(folder), key=lambda entry: entry.name)
     except FileNotFoundError:
@@ -154,11 +185,11 @@ def _local_entries(folder: Path, kind: str) -> Iterator[Entry]:
         yield Entry(str(folder / item.name), item.name, kind, info.st_size, datetime.fromtimestamp(changed, tz=UTC))
 
 
-def _storage_entries(prefix: str, folder: str, kind: str) -> Iterator[Entry]:
+def _storage_entries(prefix: str, folder: str, kind: str, slug: str) -> Iterator[Entry]:
     storage = ingest_storage()
     where = posixpath.join(prefix, folder) if prefix else folder
-    if _escapes(storage, where):
-        raise SourceError(f"The storage location {STORAGE}{where} links outside the ingest storage.")
+    if _escapes(storage, where, slug):
+        raise SourceError(f"The storage location {STORAGE}{where} links {OUTSIDE_STORAGE}.")
     try:
         _dirs, files = storage.listdir(where)
     except FileNotFoundError:
@@ -169,7 +200,7 @@ def _storage_entries(prefix: str, folder: str, kind: str) -> Iterator[Entry]:
         if not _wanted(name):
             continue
         full = posixpath.join(where, name)
-        if _escapes(storage, full):
+        if _escapes(storage, full, slug):
             yield Entry(STORAGE + full, name, kind, -1, None)  # nothing of its target is looked at
             continue
         try:
@@ -187,44 +218,84 @@ class Unreadable(Exception):
     """A file of the source cannot be read; the message says why, for a person."""
 
 
-def copy_to(entry: Entry, target: Path, limit: int) -> str:
-    """Copy the file to ``target`` (at most ``limit`` bytes) and return its SHA-256; Unreadable if it cannot be."""
+def copy_to(entry: Entry, target: Path, limit: int, slug: str) -> str:
+    """Copy the file to ``target`` (at most ``limit`` bytes) and return its SHA-256; Unreadable if it cannot be.
+
+    ``slug`` is the monitor's project's: the file must lie in ``<root>/<slug>/``, checked again once open.
+    """
     if entry.location.startswith(STORAGE):
-        return _copy_storage(entry.location[len(STORAGE) :], target, limit)
-    return _copy_local(entry.location, target, limit)
+        return _copy_storage(entry.location[len(STORAGE) :], target, limit, slug)
+    return _copy_local(entry.location, target, limit, slug)
 
 
-def _copy_local(location: str, target: Path, limit: int) -> str:
+def _opened(handle: int) -> Path | None:
+    """The real path of an open file as the kernel knows it (Linux), None where /proc cannot tell."""
+    link = f"/proc/self/fd/{handle}"
+    return Path(os.path.realpath(link)) if os.path.islink(link) else None
+
+
+def _copy_local(location: str, target: Path, limit: int, slug: str) -> str:
+    roots = _local_roots(slug)
     real = os.path.realpath(location)
-    if not _inside(Path(real), _local_roots()):
-        raise Unreadable(f"{location} links outside the folders monitors may read; it is not read.")
+    if not _inside(Path(real), roots):
+        raise Unreadable(f"{location} links {LINKS_OUTSIDE}; it is not read.")
     try:
         # O_NOFOLLOW: the resolved path itself, never a link put in its place since it was resolved.
         handle = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise Unreadable(f"{location} cannot be read ({exc.strerror or exc}).") from None
     with os.fdopen(handle, "rb") as source:
-        if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+        info = os.fstat(source.fileno())
+        if not stat.S_ISREG(info.st_mode):
             raise Unreadable(f"{location} is not a regular file; it is not read.")
+        # A folder of the path swapped for a link since it was resolved: the file opened is judged itself.
+        opened = _opened(source.fileno())
+        if opened is not None and not _inside(opened, roots):
+            raise Unreadable(f"{location} links {LINKS_OUTSIDE}; it is not read.")
+        if info.st_nlink > 1:  # a hard link is the same file as another name, perhaps of another project
+            raise Unreadable(f"{location} has other hard links; only a file with one name is read.")
         return _copy(source, target, limit, location)
 
 
-def _escapes(storage: Any, name: str) -> bool:
-    """Whether ``name`` of a storage on this machine's disk leads, through a link, outside the storage's folder."""
+def _outside_storage(storage: Any, real: Path, slug: str) -> bool:
+    """Whether a real path of this machine's disk lies outside the project's folders of a local storage."""
+    bases = [Path(os.path.realpath(storage.path(base))) / _folder(slug) for base in _storage_bases()]
+    base = getattr(storage, "location", None)
+    return not _inside(real, bases) or (base is not None and not _inside(real, [Path(os.path.realpath(base))]))
+
+
+def _escapes(storage: Any, name: str, slug: str) -> bool:
+    """Whether ``name`` of a storage on this machine's disk leads, through a link, outside the project's folders."""
     try:
-        local = storage.path(name)
+        return _outside_storage(storage, Path(os.path.realpath(storage.path(name))), slug)
     except NotImplementedError:
         return False  # object storage: no links to follow
-    base = getattr(storage, "location", None)
-    return base is not None and not _inside(Path(os.path.realpath(local)), [Path(os.path.realpath(base))])
 
 
-def _copy_storage(name: str, target: Path, limit: int) -> str:
+def _judge_open(storage: Any, source: Any, name: str, slug: str) -> None:
+    """A file of a local storage, judged again once open (its folders may have been swapped for links)."""
+    try:
+        handle = source.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # object storage: a stream, no file of this machine
+    opened = _opened(handle)
+    try:
+        outside = opened is not None and _outside_storage(storage, opened, slug)
+    except NotImplementedError:
+        outside = False
+    if outside:
+        raise Unreadable(f"{STORAGE}{name} links {OUTSIDE_STORAGE}; it is not read.")
+    if os.fstat(handle).st_nlink > 1:
+        raise Unreadable(f"{STORAGE}{name} has other hard links; only a file with one name is read.")
+
+
+def _copy_storage(name: str, target: Path, limit: int, slug: str) -> str:
     storage = ingest_storage()
-    if _escapes(storage, name):
-        raise Unreadable(f"{STORAGE}{name} links outside the ingest storage; it is not read.")
+    if _escapes(storage, name, slug):
+        raise Unreadable(f"{STORAGE}{name} links {OUTSIDE_STORAGE}; it is not read.")
     try:
         with storage.open(name, "rb") as source:
+            _judge_open(storage, source, name, slug)
             return _copy(source, target, limit, STORAGE + name)
     except OSError as exc:
         raise Unreadable(f"{STORAGE}{name} cannot be read ({exc}).") from None
@@ -246,13 +317,13 @@ def _copy(source: Any, target: Path, limit: int, location: str) -> str:
     return digest.hexdigest()
 
 
-def clean_source(source: str) -> str:
-    """The canonical form of a source a person names ('' for none); ValidationError with the reason."""
+def clean_source(source: str, slug: str) -> str:
+    """The canonical form of a source a person names for the project ``slug`` ('' for none); ValidationError."""
     source = source.strip()
     if not source:
         return ""
     try:
-        return resolve(source)
+        return resolve(source, slug)
     except SourceError as exc:
         raise ValidationError({"source": str(exc)}) from None
 
@@ -260,16 +331,20 @@ def clean_source(source: str) -> str:
 def monitor_source_set(*, actor: User, monitor: Monitor, source: str) -> Monitor:
     """Set (or clear, with '') where the worker reads the monitor's batches (owners, developers, IT operations).
 
-    The folder is resolved (symlinks, ``..``) and must lie inside the allowed roots. Side effects:
-    ``monitoring.monitor.source_set`` when it changes. Raises PermissionDenied, ValidationError.
+    The folder is resolved (symlinks, ``..``) and must lie inside ``<root>/<project slug>/`` of an
+    allowed root, and be at most ``MAX_SOURCE`` characters long. Side effects:
+    ``monitoring.monitor.source_set`` when it or the person who set it changes.
+    Raises PermissionDenied, ValidationError.
     """
-    require(can_monitor(actor, monitor.version.model.project), MONITOR_DENIED)
-    clean = clean_source(source)
+    project = monitor.version.model.project
+    require(can_monitor(actor, project), MONITOR_DENIED)
+    clean = clean_source(source, project.slug)
     with transaction.atomic():
         locked = Monitor.objects.select_for_update(no_key=True).get(pk=monitor.pk)
-        if locked.source == clean:
+        if locked.source == clean and (not clean or locked.source_set_by_id == actor.pk):
             return locked
-        before = locked.source
+        # The same source set by another person: the readings go on under their roles (asked at each).
+        before = {"source": locked.source, "source_set_by": locked.source_set_by_id}
         locked.source = clean
         locked.source_set_by = actor
         locked.source_error = ""
@@ -279,6 +354,6 @@ def monitor_source_set(*, actor: User, monitor: Monitor, source: str) -> Monitor
             action=Action.MONITOR_SOURCE_SET,
             target=locked,
             project=monitor.version.model.project,
-            changes=changes_between({"source": before}, {"source": clean}),
+            changes=changes_between(before, {"source": clean, "source_set_by": actor.pk}),
         )
     return locked
