@@ -474,6 +474,26 @@ def test_a_file_failing_otherwise_is_logged_skipped_and_read_at_the_next_reading
     assert files(fed)["a.csv"].status == "received"
 
 
+def test_a_reading_that_lost_its_lease_stops_and_leaves_the_new_holders_lease_alone(
+    fed: Watched, monkeypatch, caplog
+) -> None:
+    write(traffic(20, start=hour(2), seed=13), folder(fed) / "predictions", "a.csv")
+    write(traffic(20, start=hour(3), seed=14, first_id=100), folder(fed) / "predictions", "b.csv")
+    copy_to = sources.copy_to
+    theirs = timezone.now() + timedelta(minutes=30)
+
+    def then_another_reading_takes_over(entry: sources.Entry, *args: object) -> str:
+        # This reading outlived its lease while copying a.csv, and another reading claimed the source.
+        Monitor.objects.filter(pk=fed.monitor.pk).update(source_lease_until=theirs)
+        return copy_to(entry, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sources, "copy_to", then_another_reading_takes_over)
+    assert read(fed) == "read 1 files: 1 received, 0 refused"  # a.csv, then it stops before b.csv
+    assert set(files(fed)) == {"a.csv"}
+    assert "lost its lease" in caplog.text
+    assert Monitor.objects.get(pk=fed.monitor.pk).source_lease_until == theirs  # the other's, untouched
+
+
 def test_a_source_too_long_for_its_files_locations_is_refused(watched: Watched, roots: Path) -> None:
     longest = sources.MAX_SOURCE + len("/predictions/") + 255
     assert (SourceFile._meta.get_field("location").max_length or 0) >= longest
@@ -513,10 +533,11 @@ def test_a_source_whose_setter_may_no_longer_feed_is_not_read(fed: Watched, how:
 
 def test_a_paused_monitor_or_a_changed_source_stops_a_reading(fed: Watched) -> None:
     monitor = Monitor.objects.select_related("version__model__project", "source_set_by").get(pk=fed.monitor.pk)
+    lease = ingest.Lease(monitor.pk, timezone.now() + ingest.LEASE)
     Monitor.objects.filter(pk=monitor.pk).update(source=monitor.source + "/predictions")
-    assert ingest._read(monitor).startswith("not read")
+    assert ingest._read(monitor, lease).startswith("not read")
     Monitor.objects.filter(pk=monitor.pk).update(source=monitor.source, status="paused")
-    assert ingest._read(monitor).startswith("not read")
+    assert ingest._read(monitor, lease).startswith("not read")
     assert not SourceFile.objects.exists()
 
 

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -48,7 +48,7 @@ class ReadingUnderWay(Exception):
     """A reading of the monitor's source holds its lease now (the API answers 409)."""
 
 
-LEASE = timedelta(minutes=15)  # longer than a reading of MAX_FILES files takes; a killed reading frees it then
+LEASE = timedelta(minutes=15)  # renewed before each file; a killed reading frees it 15 minutes after its last file
 
 
 def monitors_ingest_due() -> int:
@@ -105,11 +105,12 @@ def monitor_ingest(monitor_id: int) -> str:
     a bad file or source.
     """
     now = timezone.now()
+    lease = Lease(monitor_id, now + LEASE)
     claimed = (
         Monitor.objects.filter(pk=monitor_id, status=MonitorStatus.ACTIVE)
         .exclude(source="")
         .filter(Q(source_lease_until__isnull=True) | Q(source_lease_until__lt=now))
-        .update(source_lease_until=now + LEASE)
+        .update(source_lease_until=lease.until)
     )
     if not claimed:
         return "not read (no source, paused, or another reading holds it)"
@@ -117,9 +118,33 @@ def monitor_ingest(monitor_id: int) -> str:
         pk=monitor_id
     )
     try:
-        return _read(monitor)
+        return _read(monitor, lease)
     finally:
-        Monitor.objects.filter(pk=monitor_id).update(source_lease_until=None, source_scanned_at=timezone.now())
+        lease.release()
+
+
+class Lease:
+    """This reading's hold on the monitor's source: its expiry is its token.
+
+    Renewed before each file; released only if still held (a reading that outlived its lease, which
+    another reading then took, leaves that one's lease alone).
+    """
+
+    def __init__(self, monitor_id: int, until: datetime) -> None:
+        self.monitor_id, self.until = monitor_id, until
+
+    def _held(self) -> QuerySet[Monitor]:
+        return Monitor.objects.filter(pk=self.monitor_id, source_lease_until=self.until)
+
+    def renew(self) -> bool:
+        until = timezone.now() + LEASE
+        if not self._held().update(source_lease_until=until):
+            return False
+        self.until = until
+        return True
+
+    def release(self) -> None:
+        self._held().update(source_lease_until=None, source_scanned_at=timezone.now())
 
 
 def _still_governed(monitor: Monitor) -> str:
@@ -134,7 +159,7 @@ def _still_governed(monitor: Monitor) -> str:
     return ""
 
 
-def _read(monitor: Monitor) -> str:
+def _read(monitor: Monitor, lease: Lease) -> str:
     current = Monitor.objects.filter(pk=monitor.pk).values_list("status", "source").first()
     if current != (MonitorStatus.ACTIVE, monitor.source):
         return "not read (paused, or its source changed since the reading began)"
@@ -165,6 +190,9 @@ def _read(monitor: Monitor) -> str:
         if entry.modified_at is not None and entry.modified_at > settled:
             continue  # still being written, perhaps: the next reading takes it
         if read >= settings.SIGNET_MONITORING_INGEST_MAX_FILES:
+            break
+        if not lease.renew():  # outlived: another reading holds the source now and goes on from here
+            logger.warning("monitoring ingest: the reading of monitor %s lost its lease; it stops", monitor.pk)
             break
         read += 1
         try:
