@@ -11,6 +11,8 @@ from apps.monitoring.models import Batch, Breach, KpiActual, Monitor, WindowResu
 from apps.monitoring.permissions import can_monitor
 from apps.projects.models import Project
 from apps.registry.choices import VersionStatus
+from apps.validation.choices import RunStatus
+from apps.validation.models import ValidationRun
 from apps.workflows.models import Deployment
 
 # A monitor is in service while its version is deployed: a retired version's monitors no longer count on the
@@ -119,3 +121,13 @@ def monitoring_panel(*, user: Viewer, version: ModelVersion) -> dict[str, object
     if version.status == VersionStatus.DEPLOYED and can_monitor(user, version.model.project):
         setups = active_deployments(version)
     return {"monitors": list(monitors[:20]), "monitor_setups": setups}
+
+
+def approved_validation(deployment: Deployment) -> ValidationRun | None:
+    """The newest passing validation run of the deployed version: its evaluation data and suite are the default."""
+    return (
+        ValidationRun.objects.filter(version=deployment.version, status=RunStatus.SUCCEEDED)
+        .select_related("current__dataset")
+        .order_by("-created_at", "-pk")
+        .first()
+    )

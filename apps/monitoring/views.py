@@ -16,7 +16,6 @@ from apps.monitoring import presenters, selectors, services
 from apps.monitoring.choices import WindowSize
 from apps.monitoring.forms import MonitorForm
 from apps.monitoring.permissions import MONITOR_DENIED, can_monitor
-from apps.monitoring.services.monitors import approved_validation  # a read: what the form's defaults are
 from apps.registry import selectors as registry_selectors
 from apps.registry.choices import VersionStatus
 from apps.validation import selectors as validation_selectors
@@ -90,6 +89,6 @@ def monitor_create(request: HttpRequest, deployment_id: int) -> HttpResponse:
         "version": version,
         "project": project,
         "deployed_now": version.status == VersionStatus.DEPLOYED,
-        "default_run": approved_validation(deployment),
+        "default_run": selectors.approved_validation(deployment),
     }
     return render(request, "monitoring/monitor_form.html", context, status=400 if request.method == "POST" else 200)

@@ -15,13 +15,12 @@ from apps.monitoring import profiling
 from apps.monitoring.choices import WindowSize
 from apps.monitoring.models import Monitor
 from apps.monitoring.permissions import MONITOR_DENIED, can_monitor
+from apps.monitoring.selectors import approved_validation
 from apps.monitoring.services.common import local_files
 from apps.monitoring.services.sources import clean_source
 from apps.projects.choices import ProjectRole
 from apps.registry.choices import VersionStatus
 from apps.registry.models import DatasetVersion
-from apps.validation.choices import RunStatus
-from apps.validation.models import ValidationRun
 from apps.validation.services.common import clean_spec
 from apps.workflows.models import Deployment
 
@@ -30,16 +29,6 @@ MONITOR_FIELDS = (
     "notify_roles", "gate_blocking", "expected_interval_minutes", "retention_days", "outcome_lookback_days",
     "source",
 )  # fmt: skip
-
-
-def approved_validation(deployment: Deployment) -> ValidationRun | None:
-    """The newest passing validation run of the deployed version: its evaluation data and suite are the default."""
-    return (
-        ValidationRun.objects.filter(version=deployment.version, status=RunStatus.SUCCEEDED)
-        .select_related("current__dataset")
-        .order_by("-created_at", "-pk")
-        .first()
-    )
 
 
 def _check_settings(
