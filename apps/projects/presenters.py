@@ -62,7 +62,9 @@ def _markers(measurements: list[KpiMeasurement], versions: Mapping[int, Mapping[
 
 def kpi_chart(kpi: Kpi, versions: Mapping[int, Mapping[str, Any]]) -> KpiChart:
     """The chart of one KPI from the measurements its selector prefetched (newest first)."""
-    recent: list[KpiMeasurement] = list(getattr(kpi, "recent_measurements", None) or kpi.measurements.all()[::-1])
+    # An empty prefetch is an answer (no values yet), not a reason to ask the database again for each KPI.
+    prefetched = getattr(kpi, "recent_measurements", None)
+    recent: list[KpiMeasurement] = list(prefetched if prefetched is not None else kpi.measurements.all()[::-1])
     measurements = recent[::-1]  # oldest first
     last = measurements[-1] if measurements else None
     version_of = {m.pk: versions.get(m.pk, {}).get("label", "") for m in measurements}

@@ -99,6 +99,18 @@ def test_the_project_page_is_constant_in_the_number_of_models_and_kpis(token_for
     assert _queries(client, f"/projects/{project.slug}/") == small
 
 
+def test_kpis_without_values_cost_no_query_each_on_the_project_page() -> None:
+    owner = make_user("olivia", TeamFunction.BUSINESS)
+    project = make_project(owner)
+    client = Client()
+    client.force_login(owner)
+    projects.kpi_create(actor=owner, project=project, name="KPI 0", target=Decimal("1"))
+    small = _queries(client, f"/projects/{project.slug}/")
+    for i in range(1, 6):
+        projects.kpi_create(actor=owner, project=project, name=f"KPI {i}", target=Decimal("1"))
+    assert _queries(client, f"/projects/{project.slug}/") == small
+
+
 # Queries of one request, with 1 and with 10 rows (one project, model and dataset per row), as an auditor.
 # The models page: one COUNT for its pager, the latest versions (with cards) of its page in one query.
 # The catalogue counts each project's models instead of fetching them; the API names the latest version
